@@ -1,0 +1,225 @@
+"""Opening the clinic's database: choosing it, connecting safely, and bringing its schema up
+to date through the migrations.
+
+One SQLite file in the user's data directory is the embedded default; several workstations
+share one PostgreSQL server instead. Whatever goes wrong while opening becomes a
+``DatabaseUnavailable`` with one line a clinic can act on, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from alembic import command
+from alembic.config import Config
+from alembic.util import CommandError
+from sqlalchemy import Connection, Engine, create_engine, event, exc, inspect, make_url
+from sqlalchemy.engine import URL
+
+APP_NAME = "portal-console"
+DB_ENV_VAR = "PORTAL_CONSOLE_DB"
+SQLITE_BUSY_TIMEOUT_MS = 5000
+#: How the write engine marks its transactions; see ``_begin``.
+_WRITE_OPTION = "portal_console_write"
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be opened; the message says why in the clinic's words."""
+
+
+@dataclass(frozen=True)
+class Database:
+    """An open, up-to-date database.
+
+    ``engine`` is for reading. ``writer`` shares its connection pool but takes the write lock
+    when its transaction begins (SQLite ``BEGIN IMMEDIATE``), so two workstations writing at
+    once queue up instead of failing half-way with "database is locked".
+    """
+
+    engine: Engine
+    writer: Engine
+
+    @property
+    def display_name(self) -> str:
+        """Where the data lives, safe to show on screen (no password)."""
+        return describe_url(self.engine.url)
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction: committed when the block ends, rolled back on any error."""
+        with self.writer.begin() as connection:
+            yield connection
+
+    def dispose(self) -> None:
+        """Close every pooled connection (at exit, and between tests)."""
+        self.engine.dispose()
+
+
+def default_database_path() -> Path:
+    """The embedded database in the user's data directory."""
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "portal-console.db"
+
+
+def resolve_database_url(cli_value: str | None, environ: os._Environ[str] | dict[str, str]) -> str:
+    """``--db`` wins, then ``PORTAL_CONSOLE_DB``, then the embedded default. A value without
+    ``://`` is taken as the path of a SQLite file."""
+    value = cli_value or environ.get(DB_ENV_VAR) or str(default_database_path())
+    if "://" in value:
+        return value
+    return str(URL.create("sqlite", database=str(Path(value).expanduser().absolute())))
+
+
+def describe_url(url: URL) -> str:
+    """A URL as shown to staff: SQLite as its file path, servers without the password."""
+    if url.get_backend_name() == "sqlite":
+        return url.database or "in-memory database"
+    return url.render_as_string(hide_password=True)
+
+
+def open_database(url_text: str, *, must_exist: bool = False, upgrade: bool = True) -> Database:
+    """Connect to ``url_text`` and upgrade its schema to the newest migration.
+
+    ``must_exist`` refuses a SQLite file that is not there yet (a read command pointed at a
+    mistyped path should say so rather than create an empty database).
+    """
+    url = _parse(url_text)
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        _check_sqlite_path(url, must_exist)
+        engine = create_engine(
+            url,
+            hide_parameters=True,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        )
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+    else:
+        if url.drivername in ("postgresql", "postgres"):
+            url = url.set(drivername="postgresql+psycopg")
+        engine = create_engine(
+            url,
+            hide_parameters=True,
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": 5, "application_name": APP_NAME},
+        )
+    database = Database(engine=engine, writer=engine.execution_options(**{_WRITE_OPTION: True}))
+    try:
+        with database.write() as connection:
+            _refuse_foreign_database(connection, url)
+            if upgrade:
+                command.upgrade(alembic_config(connection), "head")
+    except (exc.DBAPIError, sqlite3.Error) as error:
+        engine.dispose()
+        raise DatabaseUnavailable(_explain(error, url)) from None
+    except CommandError:
+        engine.dispose()
+        raise DatabaseUnavailable(
+            f"{describe_url(url)} was upgraded by a newer Portal Account Console; "
+            "install the newer version on this workstation too."
+        ) from None
+    except DatabaseUnavailable:
+        engine.dispose()
+        raise
+    return database
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """The Alembic configuration of the migrations shipped inside this package."""
+    config = Config()
+    config.set_main_option("script_location", str(files("console.models") / "migrations"))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def _refuse_foreign_database(connection: Connection, url: URL) -> None:
+    """Never add our tables to another program's database."""
+    tables = set(inspect(connection).get_table_names())
+    if tables and "alembic_version" not in tables:
+        raise DatabaseUnavailable(
+            f"{describe_url(url)} belongs to another program: it is not a Portal Account "
+            "Console database."
+        )
+
+
+def _parse(url_text: str) -> URL:
+    try:
+        url = make_url(url_text)
+    except exc.ArgumentError:
+        raise DatabaseUnavailable(
+            "The database address is not valid. Use a file path, sqlite:///PATH or "
+            "postgresql://USER@HOST/NAME."
+        ) from None
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise DatabaseUnavailable(
+            f"'{url.get_backend_name()}' databases are not supported: use a SQLite file or a "
+            "PostgreSQL server."
+        )
+    if url.get_backend_name() == "postgresql" and url.get_driver_name() not in (
+        "psycopg",
+        "postgresql",
+    ):
+        url = url.set(drivername="postgresql+psycopg")
+    return url
+
+
+def _check_sqlite_path(url: URL, must_exist: bool) -> None:
+    if not url.database or url.database == ":memory:":
+        return
+    path = Path(url.database)
+    if path.is_dir():
+        raise DatabaseUnavailable(f"{path} is a folder, not a database file.")
+    if must_exist and not path.exists():
+        raise DatabaseUnavailable(f"There is no database at {path}.")
+    if not path.parent.exists():
+        if url.database == str(default_database_path()):
+            path.parent.mkdir(parents=True, exist_ok=True)
+        else:
+            raise DatabaseUnavailable(f"The folder {path.parent} does not exist.")
+
+
+def _explain(error: BaseException, url: URL) -> str:
+    where = describe_url(url)
+    reason = str(getattr(error, "orig", error) or error).strip().splitlines()[0]
+    if url.get_backend_name() == "sqlite":
+        if "not a database" in reason or "malformed" in reason:
+            return f"{where} is not a Portal Account Console database (or it is damaged)."
+        if "locked" in reason:
+            return f"{where} is in use by another program and did not become free in time."
+        return f"Cannot open {where}: {reason}."
+    if "password authentication failed" in reason:
+        return f"The database server at {where} refused the user name or password."
+    if "does not exist" in reason:
+        return f"The database server at {where} has no such database or user."
+    return f"Cannot reach the database server at {where}: {reason}."
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN itself (the pysqlite driver's own implicit
+    # transactions would defer locking to the first write, see _sqlite_begin).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+    finally:
+        cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    # A write transaction takes the write lock at BEGIN: if it waited until its first write,
+    # another writer could slip in between its reads and its write and it would fail with
+    # "database is locked" half-way through an action. Readers keep a deferred BEGIN so that,
+    # under WAL, they never wait for writers.
+    mode = "IMMEDIATE" if connection.get_execution_options().get(_WRITE_OPTION) else "DEFERRED"
+    connection.exec_driver_sql(f"BEGIN {mode}")

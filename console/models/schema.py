@@ -1,0 +1,350 @@
+"""The tables of SPEC §2.
+
+Every row staff can change carries a ``version`` column that SQLAlchemy uses for optimistic
+locking, so a change made from another workstation in the meantime is detected instead of
+silently overwritten. Every timestamp is stored and returned as an aware UTC datetime.
+The schema itself is created and upgraded only by the Alembic migrations beside this module;
+a test checks that the migrations and these classes agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    false,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
+
+from console.models.email_key import email_key
+
+EMAIL_LENGTH = 320
+
+
+class AccountState(StrEnum):
+    """Where a portal account is in the migration (SPEC §3)."""
+
+    LEGACY = "legacy"
+    RESET_PENDING = "reset_pending"
+    MIGRATED = "migrated"
+    REVOKED = "revoked"
+    DEACTIVATED = "deactivated"
+
+
+#: States in which an account can still log in, and so can share an e-mail.
+ACTIVE_STATES = (AccountState.LEGACY, AccountState.RESET_PENDING, AccountState.MIGRATED)
+
+
+class AccessRelation(StrEnum):
+    """Why an account may see a chart."""
+
+    SELF = "self"
+    GUARDIAN = "guardian"
+    PROXY = "proxy"
+
+
+class InvitationState(StrEnum):
+    """Life of an invitation to create a portal account."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+class StaffRole(StrEnum):
+    """What a console user may do (SPEC §6)."""
+
+    FRONT_DESK = "front_desk"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+
+class OutboxState(StrEnum):
+    """Where an e-mail is on its way out."""
+
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class OutboxKind(StrEnum):
+    """Which e-mail a queued message is."""
+
+    PASSWORD_RESET = "password_reset"  # noqa: S105 - a kind of e-mail, not a secret
+    INVITATION = "invitation"
+    ACCESS_REVOKED = "access_revoked"
+
+
+def utc_now() -> dt.datetime:
+    """The current time as an aware UTC datetime (the default for ``created_at`` columns)."""
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timestamp that is always UTC: naive values are refused when written, and values read
+    back are aware, on SQLite (which stores text) as on PostgreSQL (``timestamptz``)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("timestamps must carry a time zone")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):  # pragma: no cover - SQLite hands back datetimes already
+            value = dt.datetime.fromisoformat(value)
+        assert isinstance(value, dt.datetime)
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def _in(column: str, values: tuple[str, ...] | type[StrEnum]) -> str:
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention, so every constraint has a stable name that
+    migrations can refer to on SQLite and PostgreSQL alike."""
+
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+    type_annotation_map = {dt.datetime: UTCDateTime()}
+
+
+class Versioned:
+    """Optimistic locking: an UPDATE that finds another version raises StaleDataError."""
+
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    __mapper_args__ = {"version_id_col": version}  # type: ignore[dict-item]
+
+
+class Patient(Versioned, Base):
+    """The clinic's record of a person (their chart)."""
+
+    __tablename__ = "patients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mrn: Mapped[str] = mapped_column(String(32), unique=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    birth_date: Mapped[dt.date] = mapped_column(Date)
+    contact_email: Mapped[str | None] = mapped_column(String(EMAIL_LENGTH))
+    mobile_phone: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+    __table_args__ = (Index(None, "last_name", "first_name", "id"),)
+
+
+class PortalAccount(Versioned, Base):
+    """A patient-portal login. ``shared_email`` is maintained by database triggers (see the
+    initial migration) so it is right after every change, whoever makes it."""
+
+    __tablename__ = "portal_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The chart of the person who holds this login.
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    username: Mapped[str] = mapped_column(String(150))
+    username_key: Mapped[str] = mapped_column(String(150), unique=True)
+    login_email: Mapped[str | None] = mapped_column(String(EMAIL_LENGTH))
+    email_key: Mapped[str | None] = mapped_column(String(EMAIL_LENGTH), index=True)
+    shared_email: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+    state: Mapped[str] = mapped_column(String(20), default=AccountState.LEGACY, index=True)
+    password_hash: Mapped[str | None] = mapped_column(String(100))
+    security_stamp: Mapped[str] = mapped_column(String(64))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None]
+    last_login_at: Mapped[dt.datetime | None]
+    message_count: Mapped[int] = mapped_column(Integer, default=0)
+    intake_form_count: Mapped[int] = mapped_column(Integer, default=0)
+    revoked_at: Mapped[dt.datetime | None]
+    revoke_reason: Mapped[str | None] = mapped_column(String(40))
+    revoke_note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+    __table_args__ = (
+        CheckConstraint(_in("state", AccountState), name="state"),
+        CheckConstraint("failed_logins >= 0", name="failed_logins"),
+        CheckConstraint("message_count >= 0 AND intake_form_count >= 0", name="held_counts"),
+        Index(None, "shared_email", "email_key"),
+    )
+
+    @validates("login_email")
+    def _keep_email_key(self, _key: str, value: str | None) -> str | None:
+        self.email_key = email_key(value)
+        return value
+
+    @validates("username")
+    def _keep_username_key(self, _key: str, value: str) -> str:
+        self.username_key = value.strip().casefold()
+        return value
+
+
+class Access(Versioned, Base):
+    """An account's right to see a chart, and who granted or ended it."""
+
+    __tablename__ = "access"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("portal_accounts.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    relation: Mapped[str] = mapped_column(String(10))
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    granted_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    revoked_at: Mapped[dt.datetime | None]
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    revoke_reason: Mapped[str | None] = mapped_column(String(40))
+
+    __table_args__ = (CheckConstraint(_in("relation", AccessRelation), name="relation"),)
+
+
+class Invitation(Versioned, Base):
+    """An offer to a chart to create a new account. Only hashes of the token and PIN are
+    kept; the token hash is filled in when the invitation e-mail is actually sent."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    target_email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
+    email_key: Mapped[str] = mapped_column(String(EMAIL_LENGTH), index=True)
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    pin_hash: Mapped[str] = mapped_column(String(100))
+    pin_failures: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[str] = mapped_column(String(20), default=InvitationState.PENDING, index=True)
+    expires_at: Mapped[dt.datetime]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    accepted_at: Mapped[dt.datetime | None]
+    accepted_account_id: Mapped[int | None] = mapped_column(ForeignKey("portal_accounts.id"))
+    cancelled_at: Mapped[dt.datetime | None]
+
+    __table_args__ = (CheckConstraint(_in("state", InvitationState), name="state"),)
+
+    @validates("target_email")
+    def _keep_email_key(self, _key: str, value: str) -> str:
+        self.email_key = email_key(value) or ""
+        return value
+
+
+class StaffUser(Versioned, Base):
+    """A person who signs in to the console."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(150))
+    username_key: Mapped[str] = mapped_column(String(150), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(100))
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None]
+    last_login_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+
+    __table_args__ = (CheckConstraint(_in("role", StaffRole), name="role"),)
+
+    @validates("username")
+    def _keep_username_key(self, _key: str, value: str) -> str:
+        self.username_key = value.strip().casefold()
+        return value
+
+
+class AuditEvent(Base):
+    """One staff action or security event. Append-only: nothing in the application updates
+    or deletes these rows, so they carry no version."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[dt.datetime] = mapped_column(default=utc_now, index=True)
+    staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    staff_username: Mapped[str | None] = mapped_column(String(150))
+    workstation: Mapped[str] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(60))
+    target_type: Mapped[str | None] = mapped_column(String(40))
+    target_id: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(20))
+    details: Mapped[str] = mapped_column(Text, default="{}")
+
+    __table_args__ = (Index(None, "target_type", "target_id"),)
+
+
+class OutboxMessage(Versioned, Base):
+    """An e-mail written in the same transaction as the action that caused it."""
+
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    to_email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("portal_accounts.id"), index=True)
+    invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id"), index=True)
+    state: Mapped[str] = mapped_column(String(20), default=OutboxState.QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    sent_at: Mapped[dt.datetime | None]
+
+    __table_args__ = (
+        CheckConstraint(_in("kind", OutboxKind), name="kind"),
+        CheckConstraint(_in("state", OutboxState), name="state"),
+        Index(None, "state", "next_attempt_at"),
+    )
+
+
+__all__ = [
+    "ACTIVE_STATES",
+    "Access",
+    "AccessRelation",
+    "AccountState",
+    "AuditEvent",
+    "Base",
+    "Invitation",
+    "InvitationState",
+    "OutboxKind",
+    "OutboxMessage",
+    "OutboxState",
+    "Patient",
+    "PortalAccount",
+    "StaffRole",
+    "StaffUser",
+    "utc_now",
+]

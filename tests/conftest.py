@@ -1,0 +1,33 @@
+"""Fixtures shared by every test: a real SQLite file per test, a real PostgreSQL server per
+run (tests/postgres_server.py), Qt on the offscreen platform."""
+
+from __future__ import annotations
+
+import os
+
+# Before anything imports Qt: no display on CI machines or developers' containers.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.pop("PORTAL_CONSOLE_DB", None)
+
+from collections.abc import Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from console.models.database import Database, open_database, resolve_database_url  # noqa: E402
+
+pytest_plugins = ["tests.postgres_server"]
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """The URL of a new SQLite file in the test's own temporary folder."""
+    return resolve_database_url(str(tmp_path / "clinic.db"), {})
+
+
+@pytest.fixture
+def database(sqlite_url: str) -> Iterator[Database]:
+    """An empty, migrated SQLite database."""
+    db = open_database(sqlite_url)
+    yield db
+    db.dispose()

@@ -1,0 +1,52 @@
+"""Small factory functions for tests: one call makes one realistic row, with overridable
+fields, through the ORM (so the triggers and validators run as in production)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+from sqlalchemy.orm import Session
+
+from console.models.schema import AccountState, Patient, PortalAccount
+
+_numbers = itertools.count(1)
+
+
+def add_patient(session: Session, **fields: object) -> Patient:
+    """A chart with a unique MRN."""
+    n = next(_numbers)
+    values: dict[str, object] = {
+        "mrn": f"T{n:07d}",
+        "first_name": "Test",
+        "last_name": f"Patient{n}",
+        "birth_date": dt.date(1980, 1, 1),
+    }
+    values.update(fields)
+    patient = Patient(**values)
+    session.add(patient)
+    session.flush()
+    return patient
+
+
+def add_account(
+    session: Session,
+    login_email: str | None,
+    state: AccountState = AccountState.LEGACY,
+    patient: Patient | None = None,
+    **fields: object,
+) -> PortalAccount:
+    """A portal account (and, unless given, a chart for it) with a unique username."""
+    patient = patient or add_patient(session)
+    values: dict[str, object] = {
+        "username": f"user{next(_numbers)}",
+        "security_stamp": "test-stamp",
+        "patient_id": patient.id,
+        "login_email": login_email,
+        "state": state.value,
+    }
+    values.update(fields)
+    account = PortalAccount(**values)
+    session.add(account)
+    session.flush()
+    return account
