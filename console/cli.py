@@ -1,0 +1,237 @@
+"""The ``portal-console`` command: the window by default, and headless commands for scripts,
+support staff and our own checks. One thin function per command; bad input of any kind is one
+line on stderr and exit status 2."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from typing import NoReturn
+
+from console.models.account_list import AccountFilter, AccountSort, SortKey, iter_account_rows
+from console.models.database import Database, DatabaseUnavailable, open_database
+from console.models.database import resolve_database_url as _resolve
+from console.models.schema import AccountState
+from console.models.shared_email import account_stats, shared_email_clusters
+from console.tabular import FORMATS, Record, write_records
+
+PROG = "portal-console"
+ACCOUNT_COLUMNS = (
+    "account_id",
+    "username",
+    "login_email",
+    "state",
+    "shared_email",
+    "mrn",
+    "patient_name",
+    "birth_date",
+    "last_login_at",
+)
+
+
+class UsageError(Exception):
+    """Bad input on the command line; the message is shown as it is."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line, as for every other kind of bad input (argparse would add the usage).
+        self.exit(2, f"{self.prog}: {message} (see '{PROG} --help')\n")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+
+
+def _open(args: argparse.Namespace, *, must_exist: bool = True) -> Database:
+    return open_database(_resolve(args.db, os.environ), must_exist=must_exist)
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    """Open the console window."""
+    from console.app import run_gui  # Qt is loaded only when a window is wanted
+
+    return run_gui(_open(args, must_exist=False))
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Fill an empty database with a realistic demo clinic."""
+    from console.services.demo_data import (
+        DEMO_PORTAL_PASSWORD,
+        DEMO_STAFF_PASSWORD,
+        DEMO_STAFF_USERNAMES,
+        DemoDataError,
+        fill_demo_database,
+    )
+
+    database = _open(args, must_exist=False)
+    try:
+        summary = fill_demo_database(
+            database, patients=args.patients, seed=args.seed, progress=_progress_printer()
+        )
+    except DemoDataError as error:
+        raise UsageError(str(error)) from None
+    finally:
+        database.dispose()
+    print(
+        f"Demo clinic written to {database.display_name}: "
+        + ", ".join(f"{value:,} {name.replace('_', ' ')}" for name, value in _fields(summary)),
+        file=sys.stderr,
+    )
+    print(
+        f"Console sign-in: {', '.join(DEMO_STAFF_USERNAMES)} with password "
+        f"{DEMO_STAFF_PASSWORD}\nEvery demo portal account: password {DEMO_PORTAL_PASSWORD}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_accounts(args: argparse.Namespace) -> int:
+    """List portal accounts."""
+    account_filter = AccountFilter(
+        search=args.search or "",
+        state=AccountState(args.state) if args.state else None,
+        shared_only=args.shared_email,
+    )
+    database = _open(args)
+    try:
+        with database.engine.connect() as connection:
+            rows = iter_account_rows(
+                connection, account_filter, AccountSort(SortKey.ACCOUNT_ID), limit=args.limit
+            )
+            records = (dataclasses.asdict(row) for row in rows)
+            write_records(records, ACCOUNT_COLUMNS, args.format, sys.stdout)
+    finally:
+        database.dispose()
+    return 0
+
+
+def cmd_shared_emails(args: argparse.Namespace) -> int:
+    """List the shared-e-mail clusters."""
+    database = _open(args)
+    try:
+        with database.engine.connect() as connection:
+            clusters = shared_email_clusters(connection)
+    finally:
+        database.dispose()
+    records: Iterator[Record] = (
+        {"email_key": c.email_key, "accounts": c.accounts, "usernames": ";".join(c.usernames)}
+        for c in clusters
+    )
+    write_records(records, ("email_key", "accounts", "usernames"), args.format, sys.stdout)
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    """Headline figures of the migration."""
+    database = _open(args)
+    try:
+        with database.engine.connect() as connection:
+            stats = account_stats(connection)
+    finally:
+        database.dispose()
+    if args.format == "json":
+        import json
+
+        print(json.dumps(dataclasses.asdict(stats), indent=2))
+    else:
+        lines = [("Accounts", stats.accounts)]
+        lines += [
+            (f"  {state.replace('_', ' ').capitalize()}", n) for state, n in stats.by_state.items()
+        ]
+        lines += [
+            ("Shared e-mail accounts", stats.shared_email_accounts),
+            ("Shared e-mail clusters", stats.shared_email_clusters),
+        ]
+        for label, value in lines:
+            print(f"{label:<24}{value:>10,}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line, with every command and option."""
+    db_help = "database: a SQLite file path or URL, or postgresql://USER@HOST/NAME"
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", metavar="URL", help=db_help)
+
+    parser = _Parser(
+        prog=PROG,
+        description="Portal Account Console: move a clinic's portal accounts to the new login.",
+        parents=[common],
+    )
+    parser.set_defaults(handler=cmd_gui)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
+
+    def add(name: str, handler: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, parents=[common], help=(handler.__doc__ or "").strip())
+        sub.set_defaults(handler=handler)
+        return sub
+
+    add("gui", cmd_gui)
+
+    demo = add("demo", cmd_demo)
+    demo.add_argument("--patients", type=_positive, default=5000, help="charts (default 5000)")
+    demo.add_argument("--seed", type=_whole, default=1, help="same seed, same clinic")
+
+    accounts = add("accounts", cmd_accounts)
+    accounts.add_argument("--state", choices=[s.value for s in AccountState])
+    accounts.add_argument("--shared-email", action="store_true", help="only shared e-mails")
+    accounts.add_argument("--search", metavar="TEXT", help="name, e-mail, username or MRN")
+    accounts.add_argument("--limit", type=_positive, metavar="N")
+    accounts.add_argument("--format", choices=FORMATS, default="table")
+
+    add("shared-emails", cmd_shared_emails).add_argument(
+        "--format", choices=FORMATS, default="table"
+    )
+    add("stats", cmd_stats).add_argument("--format", choices=("table", "json"), default="table")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except (DatabaseUnavailable, UsageError) as error:
+        print(f"{PROG}: {error}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. `portal-console accounts | head`
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+def _fields(summary: object) -> list[tuple[str, int]]:
+    return [(f.name, getattr(summary, f.name)) for f in dataclasses.fields(summary)]  # type: ignore[arg-type]
+
+
+def _progress_printer() -> Callable[[int, int], None]:
+    interactive = sys.stderr.isatty()
+
+    def report(done: int, total: int) -> None:
+        if interactive:
+            end = "\n" if done >= total else ""
+            print(
+                f"\rWriting demo clinic: {done:,} of {total:,} patients", end=end, file=sys.stderr
+            )
+
+    return report
