@@ -168,7 +168,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The command line, with every command and option."""
     db_help = "database: a SQLite file path or URL, or postgresql://USER@HOST/NAME"
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--db", metavar="URL", help=db_help)
 
     parser = _Parser(
@@ -209,7 +209,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
-        return int(args.handler(args))
+        handler: Callable[[argparse.Namespace], int] = args.handler
+        return handler(args)
     except (DatabaseUnavailable, UsageError) as error:
         print(f"{PROG}: {error}", file=sys.stderr)
         return 2

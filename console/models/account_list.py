@@ -8,11 +8,13 @@ many accounts share a name or a state.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Engine, and_, func, or_, select
+from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.elements import UnaryExpression
 
 from console.models.schema import AccountState, Patient, PortalAccount
@@ -65,7 +67,7 @@ class AccountRow:
     last_login_at: dt.datetime | None
 
 
-_SORT_COLUMNS: dict[SortKey, tuple[ColumnElement[object], ...]] = {
+_SORT_COLUMNS: dict[SortKey, tuple[QueryableAttribute[Any], ...]] = {
     SortKey.ACCOUNT_ID: (),
     SortKey.USERNAME: (PortalAccount.username_key,),
     SortKey.LOGIN_EMAIL: (PortalAccount.email_key,),
@@ -111,34 +113,40 @@ def _where(account_filter: AccountFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _joined(statement: Select[tuple[object, ...]]) -> Select[tuple[object, ...]]:
-    return statement.select_from(PortalAccount).join(Patient, PortalAccount.patient_id == Patient.id)
+_ACCOUNTS_WITH_CHARTS = PortalAccount.__table__.join(
+    Patient.__table__, PortalAccount.patient_id == Patient.id
+)
 
 
-def _order(sort: AccountSort) -> list[UnaryExpression[object]]:
+def _order(sort: AccountSort) -> list[UnaryExpression[Any]]:
     columns = (*_SORT_COLUMNS[sort.key], PortalAccount.id)
     return [column.desc() if sort.descending else column.asc() for column in columns]
 
 
-def _to_row(values: tuple[object, ...]) -> AccountRow:
+def _to_row(values: Sequence[Any]) -> AccountRow:
     (account_id, username, email, state, shared, mrn, first, last, born, last_login) = values
     return AccountRow(
-        account_id=int(account_id),  # type: ignore[call-overload]
-        username=str(username),
-        login_email=email,  # type: ignore[arg-type]
+        account_id=account_id,
+        username=username,
+        login_email=email,
         state=AccountState(state),
         shared_email=bool(shared),
-        mrn=str(mrn),
+        mrn=mrn,
         patient_name=f"{first} {last}",
-        birth_date=born,  # type: ignore[arg-type]
-        last_login_at=last_login,  # type: ignore[arg-type]
+        birth_date=born,
+        last_login_at=last_login,
     )
 
 
 def count_accounts(connection: Connection, account_filter: AccountFilter) -> int:
     """How many accounts match ``account_filter``."""
-    statement = _joined(select(func.count())).where(and_(True, *_where(account_filter)))
-    return int(connection.execute(statement).scalar_one())
+    statement = (
+        select(func.count())
+        .select_from(_ACCOUNTS_WITH_CHARTS)
+        .where(and_(True, *_where(account_filter)))
+    )
+    count: int = connection.execute(statement).scalar_one()
+    return count
 
 
 def iter_account_rows(
@@ -150,14 +158,15 @@ def iter_account_rows(
 ) -> Iterator[AccountRow]:
     """The matching accounts in ``sort`` order, from ``offset``, streamed from the server."""
     statement = (
-        _joined(select(*_ROW_COLUMNS))
+        select(*_ROW_COLUMNS)
+        .select_from(_ACCOUNTS_WITH_CHARTS)
         .where(and_(True, *_where(account_filter)))
         .order_by(*_order(sort))
         .offset(offset)
         .limit(limit)
     )
     for values in connection.execution_options(yield_per=2000).execute(statement):
-        yield _to_row(tuple(values))
+        yield _to_row(values)
 
 
 class AccountList:

@@ -144,7 +144,7 @@ class Versioned:
     """Optimistic locking: an UPDATE that finds another version raises StaleDataError."""
 
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
-    __mapper_args__ = {"version_id_col": version}  # type: ignore[dict-item]
+    __mapper_args__ = {"version_id_col": version}
 
 
 class Patient(Versioned, Base):

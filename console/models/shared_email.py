@@ -45,7 +45,7 @@ def shared_email_clusters(connection: Connection) -> list[SharedEmailCluster]:
     )
     clusters: dict[str, list[str]] = {}
     for key, username in connection.execute(statement):
-        clusters.setdefault(key, []).append(username)
+        clusters.setdefault(key or "", []).append(username)
     return [
         SharedEmailCluster(key, tuple(sorted(names))) for key, names in sorted(clusters.items())
     ]
