@@ -1,0 +1,501 @@
+"""The account list as a Qt table model that reads the database one window at a time.
+
+Like Anki's browser table, the model never holds the whole list: it knows the row count of the
+current query and keeps a bounded, least-recently-used cache of windows (``window_size`` rows
+each). ``data()`` only ever looks in that cache; a row whose window is missing answers ``None``
+and its window is fetched on a worker thread, after which exactly those rows are announced with
+``dataChanged``. Filtering and sorting re-run the count in SQL (the account id breaks ties) and
+reset the model when the answer arrives; answers to superseded requests are dropped. A plain
+``refresh()`` keeps the cached windows, marked stale, so the table goes on showing them while
+fresh copies are fetched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import OrderedDict, deque
+from dataclasses import dataclass, replace
+from enum import IntEnum
+from functools import partial
+from typing import Any, Protocol
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+
+from console.adapters.worker import JobRunner
+from console.models.account_list import AccountFilter, AccountRow, AccountSort, SortKey
+from console.models.schema import AccountState
+
+log = logging.getLogger(__name__)
+
+_Index = QModelIndex | QPersistentModelIndex
+
+_USER_ROLE = int(Qt.ItemDataRole.UserRole)
+
+
+class AccountRoles(IntEnum):
+    """Item data roles the account table answers besides Qt's own."""
+
+    #: ``int`` — the portal account's id.
+    ACCOUNT_ID = _USER_ROLE + 1
+    #: ``bool`` — the account's login e-mail is also another active account's (SPEC §3).
+    SHARED_EMAIL = _USER_ROLE + 2
+    #: ``str`` — the ``AccountState`` value (Qt hands enums of str back as plain str).
+    STATE = _USER_ROLE + 3
+    #: ``AccountRow`` — the whole line, for panels that show an account's details.
+    ACCOUNT_ROW = _USER_ROLE + 4
+
+
+class AccountColumn(IntEnum):
+    """The table's columns, in display order."""
+
+    NAME = 0
+    MRN = 1
+    BORN = 2
+    USERNAME = 3
+    LOGIN_EMAIL = 4
+    STATE = 5
+    SHARED_EMAIL = 6
+    LAST_LOGIN = 7
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """A column's header, the SQL order its header click asks for, and its header tip."""
+
+    title: str
+    sort_key: SortKey
+    tip: str
+
+
+COLUMNS: dict[AccountColumn, ColumnSpec] = {
+    AccountColumn.NAME: ColumnSpec("Name", SortKey.PATIENT_NAME, "Patient's name (by last name)"),
+    AccountColumn.MRN: ColumnSpec("MRN", SortKey.MRN, "Medical record number of the chart"),
+    AccountColumn.BORN: ColumnSpec("Born", SortKey.BIRTH_DATE, "Patient's date of birth"),
+    AccountColumn.USERNAME: ColumnSpec("Username", SortKey.USERNAME, "Portal username"),
+    AccountColumn.LOGIN_EMAIL: ColumnSpec(
+        "Login e-mail", SortKey.LOGIN_EMAIL, "Address the patient logs in with"
+    ),
+    AccountColumn.STATE: ColumnSpec(
+        "State", SortKey.STATE, "Where the account is in the migration"
+    ),
+    AccountColumn.SHARED_EMAIL: ColumnSpec(
+        "Shared e-mail", SortKey.SHARED_EMAIL, "Login e-mail also used by another active account"
+    ),
+    AccountColumn.LAST_LOGIN: ColumnSpec(
+        "Last login", SortKey.LAST_LOGIN, "Last successful portal login (local time)"
+    ),
+}
+
+STATE_LABELS: dict[AccountState, str] = {
+    AccountState.LEGACY: "Legacy",
+    AccountState.RESET_PENDING: "Reset pending",
+    AccountState.MIGRATED: "Migrated",
+    AccountState.REVOKED: "Revoked",
+    AccountState.DEACTIVATED: "Deactivated",
+}
+
+STATE_DESCRIPTIONS: dict[AccountState, str] = {
+    AccountState.LEGACY: "Created before the cut-over; the patient has not reset the password yet",
+    AccountState.RESET_PENDING: "A reset e-mail was sent; waiting for a new password",
+    AccountState.MIGRATED: "A password meeting the new policy is set",
+    AccountState.REVOKED: "Staff ended the access; a new invitation creates a new account",
+    AccountState.DEACTIVATED: "Closed at the patient's request",
+}
+
+SHARED_LABEL = "Shared"
+SHARED_TIP = (
+    "This login e-mail is also used by another active account: the patient cannot log in "
+    "until one of the accounts gets its own address."
+)
+NEVER_LOGGED_IN = "Never"
+
+
+class AccountSource(Protocol):
+    """Where the rows come from (``console.models.account_list.AccountList``); both calls
+    must be safe to make from a worker thread."""
+
+    def count(self, account_filter: AccountFilter) -> int:
+        """How many accounts match."""
+        ...
+
+    def window(
+        self, account_filter: AccountFilter, sort: AccountSort, offset: int, limit: int
+    ) -> list[AccountRow]:
+        """Rows ``offset`` to ``offset + limit`` of the sorted, filtered list."""
+        ...
+
+
+@dataclass(frozen=True)
+class _Query:
+    account_filter: AccountFilter
+    sort: AccountSort
+
+
+@dataclass
+class _Window:
+    rows: list[AccountRow]
+    stale: bool = False
+
+
+def format_last_login(value: dt.datetime | None) -> str:
+    """A last-login time as shown in the table: local time to the minute, or "Never"."""
+    if value is None:
+        return NEVER_LOGGED_IN
+    return value.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+class AccountTableModel(QAbstractTableModel):
+    """The filtered, sorted account list, fetched from ``source`` in windows off the GUI
+    thread. Call ``refresh()`` once to load; ``close()`` before the model goes away."""
+
+    #: The number of rows after a count arrived.
+    row_count_changed = Signal(int)
+    #: True while a count or a window is being read.
+    loading_changed = Signal(bool)
+    #: A read failed; the message is written for the front desk.
+    load_failed = Signal(str)
+
+    #: Windows read at the same time; more would only queue up behind SQLite's reader.
+    MAX_PARALLEL_FETCHES = 2
+
+    def __init__(
+        self,
+        source: AccountSource,
+        runner: JobRunner | None = None,
+        *,
+        window_size: int = 200,
+        max_windows: int = 50,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._source = source
+        self._owns_runner = runner is None
+        self._runner = runner if runner is not None else JobRunner(parent=self)
+        self._window_size = window_size
+        self._max_windows = max_windows
+        self._shown = _Query(AccountFilter(), AccountSort())
+        self._requested = self._shown
+        self._request_serial = 0
+        self._loaded = False
+        self._epoch = 0
+        self._row_count = 0
+        self._windows: OrderedDict[int, _Window] = OrderedDict()
+        self._pending: set[int] = set()
+        self._queue: deque[int] = deque()
+        self._running_fetches = 0
+        self._counting = False
+        self._loading = False
+        self._closed = False
+
+    # --- what the view and the tests may ask -------------------------------------------------
+
+    @property
+    def account_filter(self) -> AccountFilter:
+        """The filter of the rows shown now."""
+        return self._shown.account_filter
+
+    @property
+    def account_sort(self) -> AccountSort:
+        """The order of the rows shown now."""
+        return self._shown.sort
+
+    @property
+    def is_loading(self) -> bool:
+        """Whether a count or a window is being read."""
+        return self._loading
+
+    @property
+    def cached_window_count(self) -> int:
+        """Windows held in memory (never more than ``max_windows``)."""
+        return len(self._windows)
+
+    @property
+    def max_windows(self) -> int:
+        """The bound of the window cache."""
+        return self._max_windows
+
+    def account_row(self, row: int) -> AccountRow | None:
+        """Row ``row`` if its window is in memory; otherwise None, and the window is fetched.
+        What ``ACCOUNT_ROW`` answers, without a trip through QVariant: delegates ask it for
+        every cell on every paint."""
+        if not 0 <= row < self._row_count:
+            return None
+        return self._row_at(row)
+
+    def set_filter(self, account_filter: AccountFilter) -> None:
+        """Show the accounts matching ``account_filter`` (counted in the background)."""
+        if account_filter != self._requested.account_filter:
+            self._requested = replace(self._requested, account_filter=account_filter)
+            self._start_count()
+
+    def refresh(self) -> None:
+        """Count again and re-read the windows as they are shown, keeping the old ones on
+        screen until then."""
+        self._start_count()
+
+    def close(self) -> None:
+        """Stop reading: queued fetches are dropped and running ones waited for."""
+        self._closed = True
+        self._queue.clear()
+        if self._owns_runner:
+            self._runner.close()
+        self._counting = False
+        self._running_fetches = 0
+        self._update_loading()
+
+    # --- QAbstractItemModel -----------------------------------------------------------------
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else self._row_count
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(AccountColumn)
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return (
+            Qt.ItemFlag.ItemIsEnabled
+            | Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemNeverHasChildren
+        )
+
+    def headerData(
+        self,
+        section: int,
+        orientation: Qt.Orientation,
+        role: int = Qt.ItemDataRole.DisplayRole,
+    ) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(AccountColumn):
+            return super().headerData(section, orientation, role)
+        column = AccountColumn(section)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[column].title
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return COLUMNS[column].tip
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self._row_at(index.row())
+        if row is None:
+            return None
+        column = AccountColumn(index.column())
+        if role == Qt.ItemDataRole.DisplayRole:
+            return _display(row, column)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return _tooltip(row, column)
+        if role == AccountRoles.ACCOUNT_ID:
+            return row.account_id
+        if role == AccountRoles.SHARED_EMAIL:
+            return row.shared_email
+        if role == AccountRoles.STATE:
+            return row.state
+        if role == AccountRoles.ACCOUNT_ROW:
+            return row
+        return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Order by ``column`` in SQL (the account id breaks ties)."""
+        if not 0 <= column < len(AccountColumn):
+            return
+        sort = AccountSort(
+            key=COLUMNS[AccountColumn(column)].sort_key,
+            descending=order == Qt.SortOrder.DescendingOrder,
+        )
+        if sort != self._requested.sort:
+            self._requested = replace(self._requested, sort=sort)
+            self._start_count()
+
+    # --- the window cache ---------------------------------------------------------------------
+
+    def _row_at(self, row: int) -> AccountRow | None:
+        number, offset = divmod(row, self._window_size)
+        window = self._windows.get(number)
+        if window is None or window.stale:
+            self._request_window(number)
+        if window is None:
+            return None
+        self._windows.move_to_end(number)
+        return window.rows[offset] if offset < len(window.rows) else None
+
+    def _request_window(self, number: int) -> None:
+        if self._closed or number in self._pending:
+            return
+        self._pending.add(number)
+        self._queue.append(number)
+        # Fetch what was asked for last first: after a long scroll, the rows on screen come
+        # before the ones flown past, which are forgotten once the queue is full.
+        while len(self._queue) > self._max_windows:
+            self._pending.discard(self._queue.popleft())
+        self._start_fetches()
+
+    def _start_fetches(self) -> None:
+        while (
+            not self._closed and self._queue and self._running_fetches < self.MAX_PARALLEL_FETCHES
+        ):
+            number = self._queue.pop()
+            self._running_fetches += 1
+            query, size = self._shown, self._window_size
+            self._runner.submit(
+                partial(self._source.window, query.account_filter, query.sort, number * size, size),
+                partial(self._window_arrived, self._epoch, number),
+                partial(self._window_failed, self._epoch, number),
+            )
+        self._update_loading()
+
+    def _window_arrived(self, epoch: int, number: int, rows: list[AccountRow]) -> None:
+        self._running_fetches -= 1
+        if epoch == self._epoch and not self._closed:
+            self._pending.discard(number)
+            self._store(number, rows)
+            first = number * self._window_size
+            last = min(first + self._window_size, self._row_count) - 1
+            if last >= first:
+                self.dataChanged.emit(
+                    self.index(first, 0), self.index(last, len(AccountColumn) - 1)
+                )
+        self._start_fetches()
+
+    def _window_failed(self, epoch: int, number: int, error: Exception) -> None:
+        self._running_fetches -= 1
+        if epoch == self._epoch and not self._closed:
+            self._pending.discard(number)
+            self._report(error)
+        self._start_fetches()
+
+    def _store(self, number: int, rows: list[AccountRow]) -> None:
+        self._windows[number] = _Window(rows)
+        self._windows.move_to_end(number)
+        while len(self._windows) > self._max_windows:
+            self._windows.popitem(last=False)
+
+    # --- counting -------------------------------------------------------------------------------
+
+    def _start_count(self) -> None:
+        if self._closed:
+            return
+        self._request_serial += 1
+        self._counting = True
+        query, size, source = self._requested, self._window_size, self._source
+
+        def count_and_first_window() -> tuple[int, list[AccountRow]]:
+            count = source.count(query.account_filter)
+            return count, source.window(query.account_filter, query.sort, 0, size)
+
+        self._runner.submit(
+            count_and_first_window,
+            partial(self._count_arrived, self._request_serial, query),
+            partial(self._count_failed, self._request_serial),
+        )
+        self._update_loading()
+
+    def _count_arrived(
+        self, serial: int, query: _Query, result: tuple[int, list[AccountRow]]
+    ) -> None:
+        if serial != self._request_serial or self._closed:
+            return  # a newer request is on its way
+        self._counting = False
+        count, first_rows = result
+        self._epoch += 1
+        self._pending.clear()
+        self._queue.clear()
+        if query != self._shown or not self._loaded:
+            self._reset_to(query, count, first_rows)
+        else:
+            self._refresh_to(count, first_rows)
+        self._loaded = True
+        self.row_count_changed.emit(count)
+        self._update_loading()
+
+    def _count_failed(self, serial: int, error: Exception) -> None:
+        if serial != self._request_serial or self._closed:
+            return
+        self._counting = False
+        self._report(error)
+        self._update_loading()
+
+    def _reset_to(self, query: _Query, count: int, first_rows: list[AccountRow]) -> None:
+        self.beginResetModel()
+        self._shown = query
+        self._windows.clear()
+        self._store(0, first_rows)
+        self._row_count = count
+        self.endResetModel()
+
+    def _refresh_to(self, count: int, first_rows: list[AccountRow]) -> None:
+        for window in self._windows.values():
+            window.stale = True
+        old = self._row_count
+        if count > old:
+            self.beginInsertRows(QModelIndex(), old, count - 1)
+            self._row_count = count
+            self.endInsertRows()
+        elif count < old:
+            self.beginRemoveRows(QModelIndex(), count, old - 1)
+            self._row_count = count
+            self.endRemoveRows()
+            for number in [n for n in self._windows if n * self._window_size >= count]:
+                del self._windows[number]
+        self._store(0, first_rows)
+        if count:
+            # Repaint what is on screen; the stale windows behind it are re-read as shown.
+            self.dataChanged.emit(self.index(0, 0), self.index(count - 1, len(AccountColumn) - 1))
+
+    def _update_loading(self) -> None:
+        loading = not self._closed and (self._counting or self._running_fetches > 0)
+        if loading != self._loading:
+            self._loading = loading
+            self.loading_changed.emit(loading)
+
+    def _report(self, error: Exception) -> None:
+        log.warning("Reading the account list failed: %s", type(error).__name__)
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()
+        detail = f" ({reason[0]})" if reason else ""
+        self.load_failed.emit(f"The account list could not be read from the database{detail}.")
+
+
+def _display(row: AccountRow, column: AccountColumn) -> str:
+    match column:
+        case AccountColumn.NAME:
+            return row.patient_name
+        case AccountColumn.MRN:
+            return row.mrn
+        case AccountColumn.BORN:
+            return row.birth_date.isoformat()
+        case AccountColumn.USERNAME:
+            return row.username
+        case AccountColumn.LOGIN_EMAIL:
+            return row.login_email or ""
+        case AccountColumn.STATE:
+            return STATE_LABELS[row.state]
+        case AccountColumn.SHARED_EMAIL:
+            return SHARED_LABEL if row.shared_email else ""
+        case AccountColumn.LAST_LOGIN:
+            return format_last_login(row.last_login_at)
+
+
+def _tooltip(row: AccountRow, column: AccountColumn) -> str | None:
+    match column:
+        case AccountColumn.STATE:
+            return STATE_DESCRIPTIONS[row.state]
+        case AccountColumn.SHARED_EMAIL:
+            return SHARED_TIP if row.shared_email else None
+        case AccountColumn.LOGIN_EMAIL:
+            return row.login_email or "No login e-mail on file"
+        case AccountColumn.LAST_LOGIN:
+            if row.last_login_at is None:
+                return "Has never logged in to the portal"
+            return row.last_login_at.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+        case AccountColumn.NAME | AccountColumn.USERNAME:
+            return _display(row, column)
+    return None

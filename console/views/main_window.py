@@ -1,0 +1,234 @@
+"""The main window: the account list with its search, filters and status bar."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QLocale, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QSizePolicy,
+    QToolBar,
+    QWidget,
+)
+
+from console.adapters.account_table import STATE_LABELS, AccountTableModel
+from console.models.account_list import AccountFilter
+from console.models.schema import AccountState
+from console.views.account_table_view import AccountTableView
+from console.views.theme import APP_NAME, app_icon, load_icon
+
+#: Typing pauses this long (ms) before the search runs, so a fast typist costs one query.
+SEARCH_DELAY_MS = 150
+#: A read shorter than this (ms) shows no busy indicator, so fast searches do not flicker.
+LOADING_DELAY_MS = 250
+SEARCH_PLACEHOLDER = "Search name, e-mail, username or MRN"
+ALL_STATES = "All states"
+
+
+class MainWindow(QMainWindow):
+    """The console's main window over an account table model.
+
+    The window never touches the database: it turns what staff type and pick into an
+    ``AccountFilter`` for the model, and shows what the model reports.
+    """
+
+    def __init__(
+        self, model: AccountTableModel, database_name: str, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._model = model
+        self._locale = QLocale()
+        # Counts always get thousands separators, even where the locale is plain "C".
+        self._locale.setNumberOptions(
+            self._locale.numberOptions() & ~QLocale.NumberOption.OmitGroupSeparator
+        )
+        self.setWindowTitle(APP_NAME)
+        self.setWindowIcon(app_icon())
+        self.resize(1280, 800)
+        self.setMinimumSize(800, 480)
+
+        self.search_field = QLineEdit()
+        self.state_filter = QComboBox()
+        self.shared_only = QCheckBox("Shared e-mail only")
+        self.table = AccountTableView()
+        self.row_count_label = QLabel()
+        self.loading_label = QLabel("Loading…")
+        self.database_label = QLabel()
+
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._loading_timer = QTimer(self)
+        self._loading_timer.setSingleShot(True)
+        self._loading_timer.setInterval(LOADING_DELAY_MS)
+
+        self._build_filter_bar()
+        self._build_menus()
+        self._build_status_bar(database_name)
+        self.table.setModel(model)
+        self.setCentralWidget(self.table)
+        self._connect()
+
+    @property
+    def model(self) -> AccountTableModel:
+        """The account table model the window shows."""
+        return self._model
+
+    def current_filter(self) -> AccountFilter:
+        """The filter the controls describe right now."""
+        state_value = self.state_filter.currentData()
+        return AccountFilter(
+            search=self.search_field.text().strip(),
+            state=AccountState(state_value) if state_value else None,
+            shared_only=self.shared_only.isChecked(),
+        )
+
+    def focus_search(self) -> None:
+        """Put the cursor in the search box, its text selected (Ctrl+F)."""
+        self.search_field.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search_field.selectAll()
+
+    def shutdown(self) -> None:
+        """Stop the timers and the model's reads; the window can then be destroyed."""
+        self._search_timer.stop()
+        self._loading_timer.stop()
+        self._model.close()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)
+
+    # --- building ---------------------------------------------------------------------------
+
+    def _build_filter_bar(self) -> None:
+        bar = QToolBar("Filters")
+        bar.setObjectName("filterBar")
+        bar.setMovable(False)
+        bar.setFloatable(False)
+        bar.toggleViewAction().setVisible(False)
+        bar.setContentsMargins(6, 2, 6, 2)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+
+        self.search_field.setObjectName("searchField")
+        self.search_field.setPlaceholderText(SEARCH_PLACEHOLDER)
+        self.search_field.setAccessibleName("Search accounts")
+        self.search_field.setToolTip(
+            "Every word must appear in the name, login e-mail, username or MRN (Ctrl+F)"
+        )
+        self.search_field.setClearButtonEnabled(True)
+        self.search_field.addAction(
+            load_icon("search.svg"), QLineEdit.ActionPosition.LeadingPosition
+        )
+        self.search_field.setMinimumWidth(360)
+        self.search_field.setMaximumWidth(560)
+        self.search_field.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        bar.addWidget(self.search_field)
+
+        state_label = QLabel("State:")
+        state_label.setBuddy(self.state_filter)
+        state_label.setContentsMargins(12, 0, 0, 0)
+        bar.addWidget(state_label)
+        self.state_filter.setObjectName("stateFilter")
+        self.state_filter.setAccessibleName("Filter by state")
+        self.state_filter.addItem(ALL_STATES, "")
+        for state in AccountState:
+            self.state_filter.addItem(STATE_LABELS[state], state.value)
+        self.state_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        bar.addWidget(self.state_filter)
+
+        self.shared_only.setObjectName("sharedOnly")
+        self.shared_only.setAccessibleName("Show only accounts whose e-mail is shared")
+        self.shared_only.setToolTip(
+            "Show only active accounts whose login e-mail is also another active account's"
+        )
+        self.shared_only.setIcon(load_icon("shared-email.svg"))
+        bar.addWidget(self.shared_only)
+
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        bar.addWidget(spacer)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.refresh_action = QAction("&Refresh", self)
+        self.refresh_action.setShortcut(QKeySequence.StandardKey.Refresh)
+        self.refresh_action.triggered.connect(self._model.refresh)
+        file_menu.addAction(self.refresh_action)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence("Ctrl+Q"))  # StandardKey.Quit is empty on some
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+
+        edit_menu = self.menuBar().addMenu("&Edit")
+        self.find_action = QAction("&Find account…", self)
+        self.find_action.setShortcut(QKeySequence.StandardKey.Find)
+        self.find_action.triggered.connect(self.focus_search)
+        edit_menu.addAction(self.find_action)
+        # Shortcuts work from anywhere in the window, whether or not a menu was ever opened.
+        self.addActions([self.refresh_action, quit_action, self.find_action])
+        # Escape in the search box clears it, as in every search field staff know.
+        clear = QShortcut(QKeySequence(Qt.Key.Key_Escape), self.search_field)
+        clear.setContext(Qt.ShortcutContext.WidgetShortcut)
+        clear.activated.connect(self.search_field.clear)
+
+    def _build_status_bar(self, database_name: str) -> None:
+        status = self.statusBar()
+        status.setSizeGripEnabled(False)
+        self.row_count_label.setObjectName("rowCountLabel")
+        self.row_count_label.setAccessibleName("Number of accounts shown")
+        self.loading_label.setObjectName("loadingLabel")
+        self.loading_label.setAccessibleName("Loading")
+        self.loading_label.hide()
+        self.database_label.setObjectName("databaseLabel")
+        self.database_label.setAccessibleName("Database")
+        self.database_label.setToolTip(f"Database: {database_name}")
+        shown = self.fontMetrics().elidedText(database_name, Qt.TextElideMode.ElideMiddle, 520)
+        self.database_label.setText(f"Database: {shown}")
+        status.addWidget(self.row_count_label)
+        status.addWidget(self.loading_label)
+        status.addPermanentWidget(self.database_label)
+
+    def _connect(self) -> None:
+        self.search_field.textChanged.connect(self._restart_search_delay)
+        self.search_field.returnPressed.connect(self._apply_filter)
+        self._search_timer.timeout.connect(self._apply_filter)
+        self.state_filter.currentIndexChanged.connect(self._apply_filter)
+        self.shared_only.toggled.connect(self._apply_filter)
+        self._model.row_count_changed.connect(self._show_row_count)
+        self._model.loading_changed.connect(self._show_loading)
+        self._model.load_failed.connect(self._show_failure)
+        self._loading_timer.timeout.connect(self.loading_label.show)
+
+    # --- reacting ---------------------------------------------------------------------------
+
+    def _restart_search_delay(self, _text: str) -> None:
+        self._search_timer.start()
+
+    def _apply_filter(self) -> None:
+        self._search_timer.stop()
+        self._model.set_filter(self.current_filter())
+
+    def _show_row_count(self, count: int) -> None:
+        noun = "account" if count == 1 else "accounts"
+        self.row_count_label.setText(f"{self._locale.toString(count)} {noun}")
+        if count:
+            self.table.set_empty_text("")
+        elif self._model.account_filter != AccountFilter():
+            self.table.set_empty_text("No accounts match the search and filters.")
+        else:
+            self.table.set_empty_text("There are no portal accounts in this database yet.")
+
+    def _show_loading(self, loading: bool) -> None:
+        if loading:
+            self._loading_timer.start()
+        else:
+            self._loading_timer.stop()
+            self.loading_label.hide()
+
+    def _show_failure(self, message: str) -> None:
+        self.statusBar().showMessage(message, 15_000)

@@ -1,0 +1,50 @@
+"""Fixtures for the Qt adapters: models over a real SQLite file, and a leak check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from PySide6.QtCore import QThreadPool
+from PySide6.QtWidgets import QApplication
+
+from console.adapters.account_table import AccountSource, AccountTableModel
+from console.adapters.worker import open_runners
+from console.models.account_list import AccountList
+from console.models.database import Database
+
+
+@pytest.fixture(autouse=True)
+def no_worker_left_running(qapp: QApplication) -> Iterator[None]:
+    """Fail a test that leaves a worker pool open or a pool thread busy (as napari does)."""
+    yield
+    leftover = open_runners()
+    for runner in leftover:
+        runner.close()
+    assert not leftover, f"{len(leftover)} job runner(s) left open"
+    assert QThreadPool.globalInstance().activeThreadCount() == 0
+
+
+@pytest.fixture
+def account_list(database: Database) -> AccountList:
+    """The query API over the test's database."""
+    return AccountList(database.engine)
+
+
+@pytest.fixture
+def make_model(
+    account_list: AccountList,
+) -> Iterator[Callable[..., AccountTableModel]]:
+    """Build account table models (over the test database unless a source is given); each
+    is closed, and its pool checked idle, when the test ends."""
+    models: list[AccountTableModel] = []
+
+    def make(source: AccountSource | None = None, **options: int) -> AccountTableModel:
+        model = AccountTableModel(source or account_list, **options)
+        models.append(model)
+        return model
+
+    yield make
+    for model in models:
+        model.close()
+        assert not model.is_loading

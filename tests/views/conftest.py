@@ -1,0 +1,42 @@
+"""Fixtures for the windows: the real composition over a real SQLite file, and a leak check."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import QThreadPool
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from console.adapters.worker import open_runners
+from console.app import build_main_window
+from console.models.database import Database
+from console.views.main_window import MainWindow
+from console.views.theme import style_sheet
+from tests.adapters.clinic_accounts import add_clinic_accounts
+
+
+@pytest.fixture(autouse=True)
+def no_worker_left_running(qapp: QApplication) -> Iterator[None]:
+    """Fail a test that leaves a worker pool open or a pool thread busy (as napari does)."""
+    yield
+    leftover = open_runners()
+    for runner in leftover:
+        runner.close()
+    assert not leftover, f"{len(leftover)} job runner(s) left open"
+    assert QThreadPool.globalInstance().activeThreadCount() == 0
+
+
+@pytest.fixture
+def clinic_window(qtbot: QtBot, database: Database) -> Iterator[MainWindow]:
+    """The main window over a small clinic, its first count arrived. The style sheet goes on
+    the window, not the shared QApplication, so that other tests keep Qt's defaults."""
+    add_clinic_accounts(database)
+    window = build_main_window(database)
+    window.setStyleSheet(style_sheet())
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.model.row_count_changed, timeout=5000):
+        pass
+    yield window
+    window.shutdown()
