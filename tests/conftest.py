@@ -9,12 +9,12 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.pop("PORTAL_CONSOLE_DB", None)
 
-from collections.abc import Iterator  # noqa: E402
-from pathlib import Path  # noqa: E402
+from collections.abc import Iterator
+from pathlib import Path
 
-import pytest  # noqa: E402
+import pytest
 
-from console.models.database import Database, open_database, resolve_database_url  # noqa: E402
+from console.models.database import Database, open_database, resolve_database_url
 
 pytest_plugins = ["tests.postgres_server"]
 
