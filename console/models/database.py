@@ -22,7 +22,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, create_engine, event, exc, inspect, make_url
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, ExceptionContext
 
 APP_NAME = "portal-console"
 DB_ENV_VAR = "PORTAL_CONSOLE_DB"
@@ -110,11 +110,15 @@ def open_database(url_text: str, *, must_exist: bool = False, upgrade: bool = Tr
             pool_pre_ping=True,
             connect_args={"connect_timeout": 5, "application_name": APP_NAME},
         )
+    event.listen(engine, "handle_error", _without_row_values)
     database = Database(engine=engine, writer=engine.execution_options(**{_WRITE_OPTION: True}))
     try:
-        with database.write() as connection:
+        with database.engine.connect() as connection:
             _refuse_foreign_database(connection, url)
-            if upgrade:
+        if backend == "sqlite":
+            _use_wal(engine)
+        if upgrade:
+            with database.write() as connection:
                 command.upgrade(alembic_config(connection), "head")
     except (exc.DBAPIError, sqlite3.Error) as error:
         engine.dispose()
@@ -153,7 +157,9 @@ def _refuse_foreign_database(connection: Connection, url: URL) -> None:
 def _parse(url_text: str) -> URL:
     try:
         url = make_url(url_text)
-    except exc.ArgumentError:
+        if "\x00" in (url.database or ""):
+            raise ValueError("a NUL character in the database name")
+    except (exc.ArgumentError, ValueError):  # ValueError: e.g. a port that is not a number
         raise DatabaseUnavailable(
             "The database address is not valid. Use a file path, sqlite:///PATH or "
             "postgresql://USER@HOST/NAME."
@@ -210,10 +216,38 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     try:
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
     finally:
         cursor.close()
+
+
+def _use_wal(engine: Engine) -> None:
+    # WAL lets readers go on while a workstation writes. The journal mode is stored in the file
+    # itself (and stays), so it is set only once the file is known to be ours or new: setting
+    # it on every connection rewrote the header of another program's database before
+    # _refuse_foreign_database turned it away. Outside any transaction, as SQLite requires.
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+    finally:
+        raw.close()
+
+
+def _without_row_values(context: ExceptionContext) -> None:
+    # hide_parameters keeps bound values out of error messages, but PostgreSQL repeats them
+    # in the DETAIL of a constraint violation ("Key (username_key)=(...) already exists",
+    # "Failing row contains (..., jane.doe@example.org, ...)"), and such messages end up in
+    # logs and on screen. Keep only the primary message; the details stay in ``orig.diag``.
+    original = context.original_exception
+    primary = getattr(getattr(original, "diag", None), "message_primary", None)
+    if not primary:
+        return
+    original.args = (primary,)
+    if context.sqlalchemy_exception is not None:  # its message was made from the full text
+        kind = type(original)
+        context.sqlalchemy_exception.args = (f"({kind.__module__}.{kind.__qualname__}) {primary}",)
 
 
 def _sqlite_begin(connection: Connection) -> None:

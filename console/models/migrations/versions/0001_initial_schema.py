@@ -22,15 +22,17 @@ depends_on: str | Sequence[str] | None = None
 ACTIVE = "('legacy', 'reset_pending', 'migrated')"
 
 
-def refresh_flag(key: str) -> str:
-    """SQL that sets shared_email right for every account whose email_key is ``key``."""
+def refresh_flag(key: str, own_id: str | None = None) -> str:
+    """SQL that sets shared_email right for every account whose email_key is ``key`` (and for
+    the account ``own_id`` itself, whose address may just have been cleared)."""
     holders = (
         f"SELECT count(*) FROM (SELECT 1 FROM portal_accounts WHERE email_key = {key} "
         f"AND state IN {ACTIVE} LIMIT 2) AS active_holders"
     )
+    rows = f"(email_key = {key} OR id = {own_id})" if own_id else f"email_key = {key}"
     return (
         "UPDATE portal_accounts SET shared_email = NOT shared_email "
-        f"WHERE email_key = {key} AND shared_email <> (state IN {ACTIVE} AND ({holders}) > 1)"
+        f"WHERE {rows} AND shared_email <> (state IN {ACTIVE} AND ({holders}) > 1)"
     )
 
 
@@ -41,13 +43,16 @@ SHARED_EMAIL_TRIGGERS = {
         BEGIN {refresh_flag("NEW.email_key")}; END""",
         f"""CREATE TRIGGER portal_accounts_shared_email_update
         AFTER UPDATE OF email_key, state ON portal_accounts
-        BEGIN {refresh_flag("OLD.email_key")}; {refresh_flag("NEW.email_key")}; END""",
+        BEGIN {refresh_flag("OLD.email_key")}; {refresh_flag("NEW.email_key", "NEW.id")}; END""",
         f"""CREATE TRIGGER portal_accounts_shared_email_delete AFTER DELETE ON portal_accounts
         WHEN OLD.email_key IS NOT NULL
         BEGIN {refresh_flag("OLD.email_key")}; END""",
     ],
-    # Two workstations adding the same address at once must not both see "one holder": an
-    # advisory lock per key serialises them, taken in a fixed order so they cannot deadlock.
+    # Two workstations adding the same address at once must not both see "one holder", so
+    # changes to one address are serialised by an advisory lock. The lock is on one of 1024
+    # buckets of the address, not on the address itself: a bulk transaction would otherwise
+    # need one lock per address and overflow the server's lock table. Buckets are taken in
+    # order, so two transactions cannot deadlock on them.
     "postgresql": [
         f"""CREATE FUNCTION portal_accounts_refresh_shared_email() RETURNS trigger
         LANGUAGE plpgsql AS $$
@@ -57,13 +62,15 @@ SHARED_EMAIL_TRIGGERS = {
         BEGIN
             IF TG_OP <> 'INSERT' THEN old_key := OLD.email_key; END IF;
             IF TG_OP <> 'DELETE' THEN new_key := NEW.email_key; END IF;
-            PERFORM pg_advisory_xact_lock(hashtext(k))
-               FROM unnest(ARRAY[old_key, new_key]) AS k
-              WHERE k IS NOT NULL ORDER BY hashtext(k);
-            IF old_key IS NOT NULL THEN {refresh_flag("old_key")}; END IF;
-            IF new_key IS NOT NULL AND new_key IS DISTINCT FROM old_key THEN
-                {refresh_flag("new_key")};
+            PERFORM pg_advisory_xact_lock(2026, bucket)
+               FROM (SELECT DISTINCT hashtext(k) & 1023 AS bucket
+                       FROM unnest(ARRAY[old_key, new_key]) AS k
+                      WHERE k IS NOT NULL) AS buckets
+              ORDER BY bucket;
+            IF old_key IS NOT NULL AND old_key IS DISTINCT FROM new_key THEN
+                {refresh_flag("old_key")};
             END IF;
+            IF TG_OP <> 'DELETE' THEN {refresh_flag("new_key", "NEW.id")}; END IF;
             RETURN NULL;
         END $$""",
         """CREATE TRIGGER portal_accounts_shared_email

@@ -1,0 +1,120 @@
+"""The migrations create the schema of the models, on SQLite and PostgreSQL alike, and can be
+undone and redone."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, inspect, text
+
+from console.models.database import Database, alembic_config, open_database
+from console.models.schema import Base
+
+
+def current_revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def schema_differences(database: Database) -> list[object]:
+    with database.engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "compare_server_default": True}
+        )
+        return list(compare_metadata(context, Base.metadata))
+
+
+def trigger_names(connection: Connection) -> set[str]:
+    if connection.dialect.name == "sqlite":
+        query = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+    else:
+        query = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+    return set(connection.execute(text(query)).scalars())
+
+
+def test_there_is_exactly_one_head() -> None:
+    assert len(ScriptDirectory.from_config(alembic_config()).get_heads()) == 1
+
+
+def test_opening_a_new_database_upgrades_it_to_head(any_db_url: str) -> None:
+    database = open_database(any_db_url)
+    try:
+        with database.engine.connect() as connection:
+            assert current_revision(connection) == head_revision()
+            tables = set(inspect(connection).get_table_names())
+            assert set(Base.metadata.tables) | {"alembic_version"} == tables
+            assert trigger_names(connection)  # the shared-e-mail flag is kept by triggers
+    finally:
+        database.dispose()
+
+
+def test_migration_head_matches_the_models(any_db_url: str) -> None:
+    database = open_database(any_db_url)
+    try:
+        assert schema_differences(database) == []
+    finally:
+        database.dispose()
+
+
+def test_downgrade_to_base_and_upgrade_again(any_db_url: str) -> None:
+    database = open_database(any_db_url)
+    try:
+        with database.write() as connection:
+            command.downgrade(alembic_config(connection), "base")
+        with database.engine.connect() as connection:
+            assert current_revision(connection) is None
+            assert set(inspect(connection).get_table_names()) <= {"alembic_version"}
+            assert trigger_names(connection) == set()
+
+        with database.write() as connection:
+            command.upgrade(alembic_config(connection), "head")
+        with database.engine.connect() as connection:
+            assert current_revision(connection) == head_revision()
+            assert trigger_names(connection)
+        assert schema_differences(database) == []
+    finally:
+        database.dispose()
+
+
+def test_opening_a_current_database_again_changes_nothing(any_db_url: str) -> None:
+    first = open_database(any_db_url)
+    try:
+        with first.write() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO patients (mrn, first_name, last_name, birth_date, created_at, "
+                    "updated_at, version) VALUES ('M1', 'Ada', 'Lovelace', '1815-12-10', "
+                    "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1)"
+                )
+            )
+        with first.engine.connect() as connection:
+            triggers_before = trigger_names(connection)
+    finally:
+        first.dispose()
+
+    second = open_database(any_db_url)
+    try:
+        with second.engine.connect() as connection:
+            assert current_revision(connection) == head_revision()
+            assert connection.execute(text("SELECT mrn FROM patients")).scalars().all() == ["M1"]
+            assert trigger_names(connection) == triggers_before
+            versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+            assert versions == [(head_revision(),)]
+    finally:
+        second.dispose()
+
+
+def test_upgrade_false_leaves_a_new_database_empty(any_db_url: str) -> None:
+    database = open_database(any_db_url, upgrade=False)
+    try:
+        with database.engine.connect() as connection:
+            assert inspect(connection).get_table_names() == []
+    finally:
+        database.dispose()
