@@ -347,6 +347,8 @@ class _Clinic:
         state = self.pick(_STATES)
         reason = self.pick(_REASONS) if state == AccountState.REVOKED else None
         login = person.email if chance < 0.925 else None  # a few legacy logins have none
+        if login is None and state in (AccountState.RESET_PENDING, AccountState.MIGRATED):
+            state = AccountState.LEGACY  # a reset needs an address, so these never moved on
         changed_s = self.between(3_600, _CUTOVER)
         account = self.add_account(person, login, state, reason, changed_s)
         if reason in ("duplicate_account", "security_concern") and self.rng.random() < 0.5:

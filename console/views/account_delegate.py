@@ -12,12 +12,8 @@ from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QRect, Q
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from console.adapters.account_table import (
-    SHARED_LABEL,
-    AccountColumn,
-    AccountRoles,
-    AccountTableModel,
-)
+from console.adapters.account_cells import SHARED_LABEL, AccountColumn
+from console.adapters.account_table import AccountRoles, AccountTableModel
 from console.models.account_list import AccountRow
 from console.models.schema import AccountState
 from console.views.theme import (

@@ -6,7 +6,7 @@ from PySide6.QtCore import QAbstractItemModel, Qt
 from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
-from console.adapters.account_table import COLUMNS, AccountColumn
+from console.adapters.account_cells import COLUMNS, AccountColumn
 from console.views.account_delegate import AccountItemDelegate, badge_width
 from console.views.theme import MUTED_TEXT
 

@@ -15,7 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.adapters.account_table import STATE_LABELS, AccountTableModel
+from console.adapters.account_cells import STATE_LABELS
+from console.adapters.account_table import AccountTableModel
 from console.models.account_list import AccountFilter
 from console.models.schema import AccountState
 from console.views.account_table_view import AccountTableView

@@ -1,6 +1,6 @@
 """Render the screenshots in this folder from a demo clinic.
 
-    .venv/bin/python docs/screenshots/render.py [--patients 2500] [--seed 7]
+    .venv/bin/python docs/screenshots/render.py [--patients 100000] [--seed 7]
 
 Uses the same composition as the application (``console.app.build_main_window``) on a
 throw-away SQLite file filled by ``console.services.demo_data``, offscreen.
@@ -52,6 +52,13 @@ def visible_rows_loaded(window: MainWindow) -> bool:
     return all(model.account_row(r) is not None for r in range(first, last + 1))
 
 
+def save(window: MainWindow, name: str) -> Path:
+    """Grab the whole window into ``name`` beside this script."""
+    path = HERE / name
+    window.grab().save(str(path))
+    return path
+
+
 def render(patients: int, seed: int) -> list[Path]:
     """Write the screenshots; return their paths."""
     app = create_application([sys.argv[0]])
@@ -66,9 +73,10 @@ def render(patients: int, seed: int) -> list[Path]:
             settle(app, lambda: visible_rows_loaded(window))
             window.table.selectRow(3)
             settle(app, lambda: visible_rows_loaded(window))
-            path = HERE / "main-window.png"
-            window.grab().save(str(path))
-            written.append(path)
+            written.append(save(window, "main-window.png"))
+            window.shared_only.setChecked(True)
+            settle(app, lambda: visible_rows_loaded(window))
+            written.append(save(window, "shared-emails-only.png"))
         finally:
             window.shutdown()
             window.deleteLater()
@@ -79,7 +87,7 @@ def render(patients: int, seed: int) -> list[Path]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--patients", type=int, default=2500)
+    parser.add_argument("--patients", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
     arguments = parser.parse_args()
     for path in render(arguments.patients, arguments.seed):

@@ -11,14 +11,8 @@ from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 from sqlalchemy import update
 
-from console.adapters.account_table import (
-    COLUMNS,
-    NEVER_LOGGED_IN,
-    STATE_LABELS,
-    AccountColumn,
-    AccountRoles,
-    AccountTableModel,
-)
+from console.adapters.account_cells import COLUMNS, NEVER_LOGGED_IN, STATE_LABELS, AccountColumn
+from console.adapters.account_table import AccountRoles, AccountTableModel
 from console.models.account_list import AccountFilter, AccountList, AccountRow, AccountSort
 from console.models.database import Database
 from console.models.schema import AccountState, PortalAccount

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from PySide6.QtCore import QModelIndex
 from pytestqt.qtbot import QtBot
 
-from console.adapters.account_table import AccountColumn, AccountRoles, AccountTableModel
+from console.adapters.account_cells import AccountColumn
+from console.adapters.account_table import AccountRoles, AccountTableModel
 from console.adapters.worker import JobRunner
 from console.models.account_list import AccountFilter, AccountRow, AccountSort
 from console.models.schema import AccountState

@@ -331,3 +331,16 @@ def test_fills_a_postgresql_server_with_a_large_clinic(postgres_url: str) -> Non
         server.dispose()
     assert stats.accounts == summary.accounts
     assert stats.shared_email_accounts == summary.shared_email_accounts > 0
+
+
+def test_only_legacy_or_closed_accounts_lack_a_login_email(database: Database) -> None:
+    """A password reset goes to the login e-mail, so no account without one got past it."""
+    fill_demo_database(database, patients=2_000, seed=3, today=TODAY)
+    with database.engine.connect() as connection:
+        states = set(
+            connection.scalars(
+                select(PortalAccount.state).where(PortalAccount.login_email.is_(None))
+            )
+        )
+    assert states
+    assert states <= {"legacy", "revoked", "deactivated"}

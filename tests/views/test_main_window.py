@@ -9,7 +9,8 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QKeySequence
 from pytestqt.qtbot import QtBot
 
-from console.adapters.account_table import AccountColumn, AccountRoles, AccountTableModel
+from console.adapters.account_cells import AccountColumn
+from console.adapters.account_table import AccountRoles, AccountTableModel
 from console.models.account_list import (
     AccountFilter,
     AccountList,
