@@ -68,7 +68,11 @@ def cmd_gui(args: argparse.Namespace) -> int:
     """Open the console window."""
     from console.app import run_gui  # Qt is loaded only when a window is wanted
 
-    return run_gui(_open(args, must_exist=False))
+    database = _open(args, must_exist=False)
+    try:
+        return run_gui(database)
+    finally:
+        database.dispose()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
