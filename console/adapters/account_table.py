@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import IntEnum
 from functools import partial
@@ -74,6 +75,31 @@ class _Query:
 
 
 @dataclass
+class _Answer:
+    """The two reads that answer one request, as they arrive."""
+
+    serial: int
+    query: _Query
+    first_rows: list[AccountRow] | None = None
+    count: int | None = None
+    failed: bool = False
+    #: The first window is on screen.
+    shown: bool = False
+    #: The count announced with ``row_count_changed``.
+    shown_count: int | None = None
+
+    def set_rows(self, rows: list[AccountRow]) -> None:
+        self.first_rows = rows
+
+    def set_count(self, count: int) -> None:
+        self.count = count
+
+    @property
+    def complete(self) -> bool:
+        return self.failed or (self.first_rows is not None and self.count is not None)
+
+
+@dataclass
 class _Window:
     rows: list[AccountRow]
     stale: bool = False
@@ -111,6 +137,7 @@ class AccountTableModel(QAbstractTableModel):
         self._shown = _Query(AccountFilter(), AccountSort())
         self._requested = self._shown
         self._request_serial = 0
+        self._read_serial = 0
         self._loaded = False
         self._epoch = 0
         self._row_count = 0
@@ -118,7 +145,7 @@ class AccountTableModel(QAbstractTableModel):
         self._pending: set[int] = set()
         self._queue: deque[int] = deque()
         self._running_fetches = 0
-        self._counting = False
+        self._answer: _Answer | None = None
         self._loading = False
         self._closed = False
 
@@ -174,7 +201,7 @@ class AccountTableModel(QAbstractTableModel):
         self._queue.clear()
         if self._owns_runner:
             self._runner.close()
-        self._counting = False
+        self._answer = None
         self._running_fetches = 0
         self._update_loading()
 
@@ -306,50 +333,84 @@ class AccountTableModel(QAbstractTableModel):
         while len(self._windows) > self._max_windows:
             self._windows.popitem(last=False)
 
-    # --- counting -------------------------------------------------------------------------------
+    # --- answering a new request ------------------------------------------------------------
+    #
+    # A request (new filter, new sort, refresh) is answered by two reads run side by side: the
+    # first window and the count. The first window is painted as soon as it is there, with as
+    # many rows as it holds; the count then grows the table to its full length, so the rows a
+    # person sees do not wait for counting a million. Only one request is read at a time: one
+    # that comes while another is being read (a fast typist) waits, and only the newest of
+    # the waiting ones is read when the reads in progress end.
 
     def _start_count(self) -> None:
+        self._request_serial += 1
+        self._read_newest_request()
+
+    def _read_newest_request(self) -> None:
+        if self._closed or self._answer is not None or self._read_serial == self._request_serial:
+            self._update_loading()
+            return  # the newest request is read when the current reads end
+        self._read_serial = self._request_serial
+        answer = _Answer(self._request_serial, self._requested)
+        self._answer = answer
+        query, size, source = answer.query, self._window_size, self._source
+        for work, on_done in (
+            (partial(source.window, query.account_filter, query.sort, 0, size), answer.set_rows),
+            (partial(source.count, query.account_filter), answer.set_count),
+        ):
+            self._runner.submit(
+                work,
+                partial(self._answer_part_arrived, answer, on_done),
+                partial(self._answer_failed, answer),
+            )
+        self._update_loading()
+
+    def _answer_part_arrived(
+        self, answer: _Answer, record: Callable[[Any], None], value: object
+    ) -> None:
         if self._closed:
             return
-        self._request_serial += 1
-        self._counting = True
-        query, size, source = self._requested, self._window_size, self._source
+        record(value)
+        if answer.serial == self._request_serial:
+            self._show_answer(answer)
+        if answer.complete:
+            self._finish(answer)
 
-        def count_and_first_window() -> tuple[int, list[AccountRow]]:
-            count = source.count(query.account_filter)
-            return count, source.window(query.account_filter, query.sort, 0, size)
-
-        self._runner.submit(
-            count_and_first_window,
-            partial(self._count_arrived, self._request_serial, query),
-            partial(self._count_failed, self._request_serial),
-        )
-        self._update_loading()
-
-    def _count_arrived(
-        self, serial: int, query: _Query, result: tuple[int, list[AccountRow]]
-    ) -> None:
-        if serial != self._request_serial or self._closed:
-            return  # a newer request is on its way
-        self._counting = False
-        count, first_rows = result
-        self._epoch += 1
-        self._pending.clear()
-        self._queue.clear()
-        if query != self._shown or not self._loaded:
-            self._reset_to(query, count, first_rows)
-        else:
-            self._refresh_to(count, first_rows)
-        self._loaded = True
-        self.row_count_changed.emit(count)
-        self._update_loading()
-
-    def _count_failed(self, serial: int, error: Exception) -> None:
-        if serial != self._request_serial or self._closed:
+    def _answer_failed(self, answer: _Answer, error: Exception) -> None:
+        if self._closed or answer.failed:
             return
-        self._counting = False
-        self._report(error)
-        self._update_loading()
+        answer.failed = True
+        if answer.serial == self._request_serial:
+            self._report(error)
+        self._finish(answer)
+
+    def _show_answer(self, answer: _Answer) -> None:
+        rows, count = answer.first_rows, answer.count
+        if answer.query != self._shown or not self._loaded:
+            if rows is not None and not answer.shown:
+                # Until the count is there, the table is as long as the first window.
+                known = count if count is not None else len(rows)
+                self._epoch += 1
+                self._pending.clear()
+                self._queue.clear()
+                self._reset_to(answer.query, known, rows)
+                answer.shown = True
+                self._loaded = True
+            if answer.shown and count is not None and count != self._row_count:
+                self._resize_to(count)
+        elif rows is not None and count is not None:  # a refresh: swap in place
+            self._epoch += 1
+            self._pending.clear()
+            self._queue.clear()
+            self._refresh_to(count, rows)
+        if answer.shown_count is None and answer.complete and count is not None:
+            answer.shown_count = count
+            self.row_count_changed.emit(count)
+
+    def _finish(self, answer: _Answer) -> None:
+        if answer is self._answer:
+            self._answer = None
+        self._read_newest_request()
 
     def _reset_to(self, query: _Query, count: int, first_rows: list[AccountRow]) -> None:
         self.beginResetModel()
@@ -359,9 +420,7 @@ class AccountTableModel(QAbstractTableModel):
         self._row_count = count
         self.endResetModel()
 
-    def _refresh_to(self, count: int, first_rows: list[AccountRow]) -> None:
-        for window in self._windows.values():
-            window.stale = True
+    def _resize_to(self, count: int) -> None:
         old = self._row_count
         if count > old:
             self.beginInsertRows(QModelIndex(), old, count - 1)
@@ -373,13 +432,18 @@ class AccountTableModel(QAbstractTableModel):
             self.endRemoveRows()
             for number in [n for n in self._windows if n * self._window_size >= count]:
                 del self._windows[number]
+
+    def _refresh_to(self, count: int, first_rows: list[AccountRow]) -> None:
+        for window in self._windows.values():
+            window.stale = True
+        self._resize_to(count)
         self._store(0, first_rows)
         if count:
             # Repaint what is on screen; the stale windows behind it are re-read as shown.
             self.dataChanged.emit(self.index(0, 0), self.index(count - 1, len(AccountColumn) - 1))
 
     def _update_loading(self) -> None:
-        loading = not self._closed and (self._counting or self._running_fetches > 0)
+        loading = not self._closed and (self._answer is not None or self._running_fetches > 0)
         if loading != self._loading:
             self._loading = loading
             self.loading_changed.emit(loading)

@@ -22,8 +22,6 @@ from console.models.schema import AccountState
 from console.views.account_table_view import AccountTableView
 from console.views.theme import APP_NAME, app_icon, load_icon
 
-#: Typing pauses this long (ms) before the search runs, so a fast typist costs one query.
-SEARCH_DELAY_MS = 150
 #: A read shorter than this (ms) shows no busy indicator, so fast searches do not flicker.
 LOADING_DELAY_MS = 250
 SEARCH_PLACEHOLDER = "Search name, e-mail, username or MRN"
@@ -60,9 +58,6 @@ class MainWindow(QMainWindow):
         self.loading_label = QLabel("Loading…")
         self.database_label = QLabel()
 
-        self._search_timer = QTimer(self)
-        self._search_timer.setSingleShot(True)
-        self._search_timer.setInterval(SEARCH_DELAY_MS)
         self._loading_timer = QTimer(self)
         self._loading_timer.setSingleShot(True)
         self._loading_timer.setInterval(LOADING_DELAY_MS)
@@ -95,7 +90,6 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Stop the timers and the model's reads; the window can then be destroyed."""
-        self._search_timer.stop()
         self._loading_timer.stop()
         self._model.close()
 
@@ -195,9 +189,9 @@ class MainWindow(QMainWindow):
         status.addPermanentWidget(self.database_label)
 
     def _connect(self) -> None:
-        self.search_field.textChanged.connect(self._restart_search_delay)
-        self.search_field.returnPressed.connect(self._apply_filter)
-        self._search_timer.timeout.connect(self._apply_filter)
+        # Every keystroke searches at once: the model reads one request at a time and skips
+        # to the newest, so a fast typist costs no more queries than the reads can take.
+        self.search_field.textChanged.connect(self._apply_filter)
         self.state_filter.currentIndexChanged.connect(self._apply_filter)
         self.shared_only.toggled.connect(self._apply_filter)
         self._model.row_count_changed.connect(self._show_row_count)
@@ -207,11 +201,7 @@ class MainWindow(QMainWindow):
 
     # --- reacting ---------------------------------------------------------------------------
 
-    def _restart_search_delay(self, _text: str) -> None:
-        self._search_timer.start()
-
     def _apply_filter(self) -> None:
-        self._search_timer.stop()
         self._model.set_filter(self.current_filter())
 
     def _show_row_count(self, count: int) -> None:

@@ -4,7 +4,6 @@ dropped, failures reported, nothing left running."""
 from __future__ import annotations
 
 import datetime as dt
-import sys
 import threading
 from collections.abc import Callable
 
@@ -192,7 +191,7 @@ def test_close_waits_for_running_reads_and_delivers_nothing_after(
     runner = JobRunner()
     model = AccountTableModel(FakeAccounts(10, gate), runner)
     model.refresh()
-    assert runner.pending_jobs == 1
+    assert runner.pending_jobs == 2  # the first window and the count
     threading.Timer(0.05, gate.set).start()
     runner.close()
     model.close()
@@ -202,14 +201,44 @@ def test_close_waits_for_running_reads_and_delivers_nothing_after(
     assert model.rowCount(QModelIndex()) == 0
 
 
-def test_emitting_keeps_the_reference_count_of_true() -> None:
-    # PySide6 6.12.0 on Python 3.11 loses a reference to True on every emit from Python;
-    # ``emit`` makes up for it (a long session would otherwise abort in bool_dealloc).
-    runner = JobRunner()
-    try:
-        before = sys.getrefcount(True)
-        for n in range(100):
-            runner.job_finished.emit(-n, None, None)
-        assert abs(sys.getrefcount(True) - before) < 5  # without the fix: -100
-    finally:
-        runner.close()
+class SlowCount(FakeAccounts):
+    """Counting waits for ``count_gate``; windows are read at once."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.count_gate = threading.Event()
+
+    def count(self, account_filter: AccountFilter) -> int:
+        assert self.count_gate.wait(5)
+        return super().count(account_filter)
+
+
+def test_the_first_window_is_shown_before_the_count(qtbot: QtBot, make_model: MakeModel) -> None:
+    source = SlowCount(1000)
+    model = make_model(source, window_size=50)
+    with qtbot.waitSignal(model.modelReset, timeout=5000):
+        model.refresh()
+    assert model.rowCount() == 50  # the first window, while a million are still counted
+    assert model.data(model.index(0, 0)) is not None
+    assert model.is_loading
+    with qtbot.waitSignal(model.row_count_changed, timeout=5000) as counted:
+        source.count_gate.set()
+    assert counted.args == [1000]
+    assert model.rowCount() == 1000
+    qtbot.waitUntil(lambda: not model.is_loading)
+
+
+def test_a_fast_typist_costs_only_the_first_and_the_newest_search(
+    qtbot: QtBot, make_model: MakeModel
+) -> None:
+    gate = threading.Event()
+    source = FakeAccounts(2000, gate)
+    model = make_model(source)
+    model.refresh()
+    for text in ("1", "12", "123", "1234"):
+        model.set_filter(AccountFilter(search=text))
+    gate.set()
+    qtbot.waitUntil(lambda: model.account_filter.search == "1234" and not model.is_loading)
+    counts = [read for read in source.reads if read[0] == "count"]
+    assert len(counts) == 2  # the refresh, then straight to "1234"
+    assert model.rowCount() == 1  # account 1234
