@@ -11,6 +11,7 @@ search box, and there is no second implementation in SQL to drift from it.
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 import idna
 
@@ -32,6 +33,7 @@ def email_key(address: str | None) -> str | None:
     return f"{unicodedata.normalize('NFC', local.casefold())}@{_canonical_domain(domain)}"
 
 
+@lru_cache(maxsize=4096)  # a clinic's addresses share a few hundred domains; IDNA is slow
 def _canonical_domain(domain: str) -> str:
     """The domain as lower-case ASCII (A-labels), so ``bücher.example`` and
     ``xn--bcher-kva.example`` give one key; a domain IDNA refuses is just case-folded."""
