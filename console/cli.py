@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import logging
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import NoReturn
+
+from sqlalchemy import Connection
 
 from console.models.account_list import AccountFilter, AccountSort, SortKey, iter_account_rows
 from console.models.database import Database, DatabaseUnavailable, open_database
@@ -64,6 +68,17 @@ def _open(args: argparse.Namespace, *, must_exist: bool = True) -> Database:
     return open_database(_resolve(args.db, os.environ), must_exist=must_exist)
 
 
+@contextmanager
+def _reading(args: argparse.Namespace) -> Iterator[Connection]:
+    """A read-only connection to an existing database, closed (with the engine) after."""
+    database = _open(args)
+    try:
+        with database.engine.connect() as connection:
+            yield connection
+    finally:
+        database.dispose()
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     """Open the console window."""
     from console.app import run_gui  # Qt is loaded only when a window is wanted
@@ -114,27 +129,19 @@ def cmd_accounts(args: argparse.Namespace) -> int:
         state=AccountState(args.state) if args.state else None,
         shared_only=args.shared_email,
     )
-    database = _open(args)
-    try:
-        with database.engine.connect() as connection:
-            rows = iter_account_rows(
-                connection, account_filter, AccountSort(SortKey.ACCOUNT_ID), limit=args.limit
-            )
-            records = (dataclasses.asdict(row) for row in rows)
-            write_records(records, ACCOUNT_COLUMNS, args.format, sys.stdout)
-    finally:
-        database.dispose()
+    with _reading(args) as connection:
+        rows = iter_account_rows(
+            connection, account_filter, AccountSort(SortKey.ACCOUNT_ID), limit=args.limit
+        )
+        records = (dataclasses.asdict(row) for row in rows)
+        write_records(records, ACCOUNT_COLUMNS, args.format, sys.stdout)
     return 0
 
 
 def cmd_shared_emails(args: argparse.Namespace) -> int:
     """List the shared-e-mail clusters."""
-    database = _open(args)
-    try:
-        with database.engine.connect() as connection:
-            clusters = shared_email_clusters(connection)
-    finally:
-        database.dispose()
+    with _reading(args) as connection:
+        clusters = shared_email_clusters(connection)
     records: Iterator[Record] = (
         {"email_key": c.email_key, "accounts": c.accounts, "usernames": ";".join(c.usernames)}
         for c in clusters
@@ -145,15 +152,9 @@ def cmd_shared_emails(args: argparse.Namespace) -> int:
 
 def cmd_stats(args: argparse.Namespace) -> int:
     """Headline figures of the migration."""
-    database = _open(args)
-    try:
-        with database.engine.connect() as connection:
-            stats = account_stats(connection)
-    finally:
-        database.dispose()
+    with _reading(args) as connection:
+        stats = account_stats(connection)
     if args.format == "json":
-        import json
-
         print(json.dumps(dataclasses.asdict(stats), indent=2))
     else:
         lines = [("Accounts", stats.accounts)]

@@ -5,24 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from PySide6.QtCore import QThreadPool
-from PySide6.QtWidgets import QApplication
 
 from console.adapters.account_table import AccountSource, AccountTableModel
-from console.adapters.worker import open_runners
 from console.models.account_list import AccountList
 from console.models.database import Database
-
-
-@pytest.fixture(autouse=True)
-def no_worker_left_running(qapp: QApplication) -> Iterator[None]:
-    """Fail a test that leaves a worker pool open or a pool thread busy (as napari does)."""
-    yield
-    leftover = open_runners()
-    for runner in leftover:
-        runner.close()
-    assert not leftover, f"{len(leftover)} job runner(s) left open"
-    assert QThreadPool.globalInstance().activeThreadCount() == 0
+from tests.qt_leaks import no_worker_left_running  # noqa: F401 - autouse
 
 
 @pytest.fixture
