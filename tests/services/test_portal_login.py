@@ -28,18 +28,16 @@ from console.services import portal_login as login_module
 from console.services.clock import ManualClock
 from console.services.errors import InvalidSetting, StaleRecord, changed_elsewhere
 from console.services.passwords import hash_cost, hash_password, verify_password
-from console.services.portal_login import (
+from console.services.patient_view import (
     ASK_FOR_ACCESS,
     ASK_FOR_NEW_ACCOUNT,
     INCORRECT,
     RESET_EMAIL_SENT,
     SIGNED_IN,
-    LoginOutcome,
-    LoginPolicy,
     LoginSituation,
-    portal_login,
     what_patient_sees,
 )
+from console.services.portal_login import LoginOutcome, LoginPolicy, portal_login
 from tests.factories import add_account, add_patient
 
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
