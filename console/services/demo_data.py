@@ -27,6 +27,7 @@ import bcrypt
 from faker.providers.person.en_US import Provider as UsNames
 from sqlalchemy import Connection, Table, func, select
 
+from console.models.bulk_load import deferred_upkeep
 from console.models.database import Database
 from console.models.email_key import email_key
 from console.models.schema import (
@@ -156,12 +157,14 @@ def fill_demo_database(
         _refuse_real_data(connection)
         clinic = _Clinic(seed, today, portal_hash, pin_hash)
         clinic.add_staff(staff_hash)
-        while clinic.patients < patients:
-            clinic.add_household(patients - clinic.patients)
-            if len(clinic.rows["patients"]) >= CHUNK_PATIENTS or clinic.patients == patients:
-                clinic.write_chunk(connection)
-                if progress is not None:
-                    progress(clinic.patients, patients)
+        # The list's indexes and the search index are built once at the end, not row by row.
+        with deferred_upkeep(connection):
+            while clinic.patients < patients:
+                clinic.add_household(patients - clinic.patients)
+                if len(clinic.rows["patients"]) >= CHUNK_PATIENTS or clinic.patients == patients:
+                    clinic.write_chunk(connection)
+                    if progress is not None:
+                        progress(clinic.patients, patients)
         accounts = _TABLES["portal_accounts"]
         shared = connection.scalar(
             select(func.count()).select_from(accounts).where(accounts.c.shared_email.is_(True))

@@ -31,6 +31,11 @@ from tests.postgres_server import PostgresServer
 ACTIVE = {"legacy", "reset_pending", "migrated"}
 
 
+def ascii_lower(text: str) -> str:
+    """What SQL's lower() does on SQLite (and on PostgreSQL with the C locale)."""
+    return "".join(c.lower() if "A" <= c <= "Z" else c for c in text)
+
+
 @dataclass(frozen=True)
 class Stored:
     """An account as stored, in plain values to work the expected list out from."""
@@ -197,7 +202,8 @@ def sort_key(sort: SortKey, nulls_first: bool) -> Callable[[Stored], tuple[objec
         SortKey.STATE: lambda r: (r.state,),
         SortKey.SHARED_EMAIL: lambda r: (r.shared_email,),
         SortKey.MRN: lambda r: (r.mrn,),
-        SortKey.PATIENT_NAME: lambda r: (r.last_name, r.first_name),
+        # Last name, then first name, without regard to case (SQL's lower(): ASCII only).
+        SortKey.PATIENT_NAME: lambda r: (ascii_lower(r.last_name), ascii_lower(r.first_name)),
         SortKey.BIRTH_DATE: lambda r: (r.birth_date,),
         SortKey.LAST_LOGIN: lambda r: (nullable(r.last_login_at),),
     }

@@ -3,14 +3,26 @@ undone and redone."""
 
 from __future__ import annotations
 
+import sqlite3
+
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, text
 
+from console.models.account_search import has_search_index, in_models, is_search_index_table
 from console.models.database import Database, alembic_config, open_database
 from console.models.schema import Base
+
+
+def sqlite_has_trigram() -> bool:
+    try:
+        with sqlite3.connect(":memory:") as connection:
+            connection.execute("CREATE VIRTUAL TABLE probe USING fts5(x, tokenize='trigram')")
+    except sqlite3.OperationalError:
+        return False
+    return True
 
 
 def current_revision(connection: Connection) -> str | None:
@@ -26,7 +38,12 @@ def head_revision() -> str:
 def schema_differences(database: Database) -> list[object]:
     with database.engine.connect() as connection:
         context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "compare_server_default": True}
+            connection,
+            opts={
+                "compare_type": True,
+                "compare_server_default": True,
+                "include_name": in_models,  # as the migrations' env.py does
+            },
         )
         return list(compare_metadata(context, Base.metadata))
 
@@ -49,7 +66,12 @@ def test_opening_a_new_database_upgrades_it_to_head(any_db_url: str) -> None:
         with database.engine.connect() as connection:
             assert current_revision(connection) == head_revision()
             tables = set(inspect(connection).get_table_names())
-            assert set(Base.metadata.tables) | {"alembic_version"} == tables
+            model_tables = {name for name in tables if not is_search_index_table(name)}
+            assert set(Base.metadata.tables) | {"alembic_version"} == model_tables
+            # SQLite also has the trigram search index, where its FTS5 has the tokenizer.
+            indexed = connection.dialect.name == "sqlite" and sqlite_has_trigram()
+            assert has_search_index(connection) == indexed
+            assert ({"account_search", "account_search_text"} <= tables) == indexed
             assert trigger_names(connection)  # the shared-e-mail flag is kept by triggers
     finally:
         database.dispose()

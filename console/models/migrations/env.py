@@ -3,6 +3,7 @@
 from alembic import context
 from sqlalchemy import text
 
+from console.models.account_search import in_models
 from console.models.schema import Base
 
 connection = context.config.attributes.get("connection")
@@ -19,5 +20,6 @@ context.configure(
     target_metadata=Base.metadata,
     render_as_batch=True,
     compare_type=True,
+    include_name=in_models,  # not the SQLite search index (migration 0002)
 )
 context.run_migrations()
