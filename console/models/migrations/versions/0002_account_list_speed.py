@@ -40,28 +40,24 @@ def sort_name(dialect: str, first: str, last: str) -> str:
 
 
 SQLITE_SORT_NAME = sort_name("sqlite", "p.first_name", "p.last_name")
-SQLITE_SORT_NAME_TRIGGERS = [
+_SQLITE_EXPECTED_SORT_NAME = (
+    f"(SELECT {SQLITE_SORT_NAME} FROM patients AS p WHERE p.id = NEW.patient_id)"
+)
+
+
+def _sqlite_fix_sort_name(trigger: str, event: str) -> str:
     # SQLite cannot change NEW in a BEFORE trigger: the row is corrected right after it is
     # written, and only when it is wrong (a writer that passes the right key pays one read).
-    f"""CREATE TRIGGER portal_accounts_sort_name_insert AFTER INSERT ON portal_accounts
-    WHEN NEW.sort_name IS NOT (SELECT {SQLITE_SORT_NAME} FROM patients AS p
-                               WHERE p.id = NEW.patient_id)
+    return f"""CREATE TRIGGER {trigger} AFTER {event} ON portal_accounts
+    WHEN NEW.sort_name IS NOT {_SQLITE_EXPECTED_SORT_NAME}
     BEGIN
-        UPDATE portal_accounts
-           SET sort_name = (SELECT {SQLITE_SORT_NAME} FROM patients AS p
-                            WHERE p.id = NEW.patient_id)
-         WHERE id = NEW.id;
-    END""",
-    f"""CREATE TRIGGER portal_accounts_sort_name_update
-    AFTER UPDATE OF patient_id, sort_name ON portal_accounts
-    WHEN NEW.sort_name IS NOT (SELECT {SQLITE_SORT_NAME} FROM patients AS p
-                               WHERE p.id = NEW.patient_id)
-    BEGIN
-        UPDATE portal_accounts
-           SET sort_name = (SELECT {SQLITE_SORT_NAME} FROM patients AS p
-                            WHERE p.id = NEW.patient_id)
-         WHERE id = NEW.id;
-    END""",
+        UPDATE portal_accounts SET sort_name = {_SQLITE_EXPECTED_SORT_NAME} WHERE id = NEW.id;
+    END"""
+
+
+SQLITE_SORT_NAME_TRIGGERS = [
+    _sqlite_fix_sort_name("portal_accounts_sort_name_insert", "INSERT"),
+    _sqlite_fix_sort_name("portal_accounts_sort_name_update", "UPDATE OF patient_id, sort_name"),
     f"""CREATE TRIGGER patients_sort_name_update AFTER UPDATE OF first_name, last_name ON patients
     WHEN OLD.first_name IS NOT NEW.first_name OR OLD.last_name IS NOT NEW.last_name
     BEGIN
