@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import sqlite3
 
 from sqlalchemy.orm import Session
 
+from console.models.database import Database
 from console.models.schema import AccountState, Patient, PortalAccount
 
 _numbers = itertools.count(1)
@@ -50,3 +52,22 @@ def add_account(
     session.add(account)
     session.flush()
     return account
+
+
+def change_row(database: Database, model: type[object], row_id: int, **fields: object) -> None:
+    """Set ``fields`` on one row through the ORM, in its own committed transaction."""
+    with Session(database.writer) as session:
+        row = session.get_one(model, row_id)
+        for name, value in fields.items():
+            setattr(row, name, value)
+        session.commit()
+
+
+def sqlite_has_trigram() -> bool:
+    """Whether this Python's SQLite can make the search index (FTS5 with trigram)."""
+    try:
+        with sqlite3.connect(":memory:") as connection:
+            connection.execute("CREATE VIRTUAL TABLE probe USING fts5(x, tokenize='trigram')")
+    except sqlite3.OperationalError:
+        return False
+    return True

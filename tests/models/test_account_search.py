@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -31,18 +30,7 @@ from console.models.bulk_load import DEFERRED_INDEXES, deferred_upkeep
 from console.models.database import Database, alembic_config, open_database
 from console.models.email_key import email_key
 from console.models.schema import AccountState, Patient, PortalAccount, sort_name
-from tests.factories import add_account, add_patient
-
-
-def sqlite_has_trigram() -> bool:
-    """Whether this Python's SQLite can make the index (FTS5 with the trigram tokenizer)."""
-    try:
-        with sqlite3.connect(":memory:") as connection:
-            connection.execute("CREATE VIRTUAL TABLE probe USING fts5(x, tokenize='trigram')")
-    except sqlite3.OperationalError:
-        return False
-    return True
-
+from tests.factories import add_account, add_patient, change_row, sqlite_has_trigram
 
 needs_trigram = pytest.mark.skipif(
     not sqlite_has_trigram(), reason="this SQLite has no FTS5 trigram tokenizer"
@@ -258,20 +246,12 @@ def test_a_search_plan_sends_each_word_where_it_can_be_found() -> None:
 # --- The index and the sort key follow every change -----------------------------------------
 
 
-def rename(database: Database, patient_id: int, **fields: str) -> None:
-    with Session(database.writer) as session:
-        patient = session.get_one(Patient, patient_id)
-        for name, value in fields.items():
-            setattr(patient, name, value)
-        session.commit()
+def rename(database: Database, patient_id: int, **fields: object) -> None:
+    change_row(database, Patient, patient_id, **fields)
 
 
 def change(database: Database, account_id: int, **fields: object) -> None:
-    with Session(database.writer) as session:
-        account = session.get_one(PortalAccount, account_id)
-        for name, value in fields.items():
-            setattr(account, name, value)
-        session.commit()
+    change_row(database, PortalAccount, account_id, **fields)
 
 
 def check_everything(database: Database, searches: list[str]) -> None:

@@ -3,8 +3,6 @@ undone and redone."""
 
 from __future__ import annotations
 
-import sqlite3
-
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -14,15 +12,7 @@ from sqlalchemy import Connection, inspect, text
 from console.models.account_search import has_search_index, in_models, is_search_index_table
 from console.models.database import Database, alembic_config, open_database
 from console.models.schema import Base
-
-
-def sqlite_has_trigram() -> bool:
-    try:
-        with sqlite3.connect(":memory:") as connection:
-            connection.execute("CREATE VIRTUAL TABLE probe USING fts5(x, tokenize='trigram')")
-    except sqlite3.OperationalError:
-        return False
-    return True
+from tests.factories import sqlite_has_trigram
 
 
 def current_revision(connection: Connection) -> str | None:

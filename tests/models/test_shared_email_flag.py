@@ -24,7 +24,7 @@ from console.models.shared_email import (
     account_stats,
     shared_email_clusters,
 )
-from tests.factories import add_account, add_patient
+from tests.factories import add_account, add_patient, change_row
 
 #: SPEC §3, written out here rather than imported, so that the test checks the code.
 ACTIVE = {"legacy", "reset_pending", "migrated"}
@@ -109,11 +109,7 @@ def add_accounts(database: Database, *addresses: str | None, **fields: Any) -> l
 
 
 def change(database: Database, account_id: int, **fields: object) -> None:
-    with Session(database.writer) as session:
-        account = session.get_one(PortalAccount, account_id)
-        for name, value in fields.items():
-            setattr(account, name, value)
-        session.commit()
+    change_row(database, PortalAccount, account_id, **fields)
 
 
 # --- Random sequences of changes -----------------------------------------------------------
