@@ -7,6 +7,7 @@ why in its tooltip. Later manager-only actions add a line to ``_LEAST_ROLE`` and
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 from console.models.schema import StaffRole
@@ -62,6 +63,20 @@ _ROLE_NAMES = {
     StaffRole.MANAGER: "office managers",
     StaffRole.ADMIN: "administrators",
 }
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The signed-in member of staff on whose behalf a service acts (and whom the audit
+    log names). Built only from a verified sign-in, never from what a form says."""
+
+    id: int
+    username: str
+    role: str
+
+    def require(self, permission: Permission) -> None:
+        """Raise ``NotAllowed`` unless this person's role may do ``permission``."""
+        require(self.role, permission)
 
 
 class NotAllowed(DomainError):
