@@ -8,6 +8,9 @@ import os
 # Before anything imports Qt: no display on CI machines or developers' containers.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.pop("PORTAL_CONSOLE_DB", None)
+os.environ.pop("PORTAL_CONSOLE_AUDIT_KEY", None)
+# Never the developer's own keyring: tests that need one pass an in-memory backend.
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
 
 from collections.abc import Iterator
 from pathlib import Path

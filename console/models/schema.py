@@ -319,11 +319,18 @@ class StaffUser(Versioned, Base):
 
 class AuditEvent(Base):
     """One staff action or security event. Append-only: nothing in the application updates
-    or deletes these rows, so they carry no version."""
+    or deletes these rows, so they carry no version.
+
+    Rows are written only by ``console.services.audit.AuditTrail``: ``seq`` numbers them
+    1, 2, 3 … in the order they were chained, and ``chain_hash`` is the keyed hash (HMAC-SHA-256)
+    of the previous row's hash and this row's content, so that an edit, a removal or a
+    reordering is found by ``verify_chain``. The key is never stored here.
+    """
 
     __tablename__ = "audit_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
     occurred_at: Mapped[dt.datetime] = mapped_column(default=utc_now, index=True)
     staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     staff_username: Mapped[str | None] = mapped_column(String(150))
@@ -333,8 +340,35 @@ class AuditEvent(Base):
     target_id: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(20))
     details: Mapped[str] = mapped_column(Text, default="{}")
+    chain_hash: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (Index(None, "target_type", "target_id"),)
+
+
+class AuditChainHead(Base):
+    """The one row (``id`` 1) that says where the audit chain ends: its last ``seq``, the id
+    and hash of that event, and ``head_mac``, a keyed checkpoint over them, so that removing
+    the last events is found too. Appenders lock this row, so two writers never fork the chain.
+
+    ``database_id`` names this database's audit key in the keyring. ``demo_key`` (hex) is set
+    only in demo databases, whose audit log is therefore not tamper-proof; a real database
+    never holds its own key. Created by migration 0003.
+    """
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    database_id: Mapped[str] = mapped_column(String(32))
+    last_seq: Mapped[int] = mapped_column(Integer)
+    last_event_id: Mapped[int | None] = mapped_column(Integer)
+    last_hash: Mapped[str | None] = mapped_column(String(64))
+    head_mac: Mapped[str | None] = mapped_column(String(64))
+    demo_key: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        CheckConstraint("id = 1", name="single_row"),
+        CheckConstraint("last_seq >= 0", name="last_seq"),
+    )
 
 
 class OutboxMessage(Versioned, Base):
@@ -367,6 +401,7 @@ __all__ = [
     "Access",
     "AccessRelation",
     "AccountState",
+    "AuditChainHead",
     "AuditEvent",
     "Base",
     "Invitation",

@@ -37,6 +37,7 @@ from console.models.schema import (
     InvitationState,
     StaffRole,
 )
+from console.services.audit import install_demo_key
 
 DEMO_STAFF_PASSWORD = "Demo-Console-2026!"  # noqa: S105 - published on purpose, demo only
 DEMO_PORTAL_PASSWORD = "Demo-Portal-2026"  # noqa: S105 - published on purpose, demo only
@@ -133,7 +134,9 @@ def fill_demo_database(
     progress: Callable[[int, int], None] | None = None,
 ) -> DemoSummary:
     """Fill an empty ``database`` with a demo clinic of ``patients`` charts, their portal
-    accounts and invitations, and the three demo staff users, in one transaction.
+    accounts and invitations, and the three demo staff users, in one transaction. The
+    database also gets a random demo audit key of its own (``load_audit_key`` uses it only
+    when no real key is set up, labelled "demo — not tamper-proof").
 
     Everything is derived from ``seed`` and ``today`` (default: today's UTC date), never from
     the clock. ``progress`` is called with (patients written, patients asked for) after every
@@ -155,6 +158,13 @@ def fill_demo_database(
     )
     with database.write() as connection, _roomy_page_cache(connection):
         _refuse_real_data(connection)
+        # A demo database keeps its own audit key (labelled "demo — not tamper-proof"), so
+        # that it can be tried without setting one up; a real database never does.
+        if not install_demo_key(connection):
+            raise DemoDataError(
+                "This database already keeps an audit log. Demo data is only loaded into a "
+                "new, empty database."
+            )
         clinic = _Clinic(seed, today, portal_hash, pin_hash)
         clinic.add_staff(staff_hash)
         # The list's indexes and the search index are built once at the end, not row by row.
