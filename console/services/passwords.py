@@ -114,6 +114,25 @@ def password_problems(
     return problems
 
 
+def check_staff_password(password: str, *, username: str, min_length: int) -> None:
+    """Refuse a console user's new password that is shorter than ``min_length``, longer than
+    bcrypt takes, contains the username or is a common password, listing every problem in
+    one ``WeakPassword`` (issue 5's staff rules: length over character classes)."""
+    problems = []
+    if len(password) < min_length:
+        problems.append(f"needs at least {min_length} characters")
+    too_long = _byte_problem(password)
+    if too_long:
+        problems.append(too_long)
+    folded = password.casefold()
+    if _contains_any(folded, _username_parts(username)):
+        problems.append("must not contain the username")
+    if folded in common_passwords():
+        problems.append("is on the list of common passwords")
+    if problems:
+        raise WeakPassword(describe_problems(problems), tuple(problems))
+
+
 def check_password(
     password: str,
     policy: PasswordPolicy = DEFAULT_POLICY,
@@ -273,6 +292,7 @@ __all__ = [
     "MIN_COST",
     "PasswordPolicy",
     "check_password",
+    "check_staff_password",
     "common_passwords",
     "describe_problems",
     "dummy_hash",

@@ -200,7 +200,7 @@ _STAFF_TEXTS: dict[LoginSituation, tuple[str, str | None]] = {
     LoginSituation.NO_RESET_ADDRESS: (
         "The account has no usable login e-mail address, so no reset e-mail can be sent and "
         "it cannot move to the new login system.",
-        "Send a new invitation from the chart to the patient's own e-mail address, then "
-        "revoke this account.",
+        "Revoke this account, then send a new invitation from the chart to the patient's own "
+        "e-mail address.",
     ),
 }

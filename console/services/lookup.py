@@ -1,0 +1,107 @@
+"""Finding the account or chart a person means (an id, a username, an MRN), and explaining
+an account the way staff explain it on the phone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from console.models.database import Database
+from console.models.schema import ACTIVE_STATES, Patient, PortalAccount
+from console.services.email_rules import Reader
+from console.services.errors import DomainError
+from console.services.patient_view import DEFAULT_PORTAL_NAME, PatientView, what_patient_sees
+
+_MAX_REFERENCE = 150
+
+
+class NotFound(DomainError):
+    """Nothing matches what was typed."""
+
+
+@dataclass(frozen=True)
+class AccountExplanation:
+    """An account, its shared-e-mail cluster and what its holder sees at login."""
+
+    account_id: int
+    username: str
+    state: str
+    login_email: str | None
+    mrn: str
+    #: Usernames of the other active accounts with the same login e-mail.
+    shares_email_with: tuple[str, ...]
+    view: PatientView
+
+
+def find_account_id(reader: Reader, reference: str) -> int:
+    """The account ``reference`` names: an account id, else a username (any case)."""
+    text = reference.strip()
+    if text and len(text) <= _MAX_REFERENCE:
+        query = select(PortalAccount.id).where(PortalAccount.username_key == text.casefold())
+        if text.isascii() and text.isdigit():
+            query = (
+                select(PortalAccount.id)
+                .where((PortalAccount.id == int(text)) | (PortalAccount.username_key == text))
+                .order_by(PortalAccount.id != int(text))
+            )
+        found = reader.scalar(query.limit(1))
+        if found is not None:
+            return int(found)
+    raise NotFound(f"No portal account has the id or username '{_shown(text)}'.")
+
+
+def find_patient_id(reader: Reader, mrn: str) -> int:
+    """The chart with MRN ``mrn`` (as typed, without surrounding spaces)."""
+    text = mrn.strip()
+    found = reader.scalar(select(Patient.id).where(Patient.mrn == text)) if text else None
+    if found is None:
+        raise NotFound(f"No chart has the MRN '{_shown(text)}'.")
+    return int(found)
+
+
+def explain_account(
+    database: Database,
+    reference: str,
+    *,
+    now: dt.datetime,
+    portal_name: str = DEFAULT_PORTAL_NAME,
+) -> AccountExplanation:
+    """State, cluster and what the patient sees for the account ``reference`` names."""
+    with Session(database.engine) as session:
+        account = session.get_one(PortalAccount, find_account_id(session, reference))
+        mrn = session.get_one(Patient, account.patient_id).mrn
+        others = session.scalars(
+            select(PortalAccount.username)
+            .where(
+                PortalAccount.email_key == account.email_key,
+                PortalAccount.state.in_(ACTIVE_STATES),
+                PortalAccount.id != account.id,
+            )
+            .order_by(PortalAccount.username)
+        ).all()
+    shared = tuple(others) if account.shared_email else ()
+    return AccountExplanation(
+        account.id,
+        account.username,
+        account.state,
+        account.login_email,
+        mrn,
+        shared,
+        what_patient_sees(account, portal_name=portal_name, now=now),
+    )
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
+__all__ = [
+    "AccountExplanation",
+    "NotFound",
+    "explain_account",
+    "find_account_id",
+    "find_patient_id",
+]

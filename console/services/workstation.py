@@ -1,0 +1,154 @@
+"""What every staff action needs to know about where it runs, and what it tells views back.
+
+A ``Workstation`` is built once by the composition root (``app.py`` or ``cli.py``): the
+database it points at, its clock, its audit trail (which carries the workstation's name) and
+the clinic's rules. Service functions take it as their first argument, then the acting staff
+user, so none of them reaches for a global.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from console.models.database import Database
+from console.models.schema import ACTIVE_STATES, PortalAccount
+from console.services.audit import AuditTrail
+from console.services.clock import Clock
+from console.services.errors import InvalidSetting, StaleRecord, changed_elsewhere
+from console.services.patient_view import DEFAULT_PORTAL_NAME
+from console.services.portal_login import DEFAULT_LOGIN_POLICY, LoginPolicy
+
+_Row = TypeVar("_Row")
+
+DEFAULT_INVITATION_DAYS = 7
+MAX_INVITATION_DAYS = 90
+DEFAULT_STAFF_PASSWORD_LENGTH = 12
+
+
+@dataclass(frozen=True)
+class ClinicRules:
+    """The settings the rules depend on (an admin changes them in the settings dialog)."""
+
+    portal_name: str = DEFAULT_PORTAL_NAME
+    login: LoginPolicy = DEFAULT_LOGIN_POLICY
+    invitation_days: int = DEFAULT_INVITATION_DAYS
+    staff_password_length: int = DEFAULT_STAFF_PASSWORD_LENGTH
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.invitation_days <= MAX_INVITATION_DAYS:
+            raise InvalidSetting(f"Invitations must be valid for 1 to {MAX_INVITATION_DAYS} days.")
+        if not DEFAULT_STAFF_PASSWORD_LENGTH <= self.staff_password_length <= 64:
+            raise InvalidSetting(
+                f"Staff passwords need at least {DEFAULT_STAFF_PASSWORD_LENGTH} characters; "
+                "the minimum can be raised up to 64."
+            )
+
+
+@dataclass(frozen=True)
+class Workstation:
+    """One console's view of the clinic: database, clock, audit trail and rules."""
+
+    database: Database
+    audit: AuditTrail
+    clock: Clock
+    rules: ClinicRules = field(default_factory=ClinicRules)
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What an action changed, so that each open view refreshes only that."""
+
+    accounts: frozenset[int] = frozenset()
+    patients: frozenset[int] = frozenset()
+    invitations: frozenset[int] = frozenset()
+    staff: frozenset[int] = frozenset()
+    #: Comparison keys of the login e-mails whose shared-e-mail cluster changed.
+    email_keys: frozenset[str] = frozenset()
+    #: Accounts whose shared-e-mail flag the action cleared: they can sign in again.
+    unblocked: frozenset[int] = frozenset()
+
+
+@contextmanager
+def writing(workstation: Workstation) -> Iterator[Session]:
+    """One write transaction: committed when the block ends, rolled back (nothing written,
+    audit event included) on any error. A row changed by another workstation meanwhile
+    becomes ``StaleRecord``."""
+    with Session(workstation.database.writer) as session, changed_elsewhere(), session.begin():
+        yield session
+
+
+def lock_row(
+    session: Session, model: type[_Row], row_id: int, expected_version: int | None = None
+) -> _Row | None:
+    """The row, locked for this transaction (PostgreSQL ``FOR UPDATE``; SQLite's writer
+    already holds the database lock). ``StaleRecord`` when the caller saw another version."""
+    row = session.get(model, row_id, with_for_update=True, populate_existing=True)
+    stale = row is not None and getattr(row, "version", None) != expected_version
+    if expected_version is not None and stale:
+        raise StaleRecord()
+    return row
+
+
+def lock_address(session: Session, key: str) -> None:
+    """Hold, until the transaction ends, the lock that changes to address ``key`` take
+    (PostgreSQL: the shared-e-mail triggers' advisory lock on the address's bucket), so that
+    two workstations cannot both find an address free and both hand it out. SQLite's writer
+    already holds the whole database."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(2026, hashtext(:key) & 1023)"), {"key": key}
+        )
+
+
+def active_sharers(session: Session, keys: Iterable[str | None]) -> dict[str, set[int]]:
+    """The active accounts holding each of ``keys`` as their login e-mail's comparison key."""
+    wanted = {key for key in keys if key}
+    if not wanted:
+        return {}
+    found: dict[str, set[int]] = {key: set() for key in wanted}
+    rows = session.execute(
+        select(PortalAccount.email_key, PortalAccount.id).where(
+            PortalAccount.email_key.in_(wanted), PortalAccount.state.in_(ACTIVE_STATES)
+        )
+    )
+    for key, account_id in rows:
+        found[str(key)].add(account_id)
+    return found
+
+
+def unblocked_by(before: dict[str, set[int]], after: dict[str, set[int]]) -> frozenset[int]:
+    """Accounts that shared their address before and no longer do."""
+    return frozenset(
+        account
+        for key, holders in before.items()
+        if len(holders) > 1
+        for account in after.get(key, set())
+        if len(after[key]) == 1
+    )
+
+
+def age_on(birth_date: dt.date, day: dt.date) -> int:
+    """Full years of a person born on ``birth_date``, on ``day``."""
+    had_birthday = (day.month, day.day) >= (birth_date.month, birth_date.day)
+    return day.year - birth_date.year - (0 if had_birthday else 1)
+
+
+__all__ = [
+    "DEFAULT_INVITATION_DAYS",
+    "Changes",
+    "ClinicRules",
+    "Workstation",
+    "active_sharers",
+    "age_on",
+    "lock_address",
+    "lock_row",
+    "unblocked_by",
+    "writing",
+]
