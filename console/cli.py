@@ -16,11 +16,13 @@ from typing import NoReturn
 
 from sqlalchemy import Connection
 
+from console.cli_actions import CommandRefused, add_action_commands
 from console.models.account_list import AccountFilter, AccountSort, SortKey, iter_account_rows
 from console.models.database import Database, DatabaseUnavailable, open_database
 from console.models.database import resolve_database_url as _resolve
 from console.models.schema import AccountState
 from console.models.shared_email import account_stats, shared_email_clusters
+from console.services.errors import DomainError
 from console.tabular import FORMATS, Record, write_records
 
 PROG = "portal-console"
@@ -44,7 +46,7 @@ class UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         # One line, as for every other kind of bad input (argparse would add the usage).
-        self.exit(2, f"{self.prog}: {message} (see '{PROG} --help')\n")
+        self.exit(2, f"{self.prog}: {_one_line(message)} (see '{PROG} --help')\n")
 
 
 def _positive(text: str) -> int:
@@ -206,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", choices=FORMATS, default="table"
     )
     add("stats", cmd_stats).add_argument("--format", choices=("table", "json"), default="table")
+    add_action_commands(add)
     return parser
 
 
@@ -214,16 +217,41 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
+        _refuse_unusable_text(args)
         handler: Callable[[argparse.Namespace], int] = args.handler
         return handler(args)
-    except (DatabaseUnavailable, UsageError) as error:
-        print(f"{PROG}: {error}", file=sys.stderr)
+    except (DatabaseUnavailable, UsageError, CommandRefused, DomainError) as error:
+        print(f"{PROG}: {_one_line(str(error))}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # e.g. `portal-console accounts | head`
         sys.stderr.close()
         return 0
     except KeyboardInterrupt:
         return 130
+
+
+def _refuse_unusable_text(args: argparse.Namespace) -> None:
+    """Text no keyboard types (a NUL, a lone surrogate from a badly encoded argument) is
+    refused before it reaches a database, which would fail on it half-way."""
+    for name, value in vars(args).items():
+        if isinstance(value, str) and ("\x00" in value or not _encodable(value)):
+            raise UsageError(
+                f"--{name.replace('_', '-')}: the text contains characters that cannot be used"
+            )
+
+
+def _one_line(text: str) -> str:
+    """``text`` with line breaks and other control characters shown escaped (a refusal may
+    quote what was typed, and must stay one line)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _fields(summary: object) -> list[tuple[str, int]]:

@@ -1,0 +1,296 @@
+"""The headless staff actions of ``portal-console``: one thin function per command over the
+same service functions the window calls. A refusal is one line on stderr and exit status 2.
+
+The acting staff user's password comes from ``PORTAL_CONSOLE_STAFF_PASSWORD`` or is asked for
+without echo on the terminal; a new password (``staff add``, ``accept``) is read from
+standard input, so that no password is ever on a command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from console.models.database import open_database, resolve_database_url
+from console.models.schema import StaffRole
+from console.services.account_actions import (
+    RevokeReason,
+    deactivate_account,
+    resend_reset,
+    revoke_access,
+)
+from console.services.audit import AuditTrail, load_audit_key, verify_chain, workstation_name
+from console.services.chart_actions import link_chart
+from console.services.clock import SystemClock
+from console.services.invitations import accept_invitation, reissue_invitation
+from console.services.lookup import explain_account, find_account_id, find_patient_id
+from console.services.permissions import Actor
+from console.services.portal_login import LoginOutcome, portal_login
+from console.services.staff_users import add_staff_user, sign_in
+from console.services.workstation import Changes, Workstation
+
+STAFF_PASSWORD_VAR = "PORTAL_CONSOLE_STAFF_PASSWORD"  # noqa: S105 - a variable's name
+AUDIT_KEY_FILE_VAR = "PORTAL_CONSOLE_AUDIT_KEY_FILE"
+EXIT_NOT_SIGNED_IN = 3
+EXIT_AUDIT_BROKEN = 4
+
+Adder = Callable[[str, Callable[[argparse.Namespace], int]], argparse.ArgumentParser]
+
+
+class CommandRefused(Exception):
+    """Input the command cannot use; the message is shown as it is (exit status 2)."""
+
+
+@contextmanager
+def _workstation(args: argparse.Namespace) -> Iterator[Workstation]:
+    database = open_database(resolve_database_url(args.db, os.environ), must_exist=True)
+    try:
+        key_file = os.environ.get(AUDIT_KEY_FILE_VAR)
+        key = load_audit_key(
+            database, environ=os.environ, key_file=Path(key_file) if key_file else None
+        )
+        clock = SystemClock()
+        audit = AuditTrail(key, workstation=workstation_name(), clock=clock)
+        yield Workstation(database, audit, clock)
+    finally:
+        database.dispose()
+
+
+def _acting(workstation: Workstation, username: str) -> Actor:
+    password = os.environ.get(STAFF_PASSWORD_VAR)
+    if password is None:
+        if not sys.stdin.isatty():
+            raise CommandRefused(
+                f"Set {STAFF_PASSWORD_VAR} to the password of '{username}', or run the "
+                "command on a terminal to be asked for it."
+            )
+        password = getpass.getpass(f"Password of staff user {username}: ")
+    signed_in = sign_in(workstation, username, password)
+    if signed_in.must_change_password:
+        raise CommandRefused(
+            "This staff user must choose a new password first: sign in to the console."
+        )
+    return signed_in.actor
+
+
+def _password_input(prompt: str, *, new: bool = True) -> str:
+    """A password from standard input: typed twice without echo on a terminal (once for
+    ``new=False``), else its first line."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    first = getpass.getpass(f"{prompt}: ")
+    if new and getpass.getpass(f"{prompt} again: ") != first:
+        raise CommandRefused("The two passwords are not the same.")
+    return first
+
+
+def _done(text: str, changes: Changes) -> int:
+    unblocked = ", ".join(str(a) for a in sorted(changes.unblocked))
+    print(text + (f"; can sign in again: account {unblocked}" if unblocked else ""))
+    return 0
+
+
+def cmd_staff_add(args: argparse.Namespace) -> int:
+    """Add a console user (the first one of a new database: an admin, without --staff)."""
+    with _workstation(args) as workstation:
+        actor = _acting(workstation, args.staff) if args.staff else None
+        password = _password_input(f"Password for {args.username}")
+        changes = add_staff_user(
+            workstation, actor, args.username, args.role, password, display_name=args.name
+        )
+    return _done(f"Added staff user {args.username} ({args.role})", changes)
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    """What the patient sees at login, and why, for an account."""
+    with _workstation(args) as workstation:
+        found = explain_account(
+            workstation.database,
+            args.account,
+            now=workstation.clock.now(),
+            portal_name=workstation.rules.portal_name,
+        )
+    lines = [
+        ("Account", f"{found.account_id} ({found.username})"),
+        ("Chart", found.mrn),
+        ("State", found.state),
+        ("Shared e-mail", ", ".join(found.shares_email_with) or "no"),
+        ("Patient sees", found.view.message),
+        ("Why", found.view.explanation),
+    ]
+    if found.view.suggested_fix:
+        lines.append(("Suggested fix", found.view.suggested_fix))
+    for label, value in lines:
+        print(f"{label + ':':<15}{value}")
+    return 0
+
+
+def cmd_portal_login(args: argparse.Namespace) -> int:
+    """Log in as a patient would; exit 0 when signed in, 3 otherwise."""
+    password = _password_input("Portal password", new=False)
+    with _workstation(args) as workstation:
+
+        def audit(session: Session, outcome: LoginOutcome) -> None:
+            workstation.audit.record(
+                session,
+                "portal_login",
+                actor=None,
+                outcome=outcome.situation.value,
+                target_type="account",
+                target_id=outcome.account_id,
+            )
+
+        outcome = portal_login(
+            workstation.database,
+            args.login,
+            password,
+            clock=workstation.clock,
+            policy=workstation.rules.login,
+            portal_name=workstation.rules.portal_name,
+            on_outcome=audit,
+        )
+    print(outcome.message)
+    return 0 if outcome.signed_in else EXIT_NOT_SIGNED_IN
+
+
+def cmd_revoke(args: argparse.Namespace) -> int:
+    """Revoke an account's access (SPEC §5)."""
+    with _workstation(args) as workstation:
+        actor = _acting(workstation, args.staff)
+        account = _account(workstation, args.account)
+        changes = revoke_access(workstation, actor, account, reason=args.reason, note=args.note)
+    return _done(f"Revoked account {account}", changes)
+
+
+def cmd_invite(args: argparse.Namespace) -> int:
+    """Re-issue an invitation from a chart; prints its id, the PIN and the expiry as JSON."""
+    with _workstation(args) as workstation:
+        actor = _acting(workstation, args.staff)
+        with workstation.database.engine.connect() as connection:
+            patient = find_patient_id(connection, args.mrn)
+        issued = reissue_invitation(
+            workstation, actor, patient, args.email, expires_days=args.expires_days
+        )
+    record = {
+        "invitation_id": issued.invitation_id,
+        "pin": issued.pin,
+        "expires_at": issued.expires_at.isoformat(),
+        "email": issued.address,
+        "warning": issued.warning,
+    }
+    print(json.dumps(record, indent=2))
+    return 0
+
+
+def cmd_accept(args: argparse.Namespace) -> int:
+    """Accept an invitation as the patient (new password on standard input)."""
+    try:
+        birth_date = dt.date.fromisoformat(args.dob)
+    except ValueError:
+        raise CommandRefused("Give the date of birth as YYYY-MM-DD, e.g. 1984-03-09.") from None
+    password = _password_input("New portal password")
+    with _workstation(args) as workstation:
+        accepted = accept_invitation(workstation, args.token, args.pin, birth_date, password)
+    print(f"Account {accepted.account_id} created; log in as {accepted.username}")
+    return 0
+
+
+def cmd_link(args: argparse.Namespace) -> int:
+    """Link a chart to an account as its guardian or proxy."""
+    with _workstation(args) as workstation:
+        actor = _acting(workstation, args.staff)
+        account = _account(workstation, args.account)
+        with workstation.database.engine.connect() as connection:
+            patient = find_patient_id(connection, args.mrn)
+        linked = link_chart(workstation, actor, patient, account, args.relation)
+    if linked.review_warning:
+        print(linked.review_warning, file=sys.stderr)
+    return _done(f"Linked chart {args.mrn.strip()} to account {account}", linked.changes)
+
+
+def cmd_resend_reset(args: argparse.Namespace) -> int:
+    """Queue another password reset e-mail for an account."""
+    with _workstation(args) as workstation:
+        actor = _acting(workstation, args.staff)
+        account = _account(workstation, args.account)
+        changes = resend_reset(workstation, actor, account)
+    return _done(f"Reset e-mail queued for account {account}", changes)
+
+
+def cmd_deactivate(args: argparse.Namespace) -> int:
+    """Close an account at the patient's request."""
+    with _workstation(args) as workstation:
+        actor = _acting(workstation, args.staff)
+        account = _account(workstation, args.account)
+        changes = deactivate_account(workstation, actor, account, note=args.note)
+    return _done(f"Deactivated account {account}", changes)
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    """Check the audit log's chain: exit 0 and 'OK <n> events', or 4 and the first bad event."""
+    with _workstation(args) as workstation:
+        report = verify_chain(workstation.database, workstation.audit.key)
+    print(report.summary())
+    return 0 if report.ok else EXIT_AUDIT_BROKEN
+
+
+def add_action_commands(add: Adder) -> None:
+    """The staff-action commands, added to the main parser by ``console.cli``."""
+    staff = add("staff", cmd_staff_add)
+    staff.add_argument("verb", choices=("add",))
+    staff.add_argument("username")
+    staff.add_argument("--role", required=True, choices=[r.value for r in StaffRole])
+    staff.add_argument("--name", help="display name (default: the username)")
+    staff.add_argument("--staff", metavar="ADMIN", help="the administrator adding the user")
+
+    add("explain", cmd_explain).add_argument("account", help="account id or username")
+    add("portal-login", cmd_portal_login).add_argument("login", help="login e-mail or username")
+
+    revoke = _with_staff(add("revoke", cmd_revoke))
+    revoke.add_argument("account", help="account id or username")
+    revoke.add_argument("--reason", required=True, choices=[r.value for r in RevokeReason])
+    revoke.add_argument("--note", default="", help="required with --reason other")
+
+    invite = _with_staff(add("invite", cmd_invite))
+    invite.add_argument("mrn")
+    invite.add_argument("--email", required=True)
+    invite.add_argument("--expires-days", type=int, metavar="N")
+
+    accept = add("accept", cmd_accept)
+    accept.add_argument("token")
+    accept.add_argument("--pin", required=True)
+    accept.add_argument("--dob", required=True, metavar="YYYY-MM-DD")
+
+    link = _with_staff(add("link", cmd_link))
+    link.add_argument("mrn")
+    link.add_argument("--account", required=True, help="the guardian's account id or username")
+    link.add_argument("--relation", required=True, choices=("guardian", "proxy"))
+
+    _with_staff(add("resend-reset", cmd_resend_reset)).add_argument("account")
+    deactivate = _with_staff(add("deactivate", cmd_deactivate))
+    deactivate.add_argument("account")
+    deactivate.add_argument("--note", default="")
+
+    add("audit", cmd_audit_verify).add_argument("verb", choices=("verify",))
+
+
+def _with_staff(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("--staff", required=True, metavar="USER", help="the acting staff user")
+    return parser
+
+
+def _account(workstation: Workstation, reference: str) -> int:
+    with workstation.database.engine.connect() as connection:
+        return find_account_id(connection, reference)
+
+
+__all__ = ["CommandRefused", "add_action_commands"]
