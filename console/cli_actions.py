@@ -28,7 +28,8 @@ from console.services.account_actions import (
     resend_reset,
     revoke_access,
 )
-from console.services.audit import AuditTrail, load_audit_key, verify_chain, workstation_name
+from console.services.audit import AuditTrail, verify_chain, workstation_name
+from console.services.audit_key import load_audit_key
 from console.services.chart_actions import link_chart
 from console.services.clock import SystemClock
 from console.services.invitations import accept_invitation, reissue_invitation

@@ -37,7 +37,7 @@ from console.models.schema import (
     InvitationState,
     StaffRole,
 )
-from console.services.audit import install_demo_key
+from console.services.audit_key import install_demo_key
 
 DEMO_STAFF_PASSWORD = "Demo-Console-2026!"  # noqa: S105 - published on purpose, demo only
 DEMO_PORTAL_PASSWORD = "Demo-Portal-2026"  # noqa: S105 - published on purpose, demo only

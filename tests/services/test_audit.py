@@ -33,22 +33,24 @@ from console.models.database import (
 )
 from console.models.schema import AuditChainHead, AuditEvent, StaffRole, StaffUser
 from console.services.audit import (
+    AuditKeyMismatch,
+    AuditTrail,
+    canonical_details,
+    verify_chain,
+    workstation_name,
+)
+from console.services.audit_key import (
     DEMO_LABEL,
     KEY_ENV_VAR,
     KEYRING_SERVICE,
     AuditKey,
     AuditKeyInvalid,
-    AuditKeyMismatch,
     AuditKeyMissing,
-    AuditTrail,
     NoSecureKeyring,
-    canonical_details,
     create_audit_key,
     is_secure_keyring,
     keyring_entry,
     load_audit_key,
-    verify_chain,
-    workstation_name,
 )
 from console.services.clock import ManualClock
 from console.services.demo_data import DemoDataError, fill_demo_database
