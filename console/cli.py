@@ -22,7 +22,7 @@ from console.models.database import Database, DatabaseUnavailable, open_database
 from console.models.database import resolve_database_url as _resolve
 from console.models.schema import AccountState
 from console.models.shared_email import account_stats, shared_email_clusters
-from console.services.errors import DomainError
+from console.services.errors import DomainError, is_storable
 from console.tabular import FORMATS, Record, write_records
 
 PROG = "portal-console"
@@ -234,9 +234,9 @@ def _refuse_unusable_text(args: argparse.Namespace) -> None:
     """Text no keyboard types (a NUL, a lone surrogate from a badly encoded argument) is
     refused before it reaches a database, which would fail on it half-way."""
     for name, value in vars(args).items():
-        if isinstance(value, str) and ("\x00" in value or not _encodable(value)):
+        if isinstance(value, str) and not is_storable(value):
             raise UsageError(
-                f"--{name.replace('_', '-')}: the text contains characters that cannot be used"
+                f"The {name.replace('_', ' ')} given contains characters that cannot be used."
             )
 
 
@@ -244,14 +244,6 @@ def _one_line(text: str) -> str:
     """``text`` with line breaks and other control characters shown escaped (a refusal may
     quote what was typed, and must stay one line)."""
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _fields(summary: object) -> list[tuple[str, int]]:

@@ -37,6 +37,7 @@ from console.models.email_key import email_key
 EMAIL_LENGTH = 320
 NAME_LENGTH = 100
 SORT_NAME_LENGTH = 2 * NAME_LENGTH + 1
+USERNAME_LENGTH = 150
 
 
 class AccountState(StrEnum):
@@ -194,8 +195,8 @@ class PortalAccount(Versioned, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     #: The chart of the person who holds this login.
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
-    username: Mapped[str] = mapped_column(String(150))
-    username_key: Mapped[str] = mapped_column(String(150), unique=True)
+    username: Mapped[str] = mapped_column(String(USERNAME_LENGTH))
+    username_key: Mapped[str] = mapped_column(String(USERNAME_LENGTH), unique=True)
     login_email: Mapped[str | None] = mapped_column(String(EMAIL_LENGTH))
     email_key: Mapped[str | None] = mapped_column(String(EMAIL_LENGTH), index=True)
     shared_email: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
@@ -398,6 +399,7 @@ class OutboxMessage(Versioned, Base):
 
 __all__ = [
     "ACTIVE_STATES",
+    "USERNAME_LENGTH",
     "Access",
     "AccessRelation",
     "AccountState",

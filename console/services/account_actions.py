@@ -24,7 +24,7 @@ from console.models.schema import (
     OutboxState,
     PortalAccount,
 )
-from console.services.errors import DomainError
+from console.services.errors import DomainError, is_storable
 from console.services.invitations import cancel_pending_invitations
 from console.services.patient_view import reset_address
 from console.services.permissions import Actor, Permission
@@ -120,7 +120,7 @@ def revoke_access(
     why = _revoke_reason(reason)
     note = _note(note, required=why is RevokeReason.OTHER)
     now = workstation.clock.now()
-    with writing(workstation) as session:
+    with writing(workstation, actor, Permission.REVOKE_ACCESS) as session:
         account = _lock_active(session, account_id, expected_version, "revoke")
         before = active_sharers(session, [account.email_key])
         account.state = AccountState.REVOKED.value
@@ -163,7 +163,7 @@ def deactivate_account(
     actor.require(Permission.DEACTIVATE_ACCOUNT)
     note = _note(note, required=False)
     now = workstation.clock.now()
-    with writing(workstation) as session:
+    with writing(workstation, actor, Permission.DEACTIVATE_ACCOUNT) as session:
         account = _lock_active(session, account_id, expected_version, "deactivate")
         before = active_sharers(session, [account.email_key])
         account.state = AccountState.DEACTIVATED.value
@@ -189,7 +189,7 @@ def resend_reset(
     actor.require(Permission.RESEND_EMAIL)
     now = workstation.clock.now()
     policy = workstation.rules.login
-    with writing(workstation) as session:
+    with writing(workstation, actor, Permission.RESEND_EMAIL) as session:
         account = _lock_active(session, account_id, expected_version, "send a reset e-mail to")
         if account.shared_email:
             raise AccountRefused(
@@ -242,7 +242,7 @@ def _note(note: str, *, required: bool) -> str:
         raise AccountRefused("Write a note saying why: the reason 'other' needs one.")
     if len(text) > MAX_NOTE_LENGTH:
         raise AccountRefused(f"The note cannot be longer than {MAX_NOTE_LENGTH} characters.")
-    if "\x00" in text:
+    if not is_storable(text):
         raise AccountRefused("The note contains a character that cannot be stored.")
     return text
 

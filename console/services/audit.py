@@ -28,7 +28,7 @@ from sqlalchemy import Connection, Result, Row, String, select, type_coerce
 from sqlalchemy.orm import Session
 
 from console.models.database import Database
-from console.models.schema import AuditChainHead, AuditEvent
+from console.models.schema import AuditChainHead, AuditEvent, StaffUser
 from console.services.audit_key import (
     DEMO_LABEL,
     HEAD_ID,
@@ -304,7 +304,15 @@ def _verify(connection: Connection, key: AuditKey) -> ChainReport:
 
     if head.head_mac is None:
         if head.last_seq == 0 and good == 0:
-            return report(None, None)
+            # Empty is right only for a database nobody has used yet: adding a staff user
+            # is always recorded, so an empty log beside staff users was emptied.
+            if connection.scalar(select(StaffUser.id).limit(1)) is None:
+                return report(None, None)
+            return report(
+                None,
+                "the log is empty although staff users exist (adding each of them was "
+                "recorded): its events and checkpoint were removed",
+            )
         return report(None, "the checkpoint was removed (the head row has no seal)")
     if not sealed:
         return report(None, "the checkpoint was edited (or this is not the log's key)")

@@ -206,16 +206,18 @@ def create_audit_key(
     return AuditKey(secret, "keyring")
 
 
-def install_demo_key(connection: Connection) -> bool:
+def install_demo_key(connection: Connection) -> AuditKey | None:
     """Store a random demo key inside a new demo database (the demo loader does this in its
-    own transaction). False, and nothing changed, when the audit log already has events."""
+    own transaction) and return it. None, and nothing changed, when the audit log already
+    has events."""
+    secret = secrets.token_bytes(KEY_BYTES)
     result = connection.execute(
         update(AuditChainHead)
         .where(AuditChainHead.id == HEAD_ID, AuditChainHead.last_seq == 0)
         .where(AuditChainHead.head_mac.is_(None))
-        .values(demo_key=secrets.token_hex(KEY_BYTES))
+        .values(demo_key=secret.hex())
     )
-    return result.rowcount == 1
+    return AuditKey(secret, DEMO_SOURCE) if result.rowcount == 1 else None
 
 
 def read_head(connection: Connection) -> Row[Any]:

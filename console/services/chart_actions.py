@@ -54,7 +54,7 @@ def link_chart(
     actor.require(Permission.LINK_CHART)
     link = _relation(relation)
     now = workstation.clock.now()
-    with writing(workstation) as session:
+    with writing(workstation, actor, Permission.LINK_CHART) as session:
         account = lock_row(session, PortalAccount, account_id, expected_version)
         patient = session.get(Patient, patient_id)
         if account is None or account.state not in ACTIVE_STATES:
@@ -123,7 +123,7 @@ def edit_contact(
     actor.require(Permission.EDIT_CONTACT)
     email = validate_email(contact_email) if contact_email and contact_email.strip() else None
     phone = _phone(mobile_phone)
-    with writing(workstation) as session:
+    with writing(workstation, actor, Permission.EDIT_CONTACT) as session:
         patient = lock_row(session, Patient, patient_id, expected_version)
         if patient is None:
             raise ChartRefused("There is no such chart; it may have been removed.")

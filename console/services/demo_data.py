@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 import bcrypt
 from faker.providers.person.en_US import Provider as UsNames
 from sqlalchemy import Connection, Table, func, select
+from sqlalchemy.orm import Session
 
 from console.models.bulk_load import deferred_upkeep
 from console.models.database import Database
@@ -37,7 +38,9 @@ from console.models.schema import (
     InvitationState,
     StaffRole,
 )
-from console.services.audit_key import install_demo_key
+from console.services.audit import AuditTrail, workstation_name
+from console.services.audit_key import AuditKey, install_demo_key
+from console.services.clock import ManualClock
 
 DEMO_STAFF_PASSWORD = "Demo-Console-2026!"  # noqa: S105 - published on purpose, demo only
 DEMO_PORTAL_PASSWORD = "Demo-Portal-2026"  # noqa: S105 - published on purpose, demo only
@@ -160,7 +163,8 @@ def fill_demo_database(
         _refuse_real_data(connection)
         # A demo database keeps its own audit key (labelled "demo — not tamper-proof"), so
         # that it can be tried without setting one up; a real database never does.
-        if not install_demo_key(connection):
+        key = install_demo_key(connection)
+        if key is None:
             raise DemoDataError(
                 "This database already keeps an audit log. Demo data is only loaded into a "
                 "new, empty database."
@@ -175,11 +179,26 @@ def fill_demo_database(
                     clinic.write_chunk(connection)
                     if progress is not None:
                         progress(clinic.patients, patients)
+        _record_creation(connection, key, clinic.anchor, patients)
         accounts = _TABLES["portal_accounts"]
         shared = connection.scalar(
             select(func.count()).select_from(accounts).where(accounts.c.shared_email.is_(True))
         )
     return DemoSummary(patients, clinic.accounts, shared or 0, clinic.invitations, len(_STAFF))
+
+
+def _record_creation(connection: Connection, key: AuditKey, when: dt.datetime, size: int) -> None:
+    """The demo clinic's first audit event, in the loader's transaction: its staff users were
+    added without one each, and a log that is empty beside staff users reads as emptied."""
+    audit = AuditTrail(key, workstation=workstation_name(), clock=ManualClock(when))
+    with Session(bind=connection) as session:
+        audit.record(
+            session,
+            "demo_clinic_created",
+            actor=None,
+            details={"patients": size, "staff_users": list(DEMO_STAFF_USERNAMES)},
+        )
+        session.commit()  # the loader's own transaction stays open: it commits at the end
 
 
 _TABLES: dict[str, Table] = {

@@ -36,7 +36,7 @@ from console.models.schema import (
     Patient,
     PortalAccount,
 )
-from console.services.errors import EmailTaken, InvalidEmail
+from console.services.errors import EmailTaken, InvalidEmail, is_storable
 
 #: Providers that deliver ``a.b.c@`` and ``abc@`` to one mailbox, and ignore ``+tag``.
 DOT_BLIND_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
@@ -246,18 +246,6 @@ def mailbox_variants(
     return tuple(found[:limit])
 
 
-def is_storable(text: str) -> bool:
-    """Whether ``text`` can be bound as a database parameter: no NUL (PostgreSQL refuses
-    it) and no lone surrogate (neither driver can encode it)."""
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def _variant_prefixes(mailbox: str) -> list[str]:
     """Key prefixes under which every variant of ``mailbox`` sorts."""
     name, _, domain = mailbox.rpartition("@")
@@ -383,7 +371,6 @@ __all__ = [
     "address_holder",
     "address_holders",
     "check_new_address",
-    "is_storable",
     "mailbox_key",
     "mailbox_variants",
     "validate_email",

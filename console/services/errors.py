@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 if TYPE_CHECKING:
@@ -66,11 +67,39 @@ class StaleRecord(DomainError):
 @contextmanager
 def changed_elsewhere() -> Iterator[None]:
     """Turn SQLAlchemy's optimistic-locking failure (an UPDATE that found another
-    ``version``) into a ``StaleRecord``. Use it around the flush or commit of a write."""
+    ``version``), and a transaction the database gave up on because another one held what it
+    needed (a deadlock, a serialization failure, SQLite still busy after its timeout), into a
+    ``StaleRecord``. Use it around the flush or commit of a write."""
     try:
         yield
     except StaleDataError:
         raise StaleRecord() from None
+    except OperationalError as error:
+        if not _lost_a_race(error):
+            raise
+        raise StaleRecord() from None
+
+
+#: PostgreSQL's deadlock_detected and serialization_failure: the database gave up on one of
+#: two transactions that waited for each other; retrying after a reload is the answer.
+_RACE_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def _lost_a_race(error: OperationalError) -> bool:
+    code = getattr(error.orig, "sqlstate", None)
+    return code in _RACE_SQLSTATES or "database is locked" in str(error.orig)
+
+
+def is_storable(text: str) -> bool:
+    """Whether ``text`` can be bound as a database parameter: no NUL (PostgreSQL refuses
+    it) and no lone surrogate (neither driver can encode it)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 __all__ = [
@@ -82,4 +111,5 @@ __all__ = [
     "StaleRecord",
     "WeakPassword",
     "changed_elsewhere",
+    "is_storable",
 ]

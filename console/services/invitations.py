@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from console.models.schema import (
     ACTIVE_STATES,
+    USERNAME_LENGTH,
     Access,
     AccessRelation,
     AccountState,
@@ -118,7 +119,7 @@ def reissue_invitation(
     pin = f"{secrets.randbelow(10**PIN_DIGITS):0{PIN_DIGITS}d}"
     pin_hash = hash_password(pin, workstation.rules.login.passwords.bcrypt_cost)
     now = workstation.clock.now()
-    with writing(workstation) as session:
+    with writing(workstation, actor, Permission.REISSUE_INVITATION) as session:
         patient = lock_row(session, Patient, patient_id, expected_version)
         if patient is None:
             raise InvitationRefused("There is no such chart; it may have been removed.")
@@ -190,7 +191,7 @@ def cancel_invitation(
     """Cancel a pending invitation and the e-mail still waiting to carry it; audited."""
     actor.require(Permission.CANCEL_INVITATION)
     now = workstation.clock.now()
-    with writing(workstation) as session:
+    with writing(workstation, actor, Permission.CANCEL_INVITATION) as session:
         invitation = lock_row(session, Invitation, invitation_id, expected_version)
         if invitation is None:
             raise InvitationRefused("There is no such invitation.")
@@ -289,6 +290,8 @@ class _Found:
     """An invitation as read before the PIN check."""
 
     id: int
+    patient_id: int
+    token_hash: str | None
     state: str
     expires_at: dt.datetime
     pin_failures: int
@@ -314,10 +317,13 @@ def accept_invitation(
     right = _pin_matches(pin, found.pin_hash) and birth_date == found.birth_date
     password_hash = hash_password(new_password, rules.login.passwords.bcrypt_cost) if right else ""
     with writing(workstation) as session:
+        # The chart first, as re-issuing does, so the two cannot deadlock.
+        lock_row(session, Patient, found.patient_id)
         invitation = lock_row(session, Invitation, found.id)
         assert invitation is not None  # invitations are never deleted
-        if invitation.pin_hash != found.pin_hash:
-            right = False  # re-issued meanwhile: the PIN checked belongs to no invitation now
+        if invitation.token_hash != found.token_hash:
+            # A newer e-mail was sent meanwhile: this link stopped working.
+            raise InvitationRefused(_INVALID_LINK)
         answer = _decide(invitation, now, right)
         if answer is _Answer.ACCEPTED:
             accepted = _create_account(session, invitation, password_hash, now)
@@ -359,6 +365,8 @@ def _find(workstation: Workstation, token: str) -> _Found:
     query = (
         select(
             Invitation.id,
+            Invitation.patient_id,
+            Invitation.token_hash,
             Invitation.state,
             Invitation.expires_at,
             Invitation.pin_failures,
@@ -444,13 +452,15 @@ def _create_account(
 
 
 def _free_username(session: Session, address: str) -> str:
-    """The address itself, or with ``-2``, ``-3``… when an old account already has it."""
-    candidate, n = address, 1
+    """The address itself (cut to fit the column), or with ``-2``, ``-3``… when an older
+    account already has it."""
+    base = address[: USERNAME_LENGTH - 8]
+    candidate, n = base, 1
     while session.scalar(
         select(PortalAccount.id).where(PortalAccount.username_key == candidate.casefold())
     ):
         n += 1
-        candidate = f"{address}-{n}"
+        candidate = f"{base}-{n}"
     return candidate
 
 

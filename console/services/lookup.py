@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 from console.models.database import Database
 from console.models.schema import ACTIVE_STATES, Patient, PortalAccount
 from console.services.email_rules import Reader
-from console.services.errors import DomainError
+from console.services.errors import DomainError, is_storable
 from console.services.patient_view import DEFAULT_PORTAL_NAME, PatientView, what_patient_sees
 
 _MAX_REFERENCE = 150
+_LARGEST_ID = 2**63 - 1  # a BIGINT; SQLite's and PostgreSQL's integer keys fit in it
 
 
 class NotFound(DomainError):
@@ -39,14 +40,13 @@ class AccountExplanation:
 def find_account_id(reader: Reader, reference: str) -> int:
     """The account ``reference`` names: an account id, else a username (any case)."""
     text = reference.strip()
-    if text and len(text) <= _MAX_REFERENCE:
-        query = select(PortalAccount.id).where(PortalAccount.username_key == text.casefold())
-        if text.isascii() and text.isdigit():
-            query = (
-                select(PortalAccount.id)
-                .where((PortalAccount.id == int(text)) | (PortalAccount.username_key == text))
-                .order_by(PortalAccount.id != int(text))
-            )
+    if text and len(text) <= _MAX_REFERENCE and is_storable(text):
+        named = PortalAccount.username_key == text.casefold()
+        query = select(PortalAccount.id).where(named)
+        if text.isascii() and text.isdigit() and int(text) <= _LARGEST_ID:
+            # An id first; a username made of digits only when no account has that id.
+            by_id = PortalAccount.id == int(text)
+            query = select(PortalAccount.id).where(by_id | named).order_by(by_id.desc())
         found = reader.scalar(query.limit(1))
         if found is not None:
             return int(found)
@@ -56,7 +56,8 @@ def find_account_id(reader: Reader, reference: str) -> int:
 def find_patient_id(reader: Reader, mrn: str) -> int:
     """The chart with MRN ``mrn`` (as typed, without surrounding spaces)."""
     text = mrn.strip()
-    found = reader.scalar(select(Patient.id).where(Patient.mrn == text)) if text else None
+    usable = text and len(text) <= _MAX_REFERENCE and is_storable(text)
+    found = reader.scalar(select(Patient.id).where(Patient.mrn == text)) if usable else None
     if found is None:
         raise NotFound(f"No chart has the MRN '{_shown(text)}'.")
     return int(found)
@@ -95,7 +96,8 @@ def explain_account(
 
 
 def _shown(text: str) -> str:
-    return text if len(text) <= 40 else text[:40] + "…"
+    shown = text if is_storable(text) else text.encode("utf-8", "replace").decode("utf-8")
+    return shown if len(shown) <= 40 else shown[:40] + "…"
 
 
 __all__ = [

@@ -39,8 +39,7 @@ from console.models.schema import (
     PortalAccount,
 )
 from console.services.clock import Clock
-from console.services.email_rules import is_storable
-from console.services.errors import InvalidSetting, StaleRecord, changed_elsewhere
+from console.services.errors import InvalidSetting, StaleRecord, changed_elsewhere, is_storable
 from console.services.passwords import (
     DEFAULT_POLICY,
     PasswordPolicy,

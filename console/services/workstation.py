@@ -18,11 +18,12 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from console.models.database import Database
-from console.models.schema import ACTIVE_STATES, PortalAccount
+from console.models.schema import ACTIVE_STATES, PortalAccount, StaffUser
 from console.services.audit import AuditTrail
 from console.services.clock import Clock
 from console.services.errors import InvalidSetting, StaleRecord, changed_elsewhere
 from console.services.patient_view import DEFAULT_PORTAL_NAME
+from console.services.permissions import Actor, NotAllowed, Permission, require
 from console.services.portal_login import DEFAULT_LOGIN_POLICY, LoginPolicy
 
 _Row = TypeVar("_Row")
@@ -76,12 +77,29 @@ class Changes:
 
 
 @contextmanager
-def writing(workstation: Workstation) -> Iterator[Session]:
+def writing(
+    workstation: Workstation, actor: Actor | None = None, permission: Permission | None = None
+) -> Iterator[Session]:
     """One write transaction: committed when the block ends, rolled back (nothing written,
     audit event included) on any error. A row changed by another workstation meanwhile
-    becomes ``StaleRecord``."""
+    becomes ``StaleRecord``. With ``actor`` and ``permission``, the staff user is read again
+    inside the transaction: someone disabled or given a lesser role since signing in may no
+    longer act."""
     with Session(workstation.database.writer) as session, changed_elsewhere(), session.begin():
+        if actor is not None and permission is not None:
+            _still_allowed(session, actor, permission)
         yield session
+
+
+def _still_allowed(session: Session, actor: Actor, permission: Permission) -> None:
+    # FOR SHARE: an administrator disabling this user waits for the action to finish.
+    user = session.get(StaffUser, actor.id, with_for_update={"read": True})
+    if user is None or user.disabled or user.username_key != actor.username.casefold():
+        raise NotAllowed(
+            "Your staff account has been disabled or changed; sign in again or ask an "
+            "administrator."
+        )
+    require(user.role, permission)
 
 
 def lock_row(

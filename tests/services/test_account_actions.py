@@ -21,6 +21,7 @@ from console.models.schema import (
     OutboxState,
     PortalAccount,
     StaffRole,
+    StaffUser,
 )
 from console.services.account_actions import (
     AccountRefused,
@@ -168,7 +169,6 @@ def test_revoke_cancels_the_charts_pending_invitations(
         ("other", "  ", "needs one"),
         ("because", "", "Choose a reason"),
         ("other", "x" * 2001, "longer than 2000"),
-        ("other", "a\x00b", "cannot be stored"),
     ],
 )
 def test_revoke_refusals_write_nothing(
@@ -310,3 +310,25 @@ def test_patient_of_the_revoked_account_keeps_the_chart(
         patient_id = patient.id
     revoke_access(desk, front_desk, target, reason="patient_request")
     assert account(desk.database, target).patient_id == patient_id
+
+
+def test_a_staff_user_disabled_since_signing_in_may_no_longer_act(
+    any_desk: Workstation, staff_hash: str
+) -> None:
+    actor = add_staff(any_desk.database, StaffRole.FRONT_DESK, staff_hash)
+    (target,) = accounts(any_desk.database, "jane@example.org")
+    with Session(any_desk.database.writer) as session, session.begin():
+        session.get_one(StaffUser, actor.id).disabled = True
+    with pytest.raises(NotAllowed, match="disabled or changed"):
+        revoke_access(any_desk, actor, target, reason="deceased")
+    assert account(any_desk.database, target).state == "legacy"
+    assert audit_rows(any_desk.database) == []
+
+
+@pytest.mark.parametrize("note", ["\ud800", "a\x00b"])
+def test_a_note_that_cannot_be_stored_is_refused(
+    desk: Workstation, front_desk: Actor, note: str
+) -> None:
+    (target,) = accounts(desk.database, "jane@example.org")
+    with pytest.raises(AccountRefused, match="cannot be stored"):
+        deactivate_account(desk, front_desk, target, note=note)

@@ -377,6 +377,24 @@ def test_removing_every_event_is_found(db: Database, trail: AuditTrail, key: Aud
     assert "shorter than its last recorded checkpoint" in (verify_chain(db, key).problem or "")
 
 
+def test_emptying_the_log_and_its_checkpoint_is_found(
+    db: Database, trail: AuditTrail, key: AuditKey
+) -> None:
+    assert verify_chain(db, key).ok  # a new database: no staff, no events yet
+    append(db, trail, 3)
+    with Session(db.writer) as session, session.begin():
+        session.add(StaffUser(username="ann", display_name="Ann", role="admin", password_hash="x"))
+    with db.write() as connection:
+        connection.execute(delete(EVENTS))
+        connection.execute(
+            update(AuditChainHead).values(
+                last_seq=0, last_event_id=None, last_hash=None, head_mac=None
+            )
+        )
+    report = verify_chain(db, key)
+    assert not report.ok and "empty although staff users exist" in (report.problem or "")
+
+
 @pytest.mark.parametrize(
     "values",
     [
@@ -658,7 +676,7 @@ def test_a_demo_database_uses_its_own_key_labelled_as_such(
     append(database, trail, 2)
     report = verify_chain(database, key)
     assert report.ok
-    assert report.summary() == f"OK 2 events ({DEMO_LABEL})"
+    assert report.summary() == f"OK 3 events ({DEMO_LABEL})"  # the clinic's creation, and 2
     assert report.key_label == DEMO_LABEL
 
     # A real key, once configured, wins over the demo key.

@@ -264,3 +264,15 @@ def test_two_workstations_cannot_hand_out_one_address(
     with ThreadPoolExecutor(4) as pool:
         results = sorted(pool.map(invite, charts))
     assert results == ["issued", "taken", "taken", "taken"]
+
+
+def test_a_long_address_still_makes_an_account(any_desk: Workstation, staff_hash: str) -> None:
+    actor = add_staff(any_desk.database, StaffRole.FRONT_DESK, staff_hash)
+    address = "a" * 60 + "." + "b" * 60 + "@" + "c" * 60 + ".example.org"
+    patient = chart(any_desk.database)
+    issued = reissue_invitation(any_desk, actor, patient, address)
+    accepted = accept_invitation(
+        any_desk, token_for(any_desk, issued.invitation_id), issued.pin, BIRTH, NEW_PASSWORD
+    )
+    assert len(accepted.username) <= 150 and address.startswith(accepted.username)
+    assert portal_login(any_desk.database, address, NEW_PASSWORD, clock=any_desk.clock).signed_in
