@@ -187,6 +187,7 @@ def cmd_invite(args: argparse.Namespace) -> int:
         "expires_at": issued.expires_at.isoformat(),
         "email": issued.address,
         "warning": issued.warning,
+        "carried_links": issued.carried_links,
     }
     print(json.dumps(record, indent=2))
     return 0

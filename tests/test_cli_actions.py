@@ -145,7 +145,14 @@ def resolve_a_cluster(
     )
     assert status == 0, err
     issued = json.loads(out)
-    assert set(issued) == {"invitation_id", "pin", "expires_at", "email", "warning"}
+    assert set(issued) == {
+        "invitation_id",
+        "pin",
+        "expires_at",
+        "email",
+        "warning",
+        "carried_links",
+    }
 
     # What the e-mail sender does: mint the link's token as it sends.
     database = read(demo)

@@ -283,6 +283,9 @@ class Invitation(Versioned, Base):
     accepted_at: Mapped[dt.datetime | None]
     accepted_account_id: Mapped[int | None] = mapped_column(ForeignKey("portal_accounts.id"))
     cancelled_at: Mapped[dt.datetime | None]
+    #: The guardian and proxy links of the account this invitation replaces, as JSON
+    #: ``[{"patient_id": 7, "relation": "guardian"}]``: accepting restores them.
+    carried_links: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (CheckConstraint(_in("state", InvitationState), name="state"),)
 

@@ -18,10 +18,15 @@ from console.models.schema import (
 from console.services.email_rules import validate_email
 from console.services.errors import DomainError
 from console.services.permissions import Actor, Permission
-from console.services.workstation import Changes, Workstation, age_on, lock_row, writing
+from console.services.workstation import (
+    ADULT_AGE,
+    Changes,
+    Workstation,
+    age_on,
+    lock_row,
+    writing,
+)
 
-#: A linked chart of a person this old or older is flagged for review (SPEC §5).
-ADULT_AGE = 18
 _PHONE_CHARS = re.compile(r"[0-9 ()+.\-]+")
 _PHONE_DIGITS = (7, 15)  # E.164 allows at most 15
 
@@ -175,4 +180,4 @@ def _phone(text: str | None) -> str | None:
     return phone
 
 
-__all__ = ["ADULT_AGE", "ChartRefused", "LinkedChart", "edit_contact", "link_chart"]
+__all__ = ["ChartRefused", "LinkedChart", "edit_contact", "link_chart"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -44,9 +45,11 @@ from console.services.passwords import (
 from console.services.permissions import Actor, Permission
 from console.services.portal_login import new_message_id
 from console.services.workstation import (
+    ADULT_AGE,
     MAX_INVITATION_DAYS,
     Changes,
     Workstation,
+    age_on,
     lock_address,
     lock_row,
     writing,
@@ -74,6 +77,8 @@ class IssuedInvitation:
     #: A likely same-mailbox warning for staff (the invitation was still issued).
     warning: str | None
     changes: Changes
+    #: Family links of the revoked account that accepting will restore.
+    carried_links: int = 0
 
 
 @dataclass(frozen=True)
@@ -129,8 +134,10 @@ def reissue_invitation(
         # Checked again under the lock: another workstation may have just taken it.
         new = check_new_address(session, email, now=now, except_patient_id=patient_id)
         cancelled = cancel_pending_invitations(session, patient_id, now)
+        links = _links_to_carry(session, patient_id)
         invitation = Invitation(
             patient_id=patient_id,
+            carried_links=json.dumps(links) if links else None,
             target_email=new.address,
             pin_hash=pin_hash,
             pin_failures=0,
@@ -165,6 +172,7 @@ def reissue_invitation(
                 "expires_at": invitation.expires_at.isoformat(),
                 "invitations_cancelled": sorted(cancelled),
                 "same_mailbox_warning": new.warning is not None,
+                "carried_links": len(links),
                 "outbox_message": message.id,
             },
         )
@@ -178,6 +186,7 @@ def reissue_invitation(
                 patients=frozenset({patient_id}),
                 invitations=frozenset({invitation.id}) | cancelled,
             ),
+            len(links),
         )
 
 
@@ -437,6 +446,7 @@ def _create_account(
             granted_at=now,
         )
     )
+    restored = _restore_links(session, invitation, account.id, now)
     invitation.state = InvitationState.ACCEPTED.value
     invitation.accepted_at = now
     invitation.accepted_account_id = account.id
@@ -445,10 +455,62 @@ def _create_account(
         account.username,
         Changes(
             accounts=frozenset({account.id}),
-            patients=frozenset({patient_id}),
+            patients=frozenset({patient_id}) | restored,
             invitations=frozenset({invitation.id}),
         ),
     )
+
+
+def _links_to_carry(session: Session, patient_id: int) -> list[dict[str, object]]:
+    """The guardian and proxy links that revoking the chart's most recent own account ended
+    (SPEC §5: an invitation carries them, so a re-invited guardian keeps the children)."""
+    last = session.execute(
+        select(PortalAccount.id, PortalAccount.revoked_at)
+        .where(
+            PortalAccount.patient_id == patient_id,
+            PortalAccount.state == AccountState.REVOKED,
+            PortalAccount.revoked_at.is_not(None),
+        )
+        .order_by(PortalAccount.revoked_at.desc(), PortalAccount.id.desc())
+        .limit(1)
+    ).first()
+    if last is None:
+        return []
+    rows = session.execute(
+        select(Access.patient_id, Access.relation)
+        .where(
+            Access.account_id == last.id,
+            Access.relation != AccessRelation.SELF,
+            Access.revoked_at == last.revoked_at,
+        )
+        .order_by(Access.id)
+    )
+    return [{"patient_id": chart, "relation": relation} for chart, relation in rows]
+
+
+def _restore_links(
+    session: Session, invitation: Invitation, account_id: int, now: dt.datetime
+) -> frozenset[int]:
+    """Give the new account the links its invitation carried (charts that still exist);
+    an adult's chart is flagged for review, as a new link would be."""
+    links = json.loads(invitation.carried_links) if invitation.carried_links else []
+    restored = set()
+    for link in links:
+        patient = session.get(Patient, int(link["patient_id"]))
+        if patient is None or patient.id == invitation.patient_id:
+            continue
+        session.add(
+            Access(
+                account_id=account_id,
+                patient_id=patient.id,
+                relation=AccessRelation(link["relation"]).value,
+                needs_review=age_on(patient.birth_date, now.date()) >= ADULT_AGE,
+                granted_at=now,
+                granted_by_id=invitation.created_by_id,
+            )
+        )
+        restored.add(patient.id)
+    return frozenset(restored)
 
 
 def _free_username(session: Session, address: str) -> str:

@@ -28,6 +28,8 @@ from console.services.portal_login import DEFAULT_LOGIN_POLICY, LoginPolicy
 
 _Row = TypeVar("_Row")
 
+#: A linked chart of a person this old or older is flagged for review (SPEC §5).
+ADULT_AGE = 18
 DEFAULT_INVITATION_DAYS = 7
 MAX_INVITATION_DAYS = 90
 DEFAULT_STAFF_PASSWORD_LENGTH = 12
@@ -159,6 +161,7 @@ def age_on(birth_date: dt.date, day: dt.date) -> int:
 
 
 __all__ = [
+    "ADULT_AGE",
     "DEFAULT_INVITATION_DAYS",
     "Changes",
     "ClinicRules",

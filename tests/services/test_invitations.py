@@ -276,3 +276,39 @@ def test_a_long_address_still_makes_an_account(any_desk: Workstation, staff_hash
     )
     assert len(accepted.username) <= 150 and address.startswith(accepted.username)
     assert portal_login(any_desk.database, address, NEW_PASSWORD, clock=any_desk.clock).signed_in
+
+
+def test_a_reinvited_guardian_gets_the_childrens_charts_back(
+    desk: Workstation, actor: Actor
+) -> None:
+    from console.services.chart_actions import link_chart
+
+    guardian_chart = chart(desk.database)
+    with Session(desk.database.writer) as session, session.begin():
+        guardian = add_account(
+            session, "family@example.org", patient=session.get(Patient, guardian_chart)
+        ).id
+        child = add_patient(session, birth_date=dt.date(2016, 5, 1)).id
+        adult = add_patient(session, birth_date=dt.date(2001, 5, 1)).id
+    link_chart(desk, actor, child, guardian, "guardian")
+    link_chart(desk, actor, adult, guardian, "proxy")
+    revoke_access(desk, actor, guardian, reason="security_concern")
+
+    issued = reissue_invitation(desk, actor, guardian_chart, "parent.new@example.org")
+    assert issued.carried_links == 2
+    accepted = accept_invitation(
+        desk, token_for(desk, issued.invitation_id), issued.pin, BIRTH, NEW_PASSWORD
+    )
+
+    with Session(desk.database.engine) as session:
+        links = session.execute(
+            select(Access.patient_id, Access.relation, Access.needs_review)
+            .where(Access.account_id == accepted.account_id)
+            .order_by(Access.id)
+        ).all()
+    assert links == [
+        (guardian_chart, "self", False),
+        (child, "guardian", False),
+        (adult, "proxy", True),
+    ]
+    assert accepted.changes.patients == {guardian_chart, child, adult}
