@@ -1,5 +1,5 @@
-"""Family links and contact edits (SPEC §5), adding staff and signing in (SPEC §6), on a
-real database with real bcrypt and a clock that stands still until moved."""
+"""Family links and contact edits (SPEC §5), on a real database with a clock that stands
+still until moved. Staff users and signing in are tested in test_staff_users.py."""
 
 from __future__ import annotations
 
@@ -10,25 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.models.database import Database
-from console.models.schema import Access, AuditEvent, Patient, StaffRole, StaffUser
+from console.models.schema import Access, AuditEvent, Patient, StaffRole
 from console.services.account_actions import revoke_access
 from console.services.chart_actions import ChartRefused, edit_contact, link_chart
-from console.services.clock import ManualClock
-from console.services.errors import InvalidEmail, WeakPassword
-from console.services.permissions import Actor, NotAllowed
-from console.services.staff_users import (
-    SIGN_IN_FAILED,
-    SignInFailed,
-    StaffRefused,
-    add_staff_user,
-    has_staff,
-    sign_in,
-)
+from console.services.errors import InvalidEmail
+from console.services.permissions import Actor
 from console.services.workstation import Workstation
 from tests.factories import add_account, add_patient
-from tests.services.conftest import NOW, STAFF_PASSWORD
-
-NEW_STAFF_PASSWORD = "Quiet-River-Lantern-77"
 
 
 def family(database: Database) -> tuple[int, int, int]:
@@ -156,89 +144,3 @@ def test_edit_contact_refuses_a_phone_that_is_not_one(
             desk, staff[StaffRole.FRONT_DESK], patient, contact_email="jane@", mobile_phone=None
         )
     assert audit_actions(desk.database) == []
-
-
-# --- Staff users -------------------------------------------------------------------------------
-
-
-def test_the_first_user_is_an_admin_added_without_anyone(desk: Workstation) -> None:
-    assert not has_staff(desk)
-    with pytest.raises(StaffRefused, match="must be an administrator"):
-        add_staff_user(desk, None, "pat", StaffRole.FRONT_DESK, NEW_STAFF_PASSWORD)
-    add_staff_user(desk, None, "Admin.One", "admin", NEW_STAFF_PASSWORD, display_name="Ann Admin")
-    assert has_staff(desk)
-    with pytest.raises(StaffRefused, match="administrator must add"):
-        add_staff_user(desk, None, "sneaky", StaffRole.ADMIN, NEW_STAFF_PASSWORD)
-    signed_in = sign_in(desk, "admin.one", NEW_STAFF_PASSWORD)
-    assert (signed_in.actor.username, signed_in.actor.role) == ("Admin.One", "admin")
-    assert audit_actions(desk.database) == [("add_staff_user", "ok"), ("staff_sign_in", "ok")]
-
-
-def test_only_admins_add_staff(desk: Workstation, staff: dict[StaffRole, Actor]) -> None:
-    for role in (StaffRole.FRONT_DESK, StaffRole.MANAGER):
-        with pytest.raises(NotAllowed, match="Only administrators may manage staff users"):
-            add_staff_user(desk, staff[role], "newbie", "front_desk", NEW_STAFF_PASSWORD)
-    add_staff_user(desk, staff[StaffRole.ADMIN], "newbie", "front_desk", NEW_STAFF_PASSWORD)
-    with pytest.raises(StaffRefused, match="already exists"):
-        add_staff_user(desk, staff[StaffRole.ADMIN], "NEWBIE", "manager", NEW_STAFF_PASSWORD)
-
-
-@pytest.mark.parametrize(
-    ("username", "role", "password", "error", "message"),
-    [
-        ("", "admin", NEW_STAFF_PASSWORD, StaffRefused, "1 to 64 letters"),
-        ("a b", "admin", NEW_STAFF_PASSWORD, StaffRefused, "1 to 64 letters"),
-        ("pat", "superuser", NEW_STAFF_PASSWORD, StaffRefused, "Choose a role"),
-        ("pat", "admin", "Short-1", WeakPassword, "at least 12 characters"),
-        ("patricia", "admin", "patricia-is-here-99", WeakPassword, "username"),
-        ("pat", "admin", "x" * 73, WeakPassword, "72 bytes"),
-    ],
-)
-def test_add_staff_refusals(
-    desk: Workstation,
-    staff: dict[StaffRole, Actor],
-    username: str,
-    role: str,
-    password: str,
-    error: type[Exception],
-    message: str,
-) -> None:
-    with pytest.raises(error, match=message):
-        add_staff_user(desk, staff[StaffRole.ADMIN], username, role, password)
-    assert audit_actions(desk.database) == []
-
-
-def test_sign_in_locks_out_and_unlocks(desk: Workstation, staff: dict[StaffRole, Actor]) -> None:
-    assert isinstance(desk.clock, ManualClock)
-    username = staff[StaffRole.MANAGER].username
-    for _ in range(5):
-        with pytest.raises(SignInFailed):
-            sign_in(desk, username, "wrong password")
-    with pytest.raises(SignInFailed) as refused:  # locked: the right password does not help
-        sign_in(desk, username.upper(), STAFF_PASSWORD)
-    assert str(refused.value) == SIGN_IN_FAILED
-    desk.clock.advance(minutes=15)
-    assert sign_in(desk, username, STAFF_PASSWORD).actor == staff[StaffRole.MANAGER]
-    outcomes = [o for _, o in audit_actions(desk.database)]
-    assert outcomes == ["wrong_password"] * 4 + ["locked_out", "locked", "ok"]
-
-
-def test_unknown_and_disabled_users_get_the_same_answer(
-    desk: Workstation, staff: dict[StaffRole, Actor]
-) -> None:
-    with Session(desk.database.writer) as session, session.begin():
-        session.get_one(StaffUser, staff[StaffRole.FRONT_DESK].id).disabled = True
-    for username in ("nobody", staff[StaffRole.FRONT_DESK].username):
-        with pytest.raises(SignInFailed, match=SIGN_IN_FAILED):
-            sign_in(desk, username, STAFF_PASSWORD)
-    assert [o for _, o in audit_actions(desk.database)] == ["unknown_user", "disabled"]
-
-
-def test_staff_sign_in_is_audited_with_the_time(
-    desk: Workstation, staff: dict[StaffRole, Actor]
-) -> None:
-    sign_in(desk, staff[StaffRole.ADMIN].username, STAFF_PASSWORD)
-    with Session(desk.database.engine) as session:
-        event = session.scalars(select(AuditEvent)).one()
-        user = session.get_one(StaffUser, staff[StaffRole.ADMIN].id)
-    assert event.occurred_at == NOW == user.last_login_at
