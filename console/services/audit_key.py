@@ -4,6 +4,8 @@ in the settings, and, in a demo database only, the demo key stored in the databa
 
 Nothing found is ``AuditKeyMissing``: audited actions are refused, never written unchained or
 under a silently new key. No key material is ever logged, shown or put in an error message.
+The keyring is reached through ``SecretsStore``: a keyring that hangs is given up on after a
+timeout (and, when loading, the other places are looked in), so it cannot freeze the console.
 """
 
 from __future__ import annotations
@@ -18,20 +20,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import keyring
-from keyring.backends import chainer, fail, null
 from sqlalchemy import Connection, Row, select, update
 
-from console.models.database import APP_NAME, Database
+from console.models.database import Database
 from console.models.schema import AuditChainHead
 from console.services.errors import DomainError
+from console.services.secrets_store import (
+    DEFAULT_TIMEOUT,
+    KEYRING_SERVICE,
+    KeyringFailed,
+    SecretEntry,
+    SecretsStore,
+)
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
 HEAD_ID = 1
 KEY_ENV_VAR = "PORTAL_CONSOLE_AUDIT_KEY"
-KEYRING_SERVICE = APP_NAME
 KEY_BYTES = 32
 DEMO_SOURCE = "demo database"
 DEMO_LABEL = "demo — not tamper-proof"
@@ -92,53 +98,37 @@ def keyring_entry(database_id: str) -> str:
     return f"audit-key:{database_id}"
 
 
-def is_secure_keyring(backend: KeyringBackend) -> bool:
-    """Whether ``backend`` keeps secrets safely: keyring's own "recommended" level (priority 1
-    or more), and never the fail, null or keyrings.alt (plain or password-file) backends. A
-    chain of backends is secure only when every backend in it is."""
-    if isinstance(backend, chainer.ChainerBackend):
-        members = list(backend.backends)
-        return bool(members) and all(is_secure_keyring(member) for member in members)
-    if isinstance(backend, fail.Keyring | null.Keyring):
-        return False
-    if type(backend).__module__.startswith("keyrings.alt"):
-        return False
-    try:
-        return float(backend.priority) >= 1
-    except Exception:  # a backend reports "not usable here" by raising from priority
-        return False
-
-
 def load_audit_key(
     database: Database,
     *,
     environ: Mapping[str, str],
     key_file: Path | None = None,
     keyring_backend: KeyringBackend | None = None,
+    keyring_timeout: float = DEFAULT_TIMEOUT,
 ) -> AuditKey:
     """The audit key of ``database``: from the keyring (secure backends only; entry
     ``keyring_entry(database id)``), else ``PORTAL_CONSOLE_AUDIT_KEY`` in ``environ`` (hex or
     base64 of at least 32 bytes), else ``key_file`` (owner-only), else the demo key of a demo
-    database. Never creates a key.
+    database. Never creates a key. A keyring that fails, or does not answer within
+    ``keyring_timeout`` seconds, is passed over (and named in the message if no key is found).
 
     Raises ``AuditKeyInvalid`` for a key that is found but unusable and ``AuditKeyMissing``
     when there is none; the message says where the console looked and how to set one up.
     """
     with database.engine.connect() as connection:
         head = read_head(connection)
-    backend = keyring_backend if keyring_backend is not None else keyring.get_keyring()
-    entry = keyring_entry(head.database_id)
-    if is_secure_keyring(backend):
-        looked = f"in the system keyring under '{KEYRING_SERVICE}' / '{entry}'"
-        try:
-            stored = backend.get_password(KEYRING_SERVICE, entry)
-        except Exception as error:  # a locked keyring, a D-Bus failure: say so, look further
-            stored = None
-            looked += f" (it could not be read: {type(error).__name__})"
-        if stored is not None:
-            return AuditKey(_decode_key(stored, "The audit key in the keyring"), "keyring")
-    else:
-        looked = f"not in this computer's keyring ({_backend_name(backend)}: not a secure one)"
+    store = SecretsStore(keyring_backend, timeout=keyring_timeout)
+    entry = _keyring_entry(head.database_id)
+    looked = f"in the system keyring under '{KEYRING_SERVICE}' / '{entry.name}'"
+    try:
+        if store.is_secure():
+            stored = store.get(entry)
+            if stored is not None:
+                return AuditKey(_decode_key(stored, "The audit key in the keyring"), "keyring")
+        else:
+            looked = f"not in this computer's keyring ({store.backend_name()}: not a secure one)"
+    except KeyringFailed as failed:  # locked, broken or hung: say so, and look further
+        looked += f" ({_keyring_trouble(failed, keyring_timeout, 'it could not be read: ')})"
 
     value = environ.get(KEY_ENV_VAR, "").strip()
     if value:
@@ -162,10 +152,12 @@ def create_audit_key(
     *,
     key_file: Path | None = None,
     keyring_backend: KeyringBackend | None = None,
+    keyring_timeout: float = DEFAULT_TIMEOUT,
 ) -> AuditKey:
     """Set up a new audit key for ``database`` (first run, settings): 32 random bytes, kept in
     ``key_file`` (created owner-only, never over an existing file) when one is named, else in
-    the keyring (a secure one only: ``NoSecureKeyring`` otherwise).
+    the keyring (a secure one only: ``NoSecureKeyring`` otherwise, and when the keyring fails
+    or does not answer within ``keyring_timeout`` seconds).
 
     Refused when the database's audit log is already chained with a key (a new key would not
     fit it: restore the old one instead) or the keyring already holds one for it.
@@ -183,25 +175,25 @@ def create_audit_key(
         _write_key_file(key_file, secret)
         return AuditKey(secret, f"key file {key_file}")
 
-    backend = keyring_backend if keyring_backend is not None else keyring.get_keyring()
-    if not is_secure_keyring(backend):
-        raise NoSecureKeyring(
-            f"This computer has no secure keyring ({_backend_name(backend)}), so the audit "
-            f"key cannot be kept there. Name an owner-only key file in the settings or set "
-            f"{KEY_ENV_VAR} instead."
-        )
-    entry = keyring_entry(head.database_id)
+    store = SecretsStore(keyring_backend, timeout=keyring_timeout)
+    entry = _keyring_entry(head.database_id)
     try:
-        if backend.get_password(KEYRING_SERVICE, entry) is not None:
+        if not store.is_secure():
+            raise NoSecureKeyring(
+                f"This computer has no secure keyring ({store.backend_name()}), so the audit "
+                f"key cannot be kept there. Name an owner-only key file in the settings or set "
+                f"{KEY_ENV_VAR} instead."
+            )
+        if store.get(entry) is not None:
             raise AuditKeyInvalid(
                 "The keyring already holds an audit key for this database; it was kept."
             )
-        backend.set_password(KEYRING_SERVICE, entry, secret.hex())
-    except AuditKeyInvalid:
-        raise
-    except Exception as error:
+        store.set(entry, secret.hex())
+    except KeyringFailed as failed:
         raise NoSecureKeyring(
-            f"The audit key could not be stored in the keyring ({type(error).__name__})."
+            "The audit key could not be stored in the keyring "
+            f"({_keyring_trouble(failed, keyring_timeout)}). Try again, or name an owner-only "
+            "key file in the settings instead."
         ) from None
     return AuditKey(secret, "keyring")
 
@@ -232,8 +224,16 @@ def read_head(connection: Connection) -> Row[Any]:
     return row
 
 
-def _backend_name(backend: KeyringBackend) -> str:
-    return f"{type(backend).__module__}.{type(backend).__name__}"
+def _keyring_entry(database_id: str) -> SecretEntry:
+    return SecretEntry(keyring_entry(database_id), "the audit key")
+
+
+def _keyring_trouble(failed: KeyringFailed, timeout: float, error_prefix: str = "") -> str:
+    """What went wrong with the keyring: that it did not answer, or the type of its error
+    after ``error_prefix`` (never the error's text, which may quote a secret)."""
+    if failed.cause_type is None:
+        return f"it did not answer within {timeout:g} seconds"
+    return f"{error_prefix}{failed.cause_type.__name__}"
 
 
 def _decode_key(text: str, where: str) -> bytes:
@@ -318,7 +318,6 @@ def _write_key_file(path: Path, secret: bytes) -> None:
 __all__ = [
     "DEMO_LABEL",
     "HEAD_ID",
-    "KEYRING_SERVICE",
     "KEY_ENV_VAR",
     "AuditKey",
     "AuditKeyInvalid",
@@ -327,7 +326,6 @@ __all__ = [
     "NoSecureKeyring",
     "create_audit_key",
     "install_demo_key",
-    "is_secure_keyring",
     "keyring_entry",
     "load_audit_key",
     "read_head",

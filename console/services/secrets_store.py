@@ -1,7 +1,7 @@
 """The database and SMTP passwords, kept in the operating system's keyring (SPEC §8).
 
-Only a secure keyring is used (``audit_key.is_secure_keyring``): with none, or only the fail,
-null or plain-file backends, nothing is stored and ``get`` answers None, so the console asks
+Only a secure keyring is used (``is_secure_keyring``): with none, or only the fail, null or
+plain-file backends, nothing is stored and ``get`` answers None, so the console asks
 for the password each time; ``set`` says how to set a keyring up. A keyring lives behind
 D-Bus or an OS service that can hang or fail: every call runs in a worker thread and is
 given up after a timeout, and every failure becomes a ``KeyringFailed`` for the person at
@@ -20,15 +20,18 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import keyring
 from keyring import errors as keyring_errors
+from keyring.backends import chainer, fail, null
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from console.services.audit_key import KEYRING_SERVICE, is_secure_keyring
+from console.models.database import APP_NAME
 from console.services.errors import DomainError
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
+#: The service under which every console secret is kept (each entry names one secret).
+KEYRING_SERVICE = APP_NAME
 DEFAULT_TIMEOUT = 5.0
 _T = TypeVar("_T")
 
@@ -69,7 +72,7 @@ class KeyringUnavailable(DomainError):
 class KeyringFailed(DomainError):
     """The keyring did not answer in time, or answered with an error. ``cause_type`` is
     the type of the keyring's own exception (never the exception: its text may quote the
-    secret)."""
+    secret); None when it did not answer."""
 
     def __init__(self, message: str, cause_type: type[BaseException] | None = None) -> None:
         super().__init__(message)
@@ -83,6 +86,24 @@ class SecretEntry:
 
     name: str
     what: str
+
+
+def is_secure_keyring(backend: KeyringBackend) -> bool:
+    """Whether ``backend`` keeps secrets safely: keyring's own "recommended" level (priority 1
+    or more), and never the fail, null or keyrings.alt (plain or password-file) backends. A
+    chain of backends is secure only when every backend in it is. May talk to D-Bus: the
+    store calls it in its worker."""
+    if isinstance(backend, chainer.ChainerBackend):
+        members = list(backend.backends)
+        return bool(members) and all(is_secure_keyring(member) for member in members)
+    if isinstance(backend, fail.Keyring | null.Keyring):
+        return False
+    if type(backend).__module__.startswith("keyrings.alt"):
+        return False
+    try:
+        return float(backend.priority) >= 1
+    except Exception:  # a backend reports "not usable here" by raising from priority
+        return False
 
 
 def database_password_entry(url: str | URL) -> SecretEntry:
@@ -148,6 +169,13 @@ class SecretsStore:
                 lambda: is_secure_keyring(self._choose_backend()), "check", "the keyring"
             )
         return self._secure
+
+    def backend_name(self) -> str:
+        """The keyring backend in use (module and class), for a message that says which one
+        was found wanting; asks nothing of it."""
+        if self._backend is None:
+            return "not chosen yet"
+        return f"{type(self._backend).__module__}.{type(self._backend).__name__}"
 
     def get(self, entry: SecretEntry) -> str | None:
         """The secret, or None when none is stored or there is no secure keyring (the
@@ -263,11 +291,13 @@ def _hint(error: Exception) -> str:
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "KEYRING_SERVICE",
     "KeyringFailed",
     "KeyringUnavailable",
     "SecretEntry",
     "SecretsStore",
     "database_password_entry",
+    "is_secure_keyring",
     "no_keyring_message",
     "smtp_password_entry",
 ]

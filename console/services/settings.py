@@ -1,22 +1,18 @@
-"""The console's settings (issue 5): what an administrator sets in the settings dialog, kept
-in a TOML file in the user's config directory (SPEC §8).
+"""The console's settings (issue 5): what an administrator sets in the settings dialog,
+what each may be, and changing them (kept in a TOML file: ``settings_file``, SPEC §8).
 
 Secrets are never settings: the database and SMTP passwords live in the keyring
 (``secrets_store``) and the audit key in the keyring, an environment variable or an
 owner-only key file whose *path* is a setting. A missing file means the defaults; a file that
-cannot be used is refused with a message naming each bad key, never silently half-read. The
-file is only ever replaced whole (written beside it, then moved into place), so a crash
-mid-write leaves the old settings, and every change is audited with old and new values.
+cannot be used is refused with a message naming each bad key, never silently half-read.
+Every change is audited with old and new values.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import ipaddress
-import os
 import re
-import secrets
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -24,20 +20,22 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import platformdirs
-import tomli_w
-
-from console.models.database import APP_NAME
 from console.services.email_rules import validate_email
-from console.services.errors import DomainError, InvalidEmail, InvalidSetting
+from console.services.errors import InvalidEmail, InvalidSetting
 from console.services.passwords import MAX_COST, MIN_COST, PasswordPolicy
 from console.services.passwords import MAX_MIN_LENGTH as MAX_PASSWORD_MIN_LENGTH
 from console.services.passwords import MIN_LENGTH as PASSWORD_MIN_LENGTH
 from console.services.patient_view import DEFAULT_PORTAL_NAME
 from console.services.permissions import Actor, Permission
 from console.services.portal_login import LoginPolicy
+from console.services.settings_file import (
+    current_contents,
+    read_settings_file,
+    restore_contents,
+    settings_file_text,
+    write_settings_file,
+)
 from console.services.staff_session import DEFAULT_IDLE_MINUTES, DEFAULT_SESSION_HOURS
-from console.services.staff_users import require_current
 from console.services.workstation import (
     DEFAULT_INVITATION_DAYS,
     DEFAULT_STAFF_PASSWORD_LENGTH,
@@ -47,8 +45,6 @@ from console.services.workstation import (
     writing,
 )
 
-CONFIG_ENV_VAR = "PORTAL_CONSOLE_CONFIG"
-SETTINGS_FILE_NAME = "settings.toml"
 MAX_IDLE_MINUTES = 120
 MAX_SESSION_HOURS = 24
 MAX_STAFF_PASSWORD_LENGTH = 64
@@ -62,10 +58,6 @@ _PHONE = re.compile(r"[0-9 ()+.\-]+?(?:\s*(?:ext\.?|x)\s*[0-9]{1,6})?", re.IGNOR
 _SECRET_NAME = re.compile(
     r"(?:^|[._])(?:password|passwd|passphrase|secret|token|api_key|private_key|credentials?)$",
     re.IGNORECASE,
-)
-_HEADER = (
-    "# Portal Account Console settings. The console writes this file (Settings, for\n"
-    "# administrators); passwords and keys are never kept here but in the system keyring.\n\n"
 )
 
 
@@ -105,10 +97,6 @@ class SettingsRefused(InvalidSetting):
             )
         super().__init__(message)
         self.problems = problems
-
-
-class SettingsNotSaved(DomainError):
-    """The settings file could not be written; the old file, if any, is unchanged."""
 
 
 @dataclass(frozen=True)
@@ -198,42 +186,11 @@ if any(_SECRET_NAME.search(key) for key in _KEYS.values()):  # pragma: no cover 
     raise RuntimeError("a setting is named like a secret; secrets belong in the keyring")
 
 
-def settings_path(environ: Mapping[str, str] | None = None) -> Path:
-    """The settings file: ``PORTAL_CONSOLE_CONFIG`` when set (a file, or a folder to hold
-    ``settings.toml``), else ``settings.toml`` in the user's config directory."""
-    env = os.environ if environ is None else environ
-    chosen = env.get(CONFIG_ENV_VAR, "").strip()
-    if chosen:
-        path = Path(chosen).expanduser()
-        return path / SETTINGS_FILE_NAME if path.is_dir() else path
-    folder = platformdirs.user_config_dir(APP_NAME, appauthor=False)
-    return Path(folder) / SETTINGS_FILE_NAME
-
-
 def load_settings(path: Path) -> ConsoleSettings:
     """The settings in the file at ``path``; the defaults when there is no file. A file that
     cannot be read or used raises ``InvalidSetting`` saying which key is wrong and how."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return ConsoleSettings()
-    except OSError as error:
-        raise InvalidSetting(
-            f"The settings file {path} cannot be read ({_os_reason(error)})."
-        ) from None
-    try:
-        document = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise InvalidSetting(
-            f"The settings file {path} is not UTF-8 text. Correct it, or remove it to start "
-            "again from the defaults."
-        ) from None
-    except tomllib.TOMLDecodeError as error:
-        raise InvalidSetting(
-            f"The settings file {path} is damaged ({error}). Correct it, or remove it to start "
-            "again from the defaults."
-        ) from None
-    return settings_from_document(document, where=path)
+    document = read_settings_file(path)
+    return ConsoleSettings() if document is None else settings_from_document(document, where=path)
 
 
 def settings_from_document(
@@ -276,25 +233,14 @@ def settings_from_document(
 
 
 def render_settings(settings: ConsoleSettings) -> str:
-    """The TOML text of ``settings``: one table per group, every key written out."""
-    document: dict[str, dict[str, str | int | bool]] = {}
-    for key, value in settings.as_keys().items():
-        table, _, name = key.partition(".")
-        document.setdefault(table, {})[name] = value
-    return _HEADER + tomli_w.dumps(document)
+    """The text of the settings file holding ``settings``, every key written out."""
+    return settings_file_text(settings.as_keys())
 
 
 def save_settings(path: Path, settings: ConsoleSettings) -> None:
-    """Replace the settings file at ``path`` with ``settings`` in one step: written in full
-    to a new owner-only file beside it, flushed to disk, then moved over the old one, so
-    that a reader never sees half a file. ``SettingsNotSaved`` when that fails."""
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        _replace(path, render_settings(settings).encode("utf-8"))
-    except OSError as error:
-        raise SettingsNotSaved(
-            f"The settings could not be saved to {path} ({_os_reason(error)}); nothing was changed."
-        ) from None
+    """Replace the settings file at ``path`` with ``settings`` in one step (never half a
+    file, owner-only). ``SettingsNotSaved`` when that fails."""
+    write_settings_file(path, render_settings(settings))
 
 
 def changed_settings(
@@ -334,11 +280,10 @@ def change_settings(
     leaked = [key for key in changes if _SECRET_NAME.search(key)]
     if leaked:  # unreachable while the import-time check holds; a last line of defence
         raise RuntimeError(f"refusing to audit settings named like secrets: {leaked}")
-    previous = _previous_text(path)
+    previous = current_contents(path)
     written = False
     try:
-        with writing(workstation) as session:
-            require_current(session, actor, Permission.CHANGE_SETTINGS)
+        with writing(workstation, actor, Permission.CHANGE_SETTINGS) as session:
             details: dict[str, object] = {"changes": changes}
             if old is None:
                 details["replaced_unusable_file"] = True
@@ -349,7 +294,7 @@ def change_settings(
             written = True
     except BaseException:
         if written:
-            _put_back(path, previous)
+            restore_contents(path, previous)
         raise
     return tuple(changes)
 
@@ -523,52 +468,12 @@ def _key_file_problem(path: Path | None) -> str | None:
     return None
 
 
-# --- the file ------------------------------------------------------------------------------
-
-
-def _os_reason(error: OSError) -> str:
-    return error.strerror or type(error).__name__
-
-
-def _previous_text(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except OSError:
-        return None
-
-
-def _replace(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as file:
-            if os.name == "posix":  # the umask may have widened the mode asked for
-                os.fchmod(file.fileno(), 0o600)
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
-def _put_back(path: Path, previous: bytes | None) -> None:
-    """Undo a write whose audit event was not kept: the old bytes, or no file."""
-    try:
-        if previous is None:
-            path.unlink(missing_ok=True)
-        else:
-            _replace(path, previous)
-    except OSError:
-        pass  # the original error, not this one, is what the administrator must see
-
-
 __all__ = [
-    "CONFIG_ENV_VAR",
-    "SETTINGS_FILE_NAME",
+    "MAX_IDLE_MINUTES",
+    "MAX_SESSION_HOURS",
+    "MAX_STAFF_PASSWORD_LENGTH",
     "ConsoleSettings",
     "SettingProblem",
-    "SettingsNotSaved",
     "SettingsRefused",
     "SmtpSecurity",
     "change_settings",
@@ -577,5 +482,4 @@ __all__ = [
     "render_settings",
     "save_settings",
     "settings_from_document",
-    "settings_path",
 ]

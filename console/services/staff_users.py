@@ -1,11 +1,10 @@
-"""Console users: adding and administering them, and checking who is acting (SPEC §6).
+"""Console users: adding them and checking who they are (SPEC §6).
 
 There is never a default account: the first user of an empty database is added without an
-acting user and must be an administrator; after that only an administrator adds, disables,
-re-enables, re-roles a user or resets their password, and never in a way that leaves the
-clinic without an enabled administrator. Signing in counts failures and locks the user out
-for a while, answering an unknown user, a wrong password, a disabled and a locked user alike,
-and audits every attempt (the audit trail adds the workstation's name). Unlocking an idle
+acting user and must be an administrator; after that only an administrator adds users (and
+administers them: ``staff_admin``). Signing in counts failures and locks the user out for a
+while, answering an unknown user, a wrong password, a disabled and a locked user alike, and
+audits every attempt (the audit trail adds the workstation's name). Unlocking an idle
 console and changing one's own password check the password the same way, so their failures
 count towards the same lock-out.
 """
@@ -14,17 +13,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import secrets
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from console.models.schema import StaffRole, StaffUser
-from console.services.errors import DomainError, WeakPassword
+from console.services.errors import DomainError, is_storable
 from console.services.passwords import (
     check_staff_password,
     hash_password,
@@ -32,19 +29,18 @@ from console.services.passwords import (
     spend_a_check,
     verify_password,
 )
-from console.services.permissions import Actor, NotAllowed, Permission, require
+from console.services.permissions import Actor, Permission
 from console.services.portal_login import LoginPolicy
 from console.services.workstation import Changes, Workstation, lock_row, writing
 
 _USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 MAX_DISPLAY_NAME = 200
 SIGN_IN_FAILED = "Incorrect username or password."
-#: Letters and digits that cannot be mistaken for one another when read out on the phone.
-_TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
-#: The PostgreSQL advisory lock every staff administration change takes, so that two
+#: The PostgreSQL advisory lock every change to who may do what takes, so that two
 #: administrators disabling each other at once cannot both succeed (``lock_address`` uses
 #: 2026 with 0 to 1023).
-_STAFF_LOCK = {"group": 2026, "lock": 2048}
+#: The unique index on ``StaffUser.username_key``: another workstation took the name.
+_USERNAME_INDEX = "uq_staff_users_username_key"
 
 #: The audit action of each way a staff user's password is checked.
 _CHECK_ACTIONS = {
@@ -74,25 +70,6 @@ class SignedIn:
     must_change_password: bool
 
 
-@dataclass(frozen=True)
-class StaffMember:
-    """One console user as the staff administration list shows them."""
-
-    id: int
-    username: str
-    display_name: str
-    role: str
-    disabled: bool
-    must_change_password: bool
-    #: Locked out by failed sign-ins at the time of listing (a password reset clears it).
-    locked: bool
-    locked_until: dt.datetime | None
-    last_login_at: dt.datetime | None
-    created_at: dt.datetime
-    #: Pass back as ``expected_version`` so that a change made meanwhile is not overwritten.
-    version: int
-
-
 def has_staff(workstation: Workstation) -> bool:
     """Whether any staff user exists (if not, the console asks for the first admin)."""
     with workstation.database.engine.connect() as connection:
@@ -118,21 +95,25 @@ def add_staff_user(
             "A staff username is 1 to 64 letters, digits, dots, dashes, underscores or @, "
             "starting with a letter or digit."
         )
-    new_role = _role(role)
+    new_role = staff_role(role)
     shown = " ".join((display_name or name).split())
-    if not shown or len(shown) > MAX_DISPLAY_NAME or "\x00" in shown:
+    if not shown or len(shown) > MAX_DISPLAY_NAME:
         raise StaffRefused(f"A display name is 1 to {MAX_DISPLAY_NAME} characters.")
+    if not is_storable(shown):
+        raise StaffRefused(
+            "The display name contains a character that cannot be stored; type it again."
+        )
     check_staff_password(
         password, username=name, min_length=workstation.rules.staff_password_length
     )
-    password_hash = hash_password(password, _hash_cost(workstation))
-    with writing(workstation) as session:
+    password_hash = hash_password(password, staff_hash_cost(workstation))
+    # The acting administrator re-read in the transaction (none for the first user).
+    with writing(workstation, actor, Permission.MANAGE_STAFF) as session:
         if actor is None:
             _refuse_unless_first(session, new_role)
-        else:
-            _still_admin(session, actor)
+        taken = f"A staff user named '{name}' already exists."
         if session.scalar(select(StaffUser.id).where(StaffUser.username_key == name.casefold())):
-            raise StaffRefused(f"A staff user named '{name}' already exists.")
+            raise StaffRefused(taken)
         user = StaffUser(
             username=name,
             display_name=shown,
@@ -144,7 +125,14 @@ def add_staff_user(
             created_at=workstation.clock.now(),
         )
         session.add(user)
-        session.flush()
+        try:
+            session.flush()
+        except IntegrityError as error:
+            # Added meanwhile by a writer that does not take the staff lock: the unique
+            # index, not the check above, has the last word.
+            if not _username_taken(error):
+                raise
+            raise StaffRefused(taken) from None
         workstation.audit.record(
             session,
             "add_staff_user",
@@ -154,138 +142,6 @@ def add_staff_user(
             details={"username": name, "role": new_role.value, "first_user": actor is None},
         )
         return Changes(staff=frozenset({user.id}))
-
-
-def list_staff(workstation: Workstation, actor: Actor) -> list[StaffMember]:
-    """Every console user, disabled ones included, by username (administrators only)."""
-    actor.require(Permission.MANAGE_STAFF)
-    now = workstation.clock.now()
-    with Session(workstation.database.engine) as session:
-        users = session.scalars(select(StaffUser).order_by(StaffUser.username_key, StaffUser.id))
-        return [
-            StaffMember(
-                id=user.id,
-                username=user.username,
-                display_name=user.display_name,
-                role=user.role,
-                disabled=user.disabled,
-                must_change_password=user.must_change_password,
-                locked=user.locked_until is not None and user.locked_until > now,
-                locked_until=user.locked_until,
-                last_login_at=user.last_login_at,
-                created_at=user.created_at,
-                version=user.version,
-            )
-            for user in users
-        ]
-
-
-def disable_staff(
-    workstation: Workstation, actor: Actor, staff_id: int, *, expected_version: int | None = None
-) -> Changes:
-    """Stop a console user from signing in (the row stays: the audit log names them). An
-    administrator cannot disable themself, nor the last enabled administrator."""
-    with _managing(workstation, actor, staff_id, expected_version) as (session, user):
-        if user.id == actor.id:
-            raise StaffRefused(
-                "You cannot disable your own staff account; ask another administrator."
-            )
-        if user.disabled:
-            raise StaffRefused(f"{user.username} is already disabled.")
-        _keep_an_admin(session, user)
-        user.disabled = True
-        _audit(workstation, session, actor, "disable_staff_user", user, {})
-    return Changes(staff=frozenset({staff_id}))
-
-
-def enable_staff(
-    workstation: Workstation, actor: Actor, staff_id: int, *, expected_version: int | None = None
-) -> Changes:
-    """Let a disabled console user sign in again, with a clean slate of failed sign-ins
-    (those made while disabled would otherwise lock them out at the first typo)."""
-    with _managing(workstation, actor, staff_id, expected_version) as (session, user):
-        if not user.disabled:
-            raise StaffRefused(f"{user.username} is not disabled.")
-        user.disabled = False
-        user.failed_logins, user.locked_until = 0, None
-        _audit(workstation, session, actor, "enable_staff_user", user, {})
-    return Changes(staff=frozenset({staff_id}))
-
-
-def change_role(
-    workstation: Workstation,
-    actor: Actor,
-    staff_id: int,
-    role: StaffRole | str,
-    *,
-    expected_version: int | None = None,
-) -> Changes:
-    """Give a console user another role. An administrator cannot change their own role (the
-    console they are signed in to would still act with the old one), nor take the role away
-    from the last enabled administrator."""
-    new_role = _role(role)
-    with _managing(workstation, actor, staff_id, expected_version) as (session, user):
-        if user.id == actor.id:
-            raise StaffRefused("You cannot change your own role; ask another administrator.")
-        if user.role == new_role.value:
-            raise StaffRefused(f"{user.username} already has the role {new_role.value}.")
-        if new_role is not StaffRole.ADMIN:
-            _keep_an_admin(session, user)
-        old_role = user.role
-        user.role = new_role.value
-        details = {"old_role": old_role, "new_role": new_role.value}
-        _audit(workstation, session, actor, "change_staff_role", user, details)
-    return Changes(staff=frozenset({staff_id}))
-
-
-def reset_staff_password(
-    workstation: Workstation,
-    actor: Actor,
-    staff_id: int,
-    temporary_password: str,
-    *,
-    expected_version: int | None = None,
-) -> Changes:
-    """Give a console user a temporary password (checked under the staff password policy)
-    that they must replace at their next sign-in, and lift any lock-out. For their own
-    password an administrator uses ``change_own_password``, which asks for the old one."""
-    actor.require(Permission.MANAGE_STAFF)
-    if staff_id == actor.id:
-        raise StaffRefused(
-            "Change your own password with 'Change my password', which asks for the current one."
-        )
-    with workstation.database.engine.connect() as connection:
-        username = connection.scalar(select(StaffUser.username).where(StaffUser.id == staff_id))
-    if username is None:
-        raise StaffRefused("There is no such staff user.")
-    check_staff_password(
-        temporary_password,
-        username=username,
-        min_length=workstation.rules.staff_password_length,
-    )
-    # bcrypt before the write transaction: the database lock is not held for it.
-    password_hash = hash_password(temporary_password, _hash_cost(workstation))
-    with _managing(workstation, actor, staff_id, expected_version) as (session, user):
-        user.password_hash = password_hash
-        user.must_change_password = True
-        user.failed_logins, user.locked_until = 0, None
-        _audit(workstation, session, actor, "reset_staff_password", user, {})
-    return Changes(staff=frozenset({staff_id}))
-
-
-def new_temporary_password(username: str, min_length: int) -> str:
-    """A random temporary password that meets the staff policy for ``username``, in groups
-    of four characters that are easy to read out (to offer in the reset dialog)."""
-    groups = max(4, -(-min_length // 5) + 1)
-    while True:
-        password = "-".join(
-            "".join(secrets.choice(_TEMPORARY_ALPHABET) for _ in range(4)) for _ in range(groups)
-        )
-        try:
-            check_staff_password(password, username=username, min_length=min_length)
-        except WeakPassword:  # it happened to contain the username: draw again
-            continue
-        return password
 
 
 def sign_in(
@@ -327,7 +183,7 @@ def change_own_password(
         raise StaffRefused("Choose a new password that is different from the current one.")
     found, stored, right = _check_password(workstation, name, old_password)
     # Hashed only when the old password was right: a wrong guess costs no extra bcrypt work.
-    new_hash = hash_password(new_password, _hash_cost(workstation)) if right else None
+    new_hash = hash_password(new_password, staff_hash_cost(workstation)) if right else None
     with writing(workstation) as session:
         user, outcome = _settle(workstation, session, found, stored, right, "change_own_password")
         signed_in = None
@@ -340,14 +196,22 @@ def change_own_password(
     return signed_in
 
 
-def require_current(session: Session, actor: Actor, permission: Permission) -> None:
-    """Refuse, in the caller's write transaction, a member of staff who was disabled or
-    given another role at another workstation since signing in (their ``Actor`` still
-    carries the old role). For the actions that change who may do what."""
-    me = session.get(StaffUser, actor.id, populate_existing=True)
-    if me is None or me.disabled:
-        raise NotAllowed("Your staff account has been disabled; ask an administrator.")
-    require(me.role, permission)
+# --- shared with staff administration ------------------------------------------------------
+
+
+def staff_role(role: StaffRole | str) -> StaffRole:
+    """The role named ``role``; ``StaffRefused`` listing the roles when there is none."""
+    try:
+        return StaffRole(role)
+    except ValueError:
+        known = ", ".join(r.value for r in StaffRole)
+        raise StaffRefused(f"Choose a role: {known}.") from None
+
+
+def staff_hash_cost(workstation: Workstation) -> int:
+    """The bcrypt cost of a new staff password: at least the one the clinic set for portal
+    passwords."""
+    return workstation.rules.login.passwords.bcrypt_cost
 
 
 # --- checking a password -----------------------------------------------------------------
@@ -359,10 +223,13 @@ def _check_password(
     """The user's id and stored hash as read before checking, and whether ``password``
     matches it. Runs bcrypt outside any transaction, and as long for an unknown user."""
     key = username.strip().casefold()
-    with workstation.database.engine.connect() as connection:
-        row = connection.execute(
-            select(StaffUser.id, StaffUser.password_hash).where(StaffUser.username_key == key)
-        ).first()
+    row = None
+    # A name no database can hold (NUL, a lone surrogate) names nobody: not looked up.
+    if is_storable(key):
+        with workstation.database.engine.connect() as connection:
+            row = connection.execute(
+                select(StaffUser.id, StaffUser.password_hash).where(StaffUser.username_key == key)
+            ).first()
     stored = row.password_hash if row is not None else None
     if stored is None or not is_checkable(password, stored):
         spend_a_check()
@@ -430,81 +297,11 @@ def _record(
     )
 
 
-# --- administration ----------------------------------------------------------------------
-
-
-@contextmanager
-def _managing(
-    workstation: Workstation, actor: Actor, staff_id: int, expected_version: int | None
-) -> Iterator[tuple[Session, StaffUser]]:
-    """One staff administration transaction: the acting administrator re-checked, the
-    target row locked at the version the administrator saw."""
-    actor.require(Permission.MANAGE_STAFF)
-    with writing(workstation) as session:
-        _still_admin(session, actor)
-        user = lock_row(session, StaffUser, staff_id, expected_version)
-        if user is None:
-            raise StaffRefused("There is no such staff user.")
-        yield session, user
-
-
-def _still_admin(session: Session, actor: Actor) -> None:
-    """Take the staff administration lock, then check that the acting administrator still
-    is one."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:group, :lock)"), _STAFF_LOCK)
-    require_current(session, actor, Permission.MANAGE_STAFF)
-
-
-def _keep_an_admin(session: Session, user: StaffUser) -> None:
-    """Refuse a change that would leave no enabled administrator."""
-    if user.role != StaffRole.ADMIN.value or user.disabled:
-        return
-    others = session.scalar(
-        select(func.count())
-        .select_from(StaffUser)
-        .where(
-            StaffUser.role == StaffRole.ADMIN.value,
-            StaffUser.disabled.is_(False),
-            StaffUser.id != user.id,
-        )
-    )
-    if not others:
-        raise StaffRefused(
-            f"{user.username} is the last enabled administrator; make someone else an "
-            "administrator first."
-        )
-
-
-def _audit(
-    workstation: Workstation,
-    session: Session,
-    actor: Actor,
-    action: str,
-    user: StaffUser,
-    details: Mapping[str, object],
-) -> None:
-    workstation.audit.record(
-        session,
-        action,
-        actor=actor,
-        target_type="staff",
-        target_id=user.id,
-        details={"username": user.username, **details},
-    )
-
-
-def _role(role: StaffRole | str) -> StaffRole:
-    try:
-        return StaffRole(role)
-    except ValueError:
-        known = ", ".join(r.value for r in StaffRole)
-        raise StaffRefused(f"Choose a role: {known}.") from None
-
-
-def _hash_cost(workstation: Workstation) -> int:
-    """Staff passwords get at least the bcrypt cost the clinic set for portal passwords."""
-    return workstation.rules.login.passwords.bcrypt_cost
+def _username_taken(error: IntegrityError) -> bool:
+    """Whether ``error`` is another row holding the username (PostgreSQL names the unique
+    index; SQLite names the column)."""
+    index = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
+    return index == _USERNAME_INDEX or "staff_users.username_key" in str(error.orig)
 
 
 def _refuse_unless_first(session: Session, role: StaffRole) -> None:
@@ -517,20 +314,15 @@ def _refuse_unless_first(session: Session, role: StaffRole) -> None:
 
 
 __all__ = [
+    "MAX_DISPLAY_NAME",
     "SIGN_IN_FAILED",
     "SignInFailed",
     "SignedIn",
-    "StaffMember",
     "StaffRefused",
     "add_staff_user",
     "change_own_password",
-    "change_role",
-    "disable_staff",
-    "enable_staff",
     "has_staff",
-    "list_staff",
-    "new_temporary_password",
-    "require_current",
-    "reset_staff_password",
     "sign_in",
+    "staff_hash_cost",
+    "staff_role",
 ]

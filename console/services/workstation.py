@@ -88,9 +88,20 @@ def writing(
     inside the transaction: someone disabled or given a lesser role since signing in may no
     longer act."""
     with Session(workstation.database.writer) as session, changed_elsewhere(), session.begin():
+        if permission is Permission.MANAGE_STAFF:
+            # Before reading the acting user: two administrators changing each other wait
+            # for one another here instead of deadlocking on each other's rows.
+            lock_staff_changes(session)
         if actor is not None and permission is not None:
             _still_allowed(session, actor, permission)
         yield session
+
+
+def lock_staff_changes(session: Session) -> None:
+    """Hold, until the transaction ends, the lock every change to who may do what takes
+    (PostgreSQL; SQLite's writer already holds the whole database)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(2026, 2048)"))
 
 
 def _still_allowed(session: Session, actor: Actor, permission: Permission) -> None:
@@ -170,6 +181,7 @@ __all__ = [
     "age_on",
     "lock_address",
     "lock_row",
+    "lock_staff_changes",
     "unblocked_by",
     "writing",
 ]

@@ -42,19 +42,18 @@ from console.services.audit import (
 from console.services.audit_key import (
     DEMO_LABEL,
     KEY_ENV_VAR,
-    KEYRING_SERVICE,
     AuditKey,
     AuditKeyInvalid,
     AuditKeyMissing,
     NoSecureKeyring,
     create_audit_key,
-    is_secure_keyring,
     keyring_entry,
     load_audit_key,
 )
 from console.services.clock import ManualClock
 from console.services.demo_data import DemoDataError, fill_demo_database
 from console.services.permissions import Actor
+from console.services.secrets_store import KEYRING_SERVICE, is_secure_keyring
 
 NOW = dt.datetime(2026, 3, 2, 9, 0, 0, 123456, tzinfo=dt.UTC)
 EVENTS = AuditEvent.__table__

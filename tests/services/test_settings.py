@@ -23,9 +23,7 @@ from console.services.passwords import PasswordPolicy
 from console.services.permissions import Actor, NotAllowed
 from console.services.portal_login import LoginPolicy
 from console.services.settings import (
-    CONFIG_ENV_VAR,
     ConsoleSettings,
-    SettingsNotSaved,
     SettingsRefused,
     SmtpSecurity,
     change_settings,
@@ -33,8 +31,8 @@ from console.services.settings import (
     render_settings,
     save_settings,
     settings_from_document,
-    settings_path,
 )
+from console.services.settings_file import CONFIG_ENV_VAR, SettingsNotSaved, settings_path
 from console.services.workstation import ClinicRules, Workstation
 
 CLINIC = ConsoleSettings(
