@@ -107,6 +107,12 @@ def cell_text(row: AccountRow, column: AccountColumn) -> str:
             return format_last_login(row.last_login_at)
 
 
+def row_texts(row: AccountRow) -> tuple[str, ...]:
+    """What every cell of ``row`` shows, in column order: worked out once per row shown, as
+    a table asks for each cell on every paint."""
+    return tuple(cell_text(row, column) for column in AccountColumn)
+
+
 def cell_tooltip(row: AccountRow, column: AccountColumn) -> str | None:
     """The tip a cell shows on hover, where it has one."""
     match column:

@@ -4,10 +4,13 @@ Like Anki's browser table, the model never holds the whole list: it knows the ro
 current query and keeps a bounded, least-recently-used cache of windows (``window_size`` rows
 each). ``data()`` only ever looks in that cache; a row whose window is missing answers ``None``
 and its window is fetched on a worker thread, after which exactly those rows are announced with
-``dataChanged``. Filtering and sorting re-run the count in SQL (the account id breaks ties) and
-reset the model when the answer arrives; answers to superseded requests are dropped. A plain
-``refresh()`` keeps the cached windows, marked stale, so the table goes on showing them while
-fresh copies are fetched.
+``dataChanged``. Filtering and sorting read the first window again in SQL (the account id
+breaks ties), reset the model when it arrives, and count afterwards; answers to superseded
+requests are dropped. A plain ``refresh()`` keeps the cached windows, marked stale, so the
+table goes on showing them while fresh copies are fetched.
+
+A view asks ``data()`` for every cell and several roles on every paint, so each row's cell
+texts are worked out once, when first shown, and roles nobody answers are turned away first.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import IntEnum
 from functools import partial
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -26,10 +29,11 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
+    QTimer,
     Signal,
 )
 
-from console.adapters.account_cells import COLUMNS, AccountColumn, cell_text, cell_tooltip
+from console.adapters.account_cells import COLUMNS, AccountColumn, cell_tooltip, row_texts
 from console.adapters.worker import JobRunner
 from console.models.account_list import AccountFilter, AccountRow, AccountSort
 
@@ -38,6 +42,8 @@ log = logging.getLogger(__name__)
 _Index = QModelIndex | QPersistentModelIndex
 
 _USER_ROLE = int(Qt.ItemDataRole.UserRole)
+_DISPLAY_ROLE = int(Qt.ItemDataRole.DisplayRole)
+_TOOLTIP_ROLE = int(Qt.ItemDataRole.ToolTipRole)
 
 
 class AccountRoles(IntEnum):
@@ -51,6 +57,21 @@ class AccountRoles(IntEnum):
     STATE = _USER_ROLE + 3
     #: ``AccountRow`` — the whole line, for panels that show an account's details.
     ACCOUNT_ROW = _USER_ROLE + 4
+
+
+#: Rows read at a time: a few screens' worth. Every row read costs the first page some
+#: microseconds before it can be painted, so larger windows only delay the rows on screen.
+WINDOW_SIZE = 100
+
+#: The roles ``data()`` answers; a paint asks for half a dozen more per cell.
+_ANSWERED_ROLES = frozenset({_DISPLAY_ROLE, _TOOLTIP_ROLE, *AccountRoles})
+
+
+class AccountLine(NamedTuple):
+    """One row as the table shows it: the account and the text of each of its cells."""
+
+    row: AccountRow
+    texts: tuple[str, ...]
 
 
 class AccountSource(Protocol):
@@ -99,10 +120,22 @@ class _Answer:
         return self.failed or (self.first_rows is not None and self.count is not None)
 
 
-@dataclass
 class _Window:
-    rows: list[AccountRow]
-    stale: bool = False
+    """Rows read together; each row's ``AccountLine`` is made when it is first shown."""
+
+    def __init__(self, rows: list[AccountRow]) -> None:
+        self.rows = rows
+        self.lines: list[AccountLine | None] = [None] * len(rows)
+        self.stale = False
+
+    def line(self, offset: int) -> AccountLine | None:
+        if offset >= len(self.rows):
+            return None
+        line = self.lines[offset]
+        if line is None:
+            row = self.rows[offset]
+            line = self.lines[offset] = AccountLine(row, row_texts(row))
+        return line
 
 
 class AccountTableModel(QAbstractTableModel):
@@ -118,13 +151,16 @@ class AccountTableModel(QAbstractTableModel):
 
     #: Windows read at the same time; more would only queue up behind SQLite's reader.
     MAX_PARALLEL_FETCHES = 2
+    #: How long (ms) counting waits after a new first window was shown: time for the view
+    #: to paint it without a count competing for the cores and the GIL.
+    COUNT_DELAY_MS = 50
 
     def __init__(
         self,
         source: AccountSource,
         runner: JobRunner | None = None,
         *,
-        window_size: int = 200,
+        window_size: int = WINDOW_SIZE,
         max_windows: int = 50,
         parent: QObject | None = None,
     ) -> None:
@@ -146,6 +182,9 @@ class AccountTableModel(QAbstractTableModel):
         self._queue: deque[int] = deque()
         self._running_fetches = 0
         self._answer: _Answer | None = None
+        self._count_timer = QTimer(self)
+        self._count_timer.setSingleShot(True)
+        self._count_timer.timeout.connect(self._count_answer)
         self._loading = False
         self._closed = False
 
@@ -178,11 +217,16 @@ class AccountTableModel(QAbstractTableModel):
 
     def account_row(self, row: int) -> AccountRow | None:
         """Row ``row`` if its window is in memory; otherwise None, and the window is fetched.
-        What ``ACCOUNT_ROW`` answers, without a trip through QVariant: delegates ask it for
+        What ``ACCOUNT_ROW`` answers, without a trip through QVariant."""
+        line = self.account_line(row)
+        return None if line is None else line.row
+
+    def account_line(self, row: int) -> AccountLine | None:
+        """Row ``row`` with its cell texts, as ``account_row``: what a delegate asks for
         every cell on every paint."""
         if not 0 <= row < self._row_count:
             return None
-        return self._row_at(row)
+        return self._line_at(row)
 
     def set_filter(self, account_filter: AccountFilter) -> None:
         """Show the accounts matching ``account_filter`` (counted in the background)."""
@@ -198,6 +242,7 @@ class AccountTableModel(QAbstractTableModel):
     def close(self) -> None:
         """Stop reading: queued fetches are dropped and running ones waited for."""
         self._closed = True
+        self._count_timer.stop()
         self._queue.clear()
         if self._owns_runner:
             self._runner.close()
@@ -213,14 +258,8 @@ class AccountTableModel(QAbstractTableModel):
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(AccountColumn)
 
-    def flags(self, index: _Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (
-            Qt.ItemFlag.ItemIsEnabled
-            | Qt.ItemFlag.ItemIsSelectable
-            | Qt.ItemFlag.ItemNeverHasChildren
-        )
+    # flags() is QAbstractTableModel's own (enabled, selectable, no children): the view asks
+    # it for every cell it paints, and a Python override would cost a call each time.
 
     def headerData(
         self,
@@ -238,16 +277,16 @@ class AccountTableModel(QAbstractTableModel):
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        if role not in _ANSWERED_ROLES or not index.isValid():
             return None
-        row = self._row_at(index.row())
-        if row is None:
+        line = self._line_at(index.row())
+        if line is None:
             return None
-        column = AccountColumn(index.column())
-        if role == Qt.ItemDataRole.DisplayRole:
-            return cell_text(row, column)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return cell_tooltip(row, column)
+        if role == _DISPLAY_ROLE:
+            return line.texts[index.column()]
+        row = line.row
+        if role == _TOOLTIP_ROLE:
+            return cell_tooltip(row, AccountColumn(index.column()))
         if role == AccountRoles.ACCOUNT_ID:
             return row.account_id
         if role == AccountRoles.SHARED_EMAIL:
@@ -272,7 +311,7 @@ class AccountTableModel(QAbstractTableModel):
 
     # --- the window cache ---------------------------------------------------------------------
 
-    def _row_at(self, row: int) -> AccountRow | None:
+    def _line_at(self, row: int) -> AccountLine | None:
         number, offset = divmod(row, self._window_size)
         window = self._windows.get(number)
         if window is None or window.stale:
@@ -280,7 +319,7 @@ class AccountTableModel(QAbstractTableModel):
         if window is None:
             return None
         self._windows.move_to_end(number)
-        return window.rows[offset] if offset < len(window.rows) else None
+        return window.line(offset)
 
     def _request_window(self, number: int) -> None:
         if self._closed or number in self._pending:
@@ -335,15 +374,22 @@ class AccountTableModel(QAbstractTableModel):
 
     # --- answering a new request ------------------------------------------------------------
     #
-    # A request (new filter, new sort, refresh) is answered by two reads run side by side: the
-    # first window and the count. The first window is painted as soon as it is there, with as
-    # many rows as it holds; the count then grows the table to its full length, so the rows a
-    # person sees do not wait for counting a million. Only one request is read at a time: one
-    # that comes while another is being read (a fast typist) waits, and only the newest of
-    # the waiting ones is read when the reads in progress end.
+    # A request (new filter, new sort, refresh) is answered by two reads, one after the other:
+    # the first window, then the count. The first window is painted as soon as it is there,
+    # with as many rows as it holds; the count then grows the table to its full length. It
+    # starts a moment after the rows were shown: counting a million index entries, or the
+    # matches of a common trigram, would otherwise compete with painting them for the two
+    # cores and the GIL. (A refresh shows its rows and its count together, and counts at
+    # once.) Only one request is read at a time: one that comes while a first window is being
+    # read (a fast typist) waits, and only the newest of the waiting ones is read when that
+    # read ends. A request overtaken before it was counted is not counted at all.
 
     def _start_count(self) -> None:
         self._request_serial += 1
+        answer = self._answer
+        if answer is not None and answer.shown:  # on screen: only its count is missing
+            self._count_timer.stop()
+            self._answer = None  # a count still running is ignored when it arrives
         self._read_newest_request()
 
     def _read_newest_request(self) -> None:
@@ -353,17 +399,19 @@ class AccountTableModel(QAbstractTableModel):
         self._read_serial = self._request_serial
         answer = _Answer(self._request_serial, self._requested)
         self._answer = answer
-        query, size, source = answer.query, self._window_size, self._source
-        for work, on_done in (
-            (partial(source.window, query.account_filter, query.sort, 0, size), answer.set_rows),
-            (partial(source.count, query.account_filter), answer.set_count),
-        ):
-            self._runner.submit(
-                work,
-                partial(self._answer_part_arrived, answer, on_done),
-                partial(self._answer_failed, answer),
-            )
+        query = answer.query
+        window = partial(self._source.window, query.account_filter, query.sort)
+        self._read_part(answer, partial(window, 0, self._window_size), answer.set_rows)
         self._update_loading()
+
+    def _read_part(
+        self, answer: _Answer, work: Callable[[], Any], record: Callable[[Any], None]
+    ) -> None:
+        self._runner.submit(
+            work,
+            partial(self._answer_part_arrived, answer, record),
+            partial(self._answer_failed, answer),
+        )
 
     def _answer_part_arrived(
         self, answer: _Answer, record: Callable[[Any], None], value: object
@@ -373,8 +421,20 @@ class AccountTableModel(QAbstractTableModel):
         record(value)
         if answer.serial == self._request_serial:
             self._show_answer(answer)
-        if answer.complete:
-            self._finish(answer)
+            if answer.count is None:
+                self._count_timer.start(self.COUNT_DELAY_MS if answer.shown else 0)
+                return
+        self._finish(answer)
+
+    def _count_answer(self) -> None:
+        answer = self._answer
+        if answer is None or self._closed:
+            return
+        if answer.serial != self._request_serial:
+            self._finish(answer)  # overtaken before it was counted
+            return
+        count = partial(self._source.count, answer.query.account_filter)
+        self._read_part(answer, count, answer.set_count)
 
     def _answer_failed(self, answer: _Answer, error: Exception) -> None:
         if self._closed or answer.failed:

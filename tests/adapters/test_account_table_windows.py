@@ -191,7 +191,7 @@ def test_close_waits_for_running_reads_and_delivers_nothing_after(
     runner = JobRunner()
     model = AccountTableModel(FakeAccounts(10, gate), runner)
     model.refresh()
-    assert runner.pending_jobs == 2  # the first window and the count
+    assert runner.pending_jobs == 1  # the first window; the count is read after it
     threading.Timer(0.05, gate.set).start()
     runner.close()
     model.close()
@@ -207,8 +207,10 @@ class SlowCount(FakeAccounts):
     def __init__(self, size: int) -> None:
         super().__init__(size)
         self.count_gate = threading.Event()
+        self.counting = threading.Event()
 
     def count(self, account_filter: AccountFilter) -> int:
+        self.counting.set()
         assert self.count_gate.wait(5)
         return super().count(account_filter)
 
@@ -239,6 +241,26 @@ def test_a_fast_typist_costs_only_the_first_and_the_newest_search(
         model.set_filter(AccountFilter(search=text))
     gate.set()
     qtbot.waitUntil(lambda: model.account_filter.search == "1234" and not model.is_loading)
+    first_windows = [read for read in source.reads if read == ("window", 0)]
+    assert len(first_windows) == 2  # the refresh, then straight to "1234"
     counts = [read for read in source.reads if read[0] == "count"]
-    assert len(counts) == 2  # the refresh, then straight to "1234"
+    assert len(counts) == 1  # the refresh was overtaken before it was counted
     assert model.rowCount() == 1  # account 1234
+
+
+def test_a_new_search_does_not_wait_for_the_count_of_the_last(
+    qtbot: QtBot, make_model: MakeModel
+) -> None:
+    source = SlowCount(1000)
+    model = make_model(source, window_size=50)
+    with qtbot.waitSignal(model.modelReset, timeout=5000):
+        model.refresh()
+    qtbot.waitUntil(source.counting.is_set, timeout=5000)
+    with qtbot.waitSignal(model.modelReset, timeout=5000):  # while the count is still read
+        model.set_filter(AccountFilter(search="12"))
+    assert model.account_filter == AccountFilter(search="12")
+    counts: list[int] = []
+    model.row_count_changed.connect(counts.append)
+    source.count_gate.set()
+    qtbot.waitUntil(lambda: not model.is_loading, timeout=5000)
+    assert counts == [len([n for n in range(1, 1001) if "12" in str(n)])]

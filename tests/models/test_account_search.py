@@ -243,6 +243,15 @@ def test_a_search_plan_sends_each_word_where_it_can_be_found() -> None:
     assert plan.recheck == ("Straße", "x\x00y")  # two spellings; a NUL only LIKE judges
 
 
+def test_an_address_is_looked_up_by_its_part_before_the_domain() -> None:
+    plan = SearchPlan.of(["1953@Examp", "a@example", "smith@", "@example"])
+    # The domain's trigrams are in nearly every account: the index reads only the part up
+    # to the "@" (when that is long enough), the whole word is looked for in the text of
+    # the accounts it finds.
+    assert plan.fts_query == '"1953@" AND "a@example" AND "smith@" AND "@example"'
+    assert plan.pieces == (("1953@examp",),)
+
+
 # --- The index and the sort key follow every change -----------------------------------------
 
 
