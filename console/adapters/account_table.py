@@ -1,9 +1,9 @@
 """The account list as a Qt table model that reads the database one window at a time.
 
 Like Anki's browser table, the model never holds the whole list: it knows the row count of the
-current query and keeps a bounded, least-recently-used cache of windows (``window_size`` rows
-each). ``data()`` only ever looks in that cache; a row whose window is missing answers ``None``
-and its window is fetched on a worker thread, after which exactly those rows are announced with
+current query and keeps a bounded cache of windows (``account_windows.AccountWindows``).
+``data()`` only ever looks in that cache; a row whose window is missing answers ``None`` and
+its window is fetched on a worker thread, after which exactly those rows are announced with
 ``dataChanged``. Filtering and sorting read the first window again in SQL (the account id
 breaks ties), reset the model when it arrives, and count afterwards; answers to superseded
 requests are dropped. A plain ``refresh()`` keeps the cached windows, marked stale, so the
@@ -11,17 +11,19 @@ table goes on showing them while fresh copies are fetched.
 
 A view asks ``data()`` for every cell and several roles on every paint, so each row's cell
 texts are worked out once, when first shown, and roles nobody answers are turned away first.
+
+While the workstation is locked (``lock()``) the model is empty and reads nothing: no patient
+data stays in memory behind the lock screen, and reads that were running are never shown.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import IntEnum
 from functools import partial
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -33,7 +35,8 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from console.adapters.account_cells import COLUMNS, AccountColumn, cell_tooltip, row_texts
+from console.adapters.account_cells import COLUMNS, AccountColumn, cell_tooltip
+from console.adapters.account_windows import WINDOW_SIZE, AccountLine, AccountWindows
 from console.adapters.worker import JobRunner
 from console.models.account_list import AccountFilter, AccountRow, AccountSort
 
@@ -59,19 +62,8 @@ class AccountRoles(IntEnum):
     ACCOUNT_ROW = _USER_ROLE + 4
 
 
-#: Rows read at a time: a few screens' worth. Every row read costs the first page some
-#: microseconds before it can be painted, so larger windows only delay the rows on screen.
-WINDOW_SIZE = 100
-
 #: The roles ``data()`` answers; a paint asks for half a dozen more per cell.
 _ANSWERED_ROLES = frozenset({_DISPLAY_ROLE, _TOOLTIP_ROLE, *AccountRoles})
-
-
-class AccountLine(NamedTuple):
-    """One row as the table shows it: the account and the text of each of its cells."""
-
-    row: AccountRow
-    texts: tuple[str, ...]
 
 
 class AccountSource(Protocol):
@@ -120,24 +112,6 @@ class _Answer:
         return self.failed or (self.first_rows is not None and self.count is not None)
 
 
-class _Window:
-    """Rows read together; each row's ``AccountLine`` is made when it is first shown."""
-
-    def __init__(self, rows: list[AccountRow]) -> None:
-        self.rows = rows
-        self.lines: list[AccountLine | None] = [None] * len(rows)
-        self.stale = False
-
-    def line(self, offset: int) -> AccountLine | None:
-        if offset >= len(self.rows):
-            return None
-        line = self.lines[offset]
-        if line is None:
-            row = self.rows[offset]
-            line = self.lines[offset] = AccountLine(row, row_texts(row))
-        return line
-
-
 class AccountTableModel(QAbstractTableModel):
     """The filtered, sorted account list, fetched from ``source`` in windows off the GUI
     thread. Call ``refresh()`` once to load; ``close()`` before the model goes away."""
@@ -149,8 +123,6 @@ class AccountTableModel(QAbstractTableModel):
     #: A read failed; the message is written for the front desk.
     load_failed = Signal(str)
 
-    #: Windows read at the same time; more would only queue up behind SQLite's reader.
-    MAX_PARALLEL_FETCHES = 2
     #: How long (ms) counting waits after a new first window was shown: time for the view
     #: to paint it without a count competing for the cores and the GIL.
     COUNT_DELAY_MS = 50
@@ -168,25 +140,22 @@ class AccountTableModel(QAbstractTableModel):
         self._source = source
         self._owns_runner = runner is None
         self._runner = runner if runner is not None else JobRunner(parent=self)
-        self._window_size = window_size
-        self._max_windows = max_windows
+        self._windows = AccountWindows(
+            self._start_fetches, window_size=window_size, max_windows=max_windows
+        )
         self._shown = _Query(AccountFilter(), AccountSort())
         self._requested = self._shown
         self._request_serial = 0
         self._read_serial = 0
         self._loaded = False
-        self._epoch = 0
         self._row_count = 0
-        self._windows: OrderedDict[int, _Window] = OrderedDict()
-        self._pending: set[int] = set()
-        self._queue: deque[int] = deque()
-        self._running_fetches = 0
         self._answer: _Answer | None = None
         self._count_timer = QTimer(self)
         self._count_timer.setSingleShot(True)
         self._count_timer.timeout.connect(self._count_answer)
         self._loading = False
         self._closed = False
+        self._locked = False
 
     # --- what the view and the tests may ask -------------------------------------------------
 
@@ -206,6 +175,11 @@ class AccountTableModel(QAbstractTableModel):
         return self._loading
 
     @property
+    def locked(self) -> bool:
+        """Whether the model is locked: empty, and reading nothing until ``unlock()``."""
+        return self._locked
+
+    @property
     def cached_window_count(self) -> int:
         """Windows held in memory (never more than ``max_windows``)."""
         return len(self._windows)
@@ -213,7 +187,7 @@ class AccountTableModel(QAbstractTableModel):
     @property
     def max_windows(self) -> int:
         """The bound of the window cache."""
-        return self._max_windows
+        return self._windows.max_windows
 
     def account_row(self, row: int) -> AccountRow | None:
         """Row ``row`` if its window is in memory; otherwise None, and the window is fetched.
@@ -226,10 +200,11 @@ class AccountTableModel(QAbstractTableModel):
         every cell on every paint."""
         if not 0 <= row < self._row_count:
             return None
-        return self._line_at(row)
+        return self._windows.line(row)
 
     def set_filter(self, account_filter: AccountFilter) -> None:
-        """Show the accounts matching ``account_filter`` (counted in the background)."""
+        """Show the accounts matching ``account_filter`` (counted in the background; while
+        locked, once unlocked)."""
         if account_filter != self._requested.account_filter:
             self._requested = replace(self._requested, account_filter=account_filter)
             self._start_count()
@@ -239,15 +214,39 @@ class AccountTableModel(QAbstractTableModel):
         screen until then."""
         self._start_count()
 
+    def lock(self) -> None:
+        """Become empty and read nothing until ``unlock()``: every cached window is dropped,
+        counting stops, and answers of reads still running are thrown away when they come."""
+        if self._locked or self._closed:
+            return
+        self._locked = True
+        self._count_timer.stop()
+        # Disown the request being read: its answer finds a newer serial and is not shown.
+        self._request_serial += 1
+        self._read_serial = self._request_serial
+        self._answer = None
+        self.beginResetModel()
+        self._windows.clear()
+        self._row_count = 0
+        self._loaded = False
+        self.endResetModel()
+        self._update_loading()
+
+    def unlock(self) -> None:
+        """Read the current filter and sort again (as ``refresh()``), so the rows come back."""
+        if not self._locked:
+            return
+        self._locked = False
+        self._start_count()
+
     def close(self) -> None:
         """Stop reading: queued fetches are dropped and running ones waited for."""
         self._closed = True
         self._count_timer.stop()
-        self._queue.clear()
+        self._windows.close()
         if self._owns_runner:
             self._runner.close()
         self._answer = None
-        self._running_fetches = 0
         self._update_loading()
 
     # --- QAbstractItemModel -----------------------------------------------------------------
@@ -277,9 +276,9 @@ class AccountTableModel(QAbstractTableModel):
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role not in _ANSWERED_ROLES or not index.isValid():
+        if role not in _ANSWERED_ROLES or not index.isValid() or self._locked:
             return None
-        line = self._line_at(index.row())
+        line = self._windows.line(index.row())
         if line is None:
             return None
         if role == _DISPLAY_ROLE:
@@ -309,68 +308,35 @@ class AccountTableModel(QAbstractTableModel):
             self._requested = replace(self._requested, sort=sort)
             self._start_count()
 
-    # --- the window cache ---------------------------------------------------------------------
-
-    def _line_at(self, row: int) -> AccountLine | None:
-        number, offset = divmod(row, self._window_size)
-        window = self._windows.get(number)
-        if window is None or window.stale:
-            self._request_window(number)
-        if window is None:
-            return None
-        self._windows.move_to_end(number)
-        return window.line(offset)
-
-    def _request_window(self, number: int) -> None:
-        if self._closed or number in self._pending:
-            return
-        self._pending.add(number)
-        self._queue.append(number)
-        # Fetch what was asked for last first: after a long scroll, the rows on screen come
-        # before the ones flown past, which are forgotten once the queue is full.
-        while len(self._queue) > self._max_windows:
-            self._pending.discard(self._queue.popleft())
-        self._start_fetches()
+    # --- reading windows ---------------------------------------------------------------------
 
     def _start_fetches(self) -> None:
-        while (
-            not self._closed and self._queue and self._running_fetches < self.MAX_PARALLEL_FETCHES
-        ):
-            number = self._queue.pop()
-            self._running_fetches += 1
-            query, size = self._shown, self._window_size
+        windows = self._windows
+        query, size = self._shown, windows.window_size
+        for number in windows.fetches_to_start():
             self._runner.submit(
                 partial(self._source.window, query.account_filter, query.sort, number * size, size),
-                partial(self._window_arrived, self._epoch, number),
-                partial(self._window_failed, self._epoch, number),
+                partial(self._window_arrived, windows.generation, number),
+                partial(self._window_failed, windows.generation, number),
             )
         self._update_loading()
 
-    def _window_arrived(self, epoch: int, number: int, rows: list[AccountRow]) -> None:
-        self._running_fetches -= 1
-        if epoch == self._epoch and not self._closed:
-            self._pending.discard(number)
-            self._store(number, rows)
-            first = number * self._window_size
-            last = min(first + self._window_size, self._row_count) - 1
+    def _window_arrived(self, generation: int, number: int, rows: list[AccountRow]) -> None:
+        if self._windows.fetch_ended(generation, number):
+            self._windows.store(number, rows)
+            size = self._windows.window_size
+            first = number * size
+            last = min(first + size, self._row_count) - 1
             if last >= first:
                 self.dataChanged.emit(
                     self.index(first, 0), self.index(last, len(AccountColumn) - 1)
                 )
         self._start_fetches()
 
-    def _window_failed(self, epoch: int, number: int, error: Exception) -> None:
-        self._running_fetches -= 1
-        if epoch == self._epoch and not self._closed:
-            self._pending.discard(number)
+    def _window_failed(self, generation: int, number: int, error: Exception) -> None:
+        if self._windows.fetch_ended(generation, number):
             self._report(error)
         self._start_fetches()
-
-    def _store(self, number: int, rows: list[AccountRow]) -> None:
-        self._windows[number] = _Window(rows)
-        self._windows.move_to_end(number)
-        while len(self._windows) > self._max_windows:
-            self._windows.popitem(last=False)
 
     # --- answering a new request ------------------------------------------------------------
     #
@@ -393,7 +359,12 @@ class AccountTableModel(QAbstractTableModel):
         self._read_newest_request()
 
     def _read_newest_request(self) -> None:
-        if self._closed or self._answer is not None or self._read_serial == self._request_serial:
+        if (
+            self._closed
+            or self._locked
+            or self._answer is not None
+            or self._read_serial == self._request_serial
+        ):
             self._update_loading()
             return  # the newest request is read when the current reads end
         self._read_serial = self._request_serial
@@ -401,7 +372,7 @@ class AccountTableModel(QAbstractTableModel):
         self._answer = answer
         query = answer.query
         window = partial(self._source.window, query.account_filter, query.sort)
-        self._read_part(answer, partial(window, 0, self._window_size), answer.set_rows)
+        self._read_part(answer, partial(window, 0, self._windows.window_size), answer.set_rows)
         self._update_loading()
 
     def _read_part(
@@ -416,8 +387,8 @@ class AccountTableModel(QAbstractTableModel):
     def _answer_part_arrived(
         self, answer: _Answer, record: Callable[[Any], None], value: object
     ) -> None:
-        if self._closed:
-            return
+        if self._closed or self._locked:
+            return  # locked: this request was disowned, and unlocking reads a fresh one
         record(value)
         if answer.serial == self._request_serial:
             self._show_answer(answer)
@@ -428,7 +399,7 @@ class AccountTableModel(QAbstractTableModel):
 
     def _count_answer(self) -> None:
         answer = self._answer
-        if answer is None or self._closed:
+        if answer is None or self._closed or self._locked:
             return
         if answer.serial != self._request_serial:
             self._finish(answer)  # overtaken before it was counted
@@ -437,7 +408,7 @@ class AccountTableModel(QAbstractTableModel):
         self._read_part(answer, count, answer.set_count)
 
     def _answer_failed(self, answer: _Answer, error: Exception) -> None:
-        if self._closed or answer.failed:
+        if self._closed or self._locked or answer.failed:
             return
         answer.failed = True
         if answer.serial == self._request_serial:
@@ -450,18 +421,14 @@ class AccountTableModel(QAbstractTableModel):
             if rows is not None and not answer.shown:
                 # Until the count is there, the table is as long as the first window.
                 known = count if count is not None else len(rows)
-                self._epoch += 1
-                self._pending.clear()
-                self._queue.clear()
+                self._windows.forget_wishes()
                 self._reset_to(answer.query, known, rows)
                 answer.shown = True
                 self._loaded = True
             if answer.shown and count is not None and count != self._row_count:
                 self._resize_to(count)
         elif rows is not None and count is not None:  # a refresh: swap in place
-            self._epoch += 1
-            self._pending.clear()
-            self._queue.clear()
+            self._windows.forget_wishes()
             self._refresh_to(count, rows)
         if answer.shown_count is None and answer.complete and count is not None:
             answer.shown_count = count
@@ -475,8 +442,7 @@ class AccountTableModel(QAbstractTableModel):
     def _reset_to(self, query: _Query, count: int, first_rows: list[AccountRow]) -> None:
         self.beginResetModel()
         self._shown = query
-        self._windows.clear()
-        self._store(0, first_rows)
+        self._windows.start_over(first_rows)
         self._row_count = count
         self.endResetModel()
 
@@ -490,20 +456,19 @@ class AccountTableModel(QAbstractTableModel):
             self.beginRemoveRows(QModelIndex(), count, old - 1)
             self._row_count = count
             self.endRemoveRows()
-            for number in [n for n in self._windows if n * self._window_size >= count]:
-                del self._windows[number]
+            self._windows.drop_from(count)
 
     def _refresh_to(self, count: int, first_rows: list[AccountRow]) -> None:
-        for window in self._windows.values():
-            window.stale = True
+        self._windows.mark_stale()
         self._resize_to(count)
-        self._store(0, first_rows)
+        self._windows.store(0, first_rows)
         if count:
             # Repaint what is on screen; the stale windows behind it are re-read as shown.
             self.dataChanged.emit(self.index(0, 0), self.index(count - 1, len(AccountColumn) - 1))
 
     def _update_loading(self) -> None:
-        loading = not self._closed and (self._answer is not None or self._running_fetches > 0)
+        busy = self._answer is not None or self._windows.fetching
+        loading = busy and not self._closed and not self._locked
         if loading != self._loading:
             self._loading = loading
             self.loading_changed.emit(loading)

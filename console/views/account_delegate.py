@@ -17,7 +17,8 @@ from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QIcon, QPainter, 
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from console.adapters.account_cells import SHARED_LABEL, AccountColumn, row_texts
-from console.adapters.account_table import AccountLine, AccountRoles, AccountTableModel
+from console.adapters.account_table import AccountRoles, AccountTableModel
+from console.adapters.account_windows import AccountLine
 from console.models.account_list import AccountRow
 from console.models.schema import AccountState
 from console.views.theme import (
