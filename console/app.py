@@ -1,18 +1,34 @@
-"""The composition root of the desktop console: builds the application, the account table
-over the chosen database, and the main window, and runs them."""
+"""The composition root of the desktop console: builds the application, the workstation (the
+database, its audit trail and the clinic's settings), asks who is signing in, and runs the
+main window over the account table until the window closes or the session ends."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from console.adapters.account_table import AccountTableModel
 from console.models.account_list import AccountList
 from console.models.database import Database
+from console.services.audit import AuditTrail, workstation_name
+from console.services.audit_key import load_audit_key
+from console.services.clock import SystemClock
+from console.services.errors import DomainError
+from console.services.settings import ConsoleSettings, load_settings
+from console.services.settings_file import settings_path
+from console.services.staff_session import StaffSession
+from console.services.staff_users import has_staff
+from console.services.workstation import Workstation
 from console.views.main_window import MainWindow
+from console.views.session_guard import SessionGuard
+from console.views.sign_in import SignInDialog
 from console.views.theme import APP_NAME, apply_theme
+
+_ROLE_NAMES = {"front_desk": "front desk", "manager": "manager", "admin": "administrator"}
 
 
 def create_application(argv: Sequence[str] | None = None) -> QApplication:
@@ -27,22 +43,73 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
     return app
 
 
-def build_main_window(database: Database) -> MainWindow:
-    """The main window over ``database``, its first read started. The caller shows it and,
-    when done, calls ``window.shutdown()`` (closing the window does so too)."""
+def build_workstation(database: Database, settings: ConsoleSettings) -> Workstation:
+    """The workstation over ``database``: its audit key found (``AuditKeyMissing`` when
+    there is none), the system clock, and the rules the settings describe."""
+    key = load_audit_key(database, environ=os.environ, key_file=settings.audit_key_file)
+    clock = SystemClock()
+    audit = AuditTrail(key, workstation=workstation_name(), clock=clock)
+    return Workstation(database, audit, clock, settings.to_rules())
+
+
+def build_main_window(database: Database, session: StaffSession | None = None) -> MainWindow:
+    """The main window over ``database`` for the signed-in ``session``, its first read
+    started. The caller shows it and, when done, calls ``window.shutdown()`` (closing the
+    window does so too)."""
     model = AccountTableModel(AccountList(database.engine))
-    window = MainWindow(model, database.display_name)
+    actor = session.actor if session is not None else None
+    staff_name = f"{actor.username} ({_ROLE_NAMES.get(actor.role, actor.role)})" if actor else ""
+    window = MainWindow(model, database.display_name, actor=actor, staff_name=staff_name)
     model.refresh()
     return window
 
 
-def run_gui(database: Database) -> int:
-    """Open the main window on ``database`` and run until it is closed; the exit status.
-    The database stays open: whoever opened it disposes of it."""
+def guard_session(
+    window: MainWindow, workstation: Workstation, session: StaffSession, settings: ConsoleSettings
+) -> SessionGuard:
+    """Lock ``window`` when idle and close it when the session ends (see SessionGuard)."""
+    guard = SessionGuard(
+        workstation,
+        session,
+        idle_minutes=settings.idle_minutes,
+        session_hours=settings.session_hours,
+        parent=window,
+    )
+    name = session.actor.username
+    guard.locked.connect(lambda: window.show_locked(name, settings.idle_minutes))
+    guard.unlocked.connect(window.show_unlocked)
+    guard.refused.connect(window.lock_screen.show_problem)
+    guard.ended.connect(lambda _message: window.close())
+    window.lock_requested.connect(guard.lock)
+    window.sign_out_requested.connect(guard.sign_out)
+    window.lock_screen.unlock_requested.connect(guard.unlock)
+    return guard
+
+
+def run_gui(database: Database, *, config: Path | None = None) -> int:
+    """Sign in, then run the main window on ``database`` until it is closed; after a
+    sign-out or the session limit, ask who signs in next. The exit status. The database
+    stays open: whoever opened it disposes of it."""
     app = create_application()
-    window = build_main_window(database)
-    window.show()
     try:
-        return app.exec()
-    finally:
-        window.shutdown()
+        settings = load_settings(config or settings_path())
+        workstation = build_workstation(database, settings)
+    except DomainError as error:
+        QMessageBox.critical(None, APP_NAME, error.message)
+        return 2
+    while True:
+        dialog = SignInDialog(workstation, first_run=not has_staff(workstation))
+        if dialog.exec() != QDialog.DialogCode.Accepted or dialog.signed_in is None:
+            return 0
+        session = StaffSession.begin(dialog.signed_in, workstation.clock.now())
+        window = build_main_window(database, session)
+        guard = guard_session(window, workstation, session, settings)
+        window.show()
+        try:
+            app.exec()
+        finally:
+            guard.close()
+            window.shutdown()
+        if not guard.ended_session:  # closed or quit: the console is done
+            session.sign_out(workstation)
+            return 0

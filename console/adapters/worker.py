@@ -84,12 +84,14 @@ class JobRunner(QObject):
         self._callbacks[job_id] = (on_done, on_error)
         self._pool.start(_Job(self, job_id, work))
 
-    def close(self) -> None:
-        """Drop queued work, wait for running work, and deliver nothing more."""
+    def close(self, *, finish_queued: bool = False) -> None:
+        """Drop queued work (or, with ``finish_queued``, run it too), wait for running work,
+        and deliver nothing more."""
         if self._closed:
             return
         self._closed = True
-        self._pool.clear()
+        if not finish_queued:
+            self._pool.clear()
         self._pool.waitForDone()
         self._callbacks.clear()
         _OPEN_RUNNERS.discard(self)

@@ -1,8 +1,9 @@
-"""The main window: the account list with its search, filters and status bar."""
+"""The main window: the account list with its search, filters and status bar, and the lock
+screen that replaces them while the console is locked."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QLocale, Qt, QTimer
+from PySide6.QtCore import QLocale, Qt, QTimer, Signal, SignalInstance
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -10,7 +11,9 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMenu,
     QSizePolicy,
+    QStackedWidget,
     QToolBar,
     QWidget,
 )
@@ -19,7 +22,9 @@ from console.adapters.account_cells import STATE_LABELS
 from console.adapters.account_table import AccountTableModel
 from console.models.account_list import AccountFilter
 from console.models.schema import AccountState
+from console.services.permissions import Actor, Permission, refusal
 from console.views.account_table_view import AccountTableView
+from console.views.session_guard import LockScreen
 from console.views.theme import APP_NAME, app_icon, load_icon
 
 #: A read shorter than this (ms) shows no busy indicator, so fast searches do not flicker.
@@ -32,14 +37,31 @@ class MainWindow(QMainWindow):
     """The console's main window over an account table model.
 
     The window never touches the database: it turns what staff type and pick into an
-    ``AccountFilter`` for the model, and shows what the model reports.
+    ``AccountFilter`` for the model, and shows what the model reports. What the signed-in
+    ``actor`` may not do is disabled, with the reason as its tooltip (one declaration,
+    ``console.services.permissions``, serves the window and the services).
     """
 
+    #: The user asked to lock the console now (Ctrl+L).
+    lock_requested = Signal()
+    #: The user asked to sign out (File menu, or the lock screen).
+    sign_out_requested = Signal()
+    #: Open the administration dialogs.
+    staff_requested = Signal()
+    settings_requested = Signal()
+
     def __init__(
-        self, model: AccountTableModel, database_name: str, parent: QWidget | None = None
+        self,
+        model: AccountTableModel,
+        database_name: str,
+        parent: QWidget | None = None,
+        *,
+        actor: Actor | None = None,
+        staff_name: str = "",
     ) -> None:
         super().__init__(parent)
         self._model = model
+        self._actor = actor
         self._locale = QLocale()
         # Counts always get thousands separators, even where the locale is plain "C".
         self._locale.setNumberOptions(
@@ -57,6 +79,9 @@ class MainWindow(QMainWindow):
         self.row_count_label = QLabel()
         self.loading_label = QLabel("Loading…")
         self.database_label = QLabel()
+        self.staff_label = QLabel()
+        self.lock_screen = LockScreen()
+        self._pages = QStackedWidget()
 
         self._loading_timer = QTimer(self)
         self._loading_timer.setSingleShot(True)
@@ -64,9 +89,11 @@ class MainWindow(QMainWindow):
 
         self._build_filter_bar()
         self._build_menus()
-        self._build_status_bar(database_name)
+        self._build_status_bar(database_name, staff_name)
         self.table.setModel(model)
-        self.setCentralWidget(self.table)
+        self._pages.addWidget(self.table)
+        self._pages.addWidget(self.lock_screen)
+        self.setCentralWidget(self._pages)
         self._connect()
 
     @property
@@ -88,6 +115,29 @@ class MainWindow(QMainWindow):
         self.search_field.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search_field.selectAll()
 
+    @property
+    def locked(self) -> bool:
+        """Whether the lock screen is showing (and the model holds no rows)."""
+        return self._pages.currentWidget() is self.lock_screen
+
+    def show_locked(self, display_name: str, idle_minutes: int) -> None:
+        """Clear every patient-data model and show the lock screen: nothing of the list, the
+        search text or the filters stays visible."""
+        self._model.lock()
+        self._filter_bar.hide()
+        self.menuBar().setEnabled(False)
+        self.row_count_label.clear()
+        self.lock_screen.show_for(display_name, idle_minutes)
+        self._pages.setCurrentWidget(self.lock_screen)
+
+    def show_unlocked(self) -> None:
+        """Back to the list as it was (read again)."""
+        self._pages.setCurrentWidget(self.table)
+        self._filter_bar.show()
+        self.menuBar().setEnabled(True)
+        self._model.unlock()
+        self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+
     def shutdown(self) -> None:
         """Stop the timers and the model's reads; the window can then be destroyed."""
         self._loading_timer.stop()
@@ -100,7 +150,7 @@ class MainWindow(QMainWindow):
     # --- building ---------------------------------------------------------------------------
 
     def _build_filter_bar(self) -> None:
-        bar = QToolBar("Filters")
+        bar = self._filter_bar = QToolBar("Filters")
         bar.setObjectName("filterBar")
         bar.setMovable(False)
         bar.setFloatable(False)
@@ -154,6 +204,14 @@ class MainWindow(QMainWindow):
         self.refresh_action.triggered.connect(self._model.refresh)
         file_menu.addAction(self.refresh_action)
         file_menu.addSeparator()
+        self.lock_action = QAction("&Lock console", self)
+        self.lock_action.setShortcut(QKeySequence("Ctrl+L"))
+        self.lock_action.triggered.connect(self.lock_requested)
+        file_menu.addAction(self.lock_action)
+        self.sign_out_action = QAction("Sign &out", self)
+        self.sign_out_action.triggered.connect(self.sign_out_requested)
+        file_menu.addAction(self.sign_out_action)
+        file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence("Ctrl+Q"))  # StandardKey.Quit is empty on some
         quit_action.triggered.connect(self.close)
@@ -164,14 +222,37 @@ class MainWindow(QMainWindow):
         self.find_action.setShortcut(QKeySequence.StandardKey.Find)
         self.find_action.triggered.connect(self.focus_search)
         edit_menu.addAction(self.find_action)
+        admin_menu = self.menuBar().addMenu("&Administration")
+        self.staff_action = self._guarded(
+            admin_menu, "&Staff users…", Permission.MANAGE_STAFF, self.staff_requested
+        )
+        self.settings_action = self._guarded(
+            admin_menu, "S&ettings…", Permission.CHANGE_SETTINGS, self.settings_requested
+        )
         # Shortcuts work from anywhere in the window, whether or not a menu was ever opened.
-        self.addActions([self.refresh_action, quit_action, self.find_action])
+        self.addActions([self.refresh_action, quit_action, self.find_action, self.lock_action])
         # Escape in the search box clears it, as in every search field staff know.
         clear = QShortcut(QKeySequence(Qt.Key.Key_Escape), self.search_field)
         clear.setContext(Qt.ShortcutContext.WidgetShortcut)
         clear.activated.connect(self.search_field.clear)
 
-    def _build_status_bar(self, database_name: str) -> None:
+    def _guarded(
+        self, menu: QMenu, text: str, permission: Permission, signal: SignalInstance
+    ) -> QAction:
+        """A menu action that only roles with ``permission`` can use; for the others it is
+        disabled and its tooltip says who may (the same words the service would refuse with)."""
+        action = QAction(text, self)
+        action.triggered.connect(signal)
+        reason = refusal(self._actor.role, permission) if self._actor else "Sign in first."
+        action.setEnabled(reason is None)
+        if reason is not None:
+            action.setToolTip(reason)
+            action.setStatusTip(reason)
+        menu.addAction(action)
+        menu.setToolTipsVisible(True)
+        return action
+
+    def _build_status_bar(self, database_name: str, staff_name: str) -> None:
         status = self.statusBar()
         status.setSizeGripEnabled(False)
         self.row_count_label.setObjectName("rowCountLabel")
@@ -186,6 +267,11 @@ class MainWindow(QMainWindow):
         self.database_label.setText(f"Database: {shown}")
         status.addWidget(self.row_count_label)
         status.addWidget(self.loading_label)
+        if staff_name:
+            self.staff_label.setObjectName("staffLabel")
+            self.staff_label.setAccessibleName("Signed-in staff user")
+            self.staff_label.setText(f"Signed in: {staff_name}")
+            status.addPermanentWidget(self.staff_label)
         status.addPermanentWidget(self.database_label)
 
     def _connect(self) -> None:
@@ -198,6 +284,7 @@ class MainWindow(QMainWindow):
         self._model.loading_changed.connect(self._show_loading)
         self._model.load_failed.connect(self._show_failure)
         self._loading_timer.timeout.connect(self.loading_label.show)
+        self.lock_screen.sign_out_requested.connect(self.sign_out_requested)
 
     # --- reacting ---------------------------------------------------------------------------
 

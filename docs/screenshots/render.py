@@ -2,8 +2,9 @@
 
     .venv/bin/python docs/screenshots/render.py [--patients 100000] [--seed 7]
 
-Uses the same composition as the application (``console.app.build_main_window``) on a
-throw-away SQLite file filled by ``console.services.demo_data``, offscreen.
+Uses the same composition as the application (``console.app``: the sign-in dialog, the main
+window signed in as the demo front-desk user, the lock screen) on a throw-away SQLite file
+filled by ``console.services.demo_data``, offscreen.
 """
 
 from __future__ import annotations
@@ -19,12 +20,19 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
+from sqlalchemy import select
 
-from console.app import build_main_window, create_application
+from console.app import build_main_window, build_workstation, create_application
 from console.models.database import open_database, resolve_database_url
+from console.models.schema import StaffUser
 from console.services.demo_data import fill_demo_database
+from console.services.permissions import Actor
+from console.services.settings import ConsoleSettings
+from console.services.staff_session import StaffSession
+from console.services.staff_users import SignedIn
 from console.views.main_window import MainWindow
+from console.views.sign_in import SignInDialog
 
 HERE = Path(__file__).resolve().parent
 SIZE = (1280, 800)
@@ -52,7 +60,7 @@ def visible_rows_loaded(window: MainWindow) -> bool:
     return all(model.account_row(r) is not None for r in range(first, last + 1))
 
 
-def save(window: MainWindow, name: str) -> Path:
+def save(window: QWidget, name: str) -> Path:
     """Grab the whole window into ``name`` beside this script."""
     path = HERE / name
     window.grab().save(str(path))
@@ -66,7 +74,21 @@ def render(patients: int, seed: int) -> list[Path]:
     with tempfile.TemporaryDirectory() as folder:
         database = open_database(resolve_database_url(str(Path(folder) / "demo.db"), {}))
         fill_demo_database(database, patients=patients, seed=seed, today=dt.date(2026, 11, 2))
-        window = build_main_window(database)
+        workstation = build_workstation(database, ConsoleSettings())
+        with database.engine.connect() as connection:
+            user = connection.execute(
+                select(StaffUser.id, StaffUser.username, StaffUser.role).where(
+                    StaffUser.username == "demo_front_desk"
+                )
+            ).one()
+        session = StaffSession.begin(SignedIn(Actor(*user), False), workstation.clock.now())
+        dialog = SignInDialog(workstation, first_run=False)
+        dialog.username.setText(user.username)
+        dialog.show()
+        settle(app, lambda: True)
+        written.append(save(dialog, "sign-in.png"))
+        dialog.reject()
+        window = build_main_window(database, session)
         try:
             window.resize(*SIZE)
             window.show()
@@ -77,6 +99,9 @@ def render(patients: int, seed: int) -> list[Path]:
             window.shared_only.setChecked(True)
             settle(app, lambda: visible_rows_loaded(window))
             written.append(save(window, "shared-emails-only.png"))
+            window.show_locked(user.username, 10)
+            settle(app, lambda: True)
+            written.append(save(window, "locked.png"))
         finally:
             window.shutdown()
             window.deleteLater()

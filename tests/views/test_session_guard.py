@@ -1,0 +1,142 @@
+"""Automatic logoff (issue 5): after the idle time the window holds no patient data and needs
+the same user's password; after the session limit a fresh sign-in is needed. Real window,
+real database, real bcrypt, and a clock the test moves."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QToolBar
+from pytestqt.qtbot import QtBot
+from sqlalchemy import select
+
+from console.app import build_main_window, guard_session
+from console.models.database import Database
+from console.models.schema import AuditEvent, StaffRole
+from console.services.clock import ManualClock
+from console.services.settings import ConsoleSettings
+from console.services.staff_session import StaffSession
+from console.services.staff_users import SignedIn
+from console.services.workstation import Workstation
+from console.views.main_window import MainWindow
+from console.views.session_guard import SessionGuard
+from tests.adapters.clinic_accounts import add_clinic_accounts
+from tests.services.conftest import NOW, STAFF_PASSWORD, add_staff, make_workstation
+
+SETTINGS = ConsoleSettings(idle_minutes=10, session_hours=12)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(NOW)
+
+
+@pytest.fixture
+def desk(database: Database, clock: ManualClock) -> Workstation:
+    add_clinic_accounts(database)
+    return make_workstation(database, clock)
+
+
+@pytest.fixture
+def guarded(
+    qtbot: QtBot, desk: Workstation, staff_hash: str
+) -> Iterator[tuple[MainWindow, SessionGuard]]:
+    actor = add_staff(desk.database, StaffRole.FRONT_DESK, staff_hash, name="pat")
+    session = StaffSession.begin(SignedIn(actor, False), desk.clock.now())
+    window = build_main_window(desk.database, session)
+    qtbot.addWidget(window)
+    guard = guard_session(window, desk, session, SETTINGS)
+    with qtbot.waitSignal(window.model.row_count_changed, timeout=5000):
+        pass
+    yield window, guard
+    guard.close()
+    window.shutdown()
+
+
+def actions(desk: Workstation) -> list[str]:
+    with desk.database.engine.connect() as connection:
+        return list(connection.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+
+
+def test_idle_time_locks_and_clears_the_patient_data(
+    qtbot: QtBot, desk: Workstation, clock: ManualClock, guarded: tuple[MainWindow, SessionGuard]
+) -> None:
+    window, guard = guarded
+    window.search_field.setText("a")
+    clock.advance(minutes=9, seconds=59)
+    guard.check()
+    assert not window.locked and window.model.rowCount() > 0
+
+    clock.advance(seconds=1)
+    guard.check()
+    assert window.locked
+    assert window.model.rowCount() == 0
+    assert window.model.index(0, 0).data() is None
+    assert window.search_field.isHidden() or window.findChild(QToolBar, "filterBar").isHidden()
+    qtbot.waitUntil(lambda: "session_locked" in actions(desk), timeout=5000)
+
+    window.lock_screen.password.setText("not my password")
+    window.lock_screen.unlock_button.click()
+    qtbot.waitUntil(lambda: not window.lock_screen.problem.isHidden(), timeout=5000)
+    assert window.locked and window.model.rowCount() == 0
+    assert window.lock_screen.problem.text() == "Incorrect username or password."
+
+    window.lock_screen.password.setText(STAFF_PASSWORD)
+    with qtbot.waitSignal(window.model.row_count_changed, timeout=5000):
+        window.lock_screen.unlock_button.click()
+    assert not window.locked and window.model.rowCount() > 0
+    assert window.search_field.text() == "a"  # the work in progress is still there
+
+
+def test_input_keeps_the_console_unlocked(
+    qtbot: QtBot, clock: ManualClock, guarded: tuple[MainWindow, SessionGuard]
+) -> None:
+    window, guard = guarded
+    clock.advance(minutes=9)
+    qtbot.keyClick(window.search_field, Qt.Key.Key_B)
+    clock.advance(minutes=9)
+    guard.check()
+    assert not window.locked
+
+
+def test_the_session_limit_ends_the_session(
+    qtbot: QtBot, desk: Workstation, clock: ManualClock, guarded: tuple[MainWindow, SessionGuard]
+) -> None:
+    _, guard = guarded
+    ended: list[str] = []
+    guard.ended.connect(ended.append)
+    for _ in range(12 * 6):  # input every ten minutes for twelve hours
+        clock.advance(minutes=9, seconds=59)
+        guard.session.touch(clock.now())
+        guard.check()
+    clock.advance(minutes=12)
+    guard.check()
+    assert ended == ["You have been signed in for 12 hours: sign in again to go on."]
+    assert guard.ended_session
+    qtbot.waitUntil(lambda: "session_expired" in actions(desk), timeout=5000)
+
+
+def test_signing_out_from_the_lock_screen(
+    qtbot: QtBot, desk: Workstation, guarded: tuple[MainWindow, SessionGuard]
+) -> None:
+    window, guard = guarded
+    window.lock_action.trigger()
+    assert window.locked
+    with qtbot.waitSignal(guard.ended, timeout=5000):
+        window.lock_screen.sign_out_button.click()
+    qtbot.waitUntil(lambda: "signed_out" in actions(desk), timeout=5000)
+    assert actions(desk)[-2:] == ["session_locked", "signed_out"]
+
+
+def test_what_a_role_may_not_do_is_disabled_with_the_reason(
+    guarded: tuple[MainWindow, SessionGuard],
+) -> None:
+    window, _ = guarded
+    assert not window.staff_action.isEnabled()
+    assert window.staff_action.toolTip() == (
+        "Only administrators may manage staff users; ask one of them."
+    )
+    assert not window.settings_action.isEnabled()
+    assert "Only administrators may change settings" in window.settings_action.toolTip()
