@@ -4,11 +4,15 @@ main window over the account table until the window closes or the session ends."
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
+import platformdirs
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from console.adapters.account_table import AccountTableModel
@@ -29,6 +33,8 @@ from console.views.sign_in import SignInDialog
 from console.views.theme import APP_NAME, apply_theme
 
 _ROLE_NAMES = {"front_desk": "front desk", "manager": "manager", "admin": "administrator"}
+LOG_DIR_VAR = "PORTAL_CONSOLE_LOG_DIR"
+_log = logging.getLogger(__name__)
 
 
 def create_application(argv: Sequence[str] | None = None) -> QApplication:
@@ -86,15 +92,53 @@ def guard_session(
     return guard
 
 
-def run_gui(database: Database, *, config: Path | None = None) -> int:
+def log_file_path(environ: os._Environ[str] | dict[str, str] = os.environ) -> Path:
+    """The console's log file: in ``PORTAL_CONSOLE_LOG_DIR``, else the user's log folder."""
+    folder = environ.get(LOG_DIR_VAR) or platformdirs.user_log_dir(
+        "portal-console", appauthor=False
+    )
+    return Path(folder) / "console.log"
+
+
+@contextmanager
+def log_file(path: Path) -> Iterator[None]:
+    """Log INFO and above to ``path`` (owner-only, rotated at 1 MB, five kept) while the
+    console runs. What is logged are ids, outcomes and error types: never a name, an e-mail
+    address, a password, a PIN or a token (the canary test holds the console to that)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=5, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(logging.INFO)
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(min(level, logging.INFO) if level else logging.INFO)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+        handler.close()
+
+
+def run_gui(database: Database, *, config: Path | None = None, log_path: Path | None = None) -> int:
     """Sign in, then run the main window on ``database`` until it is closed; after a
     sign-out or the session limit, ask who signs in next. The exit status. The database
     stays open: whoever opened it disposes of it."""
+    with log_file(log_path or log_file_path()):
+        _log.info("console started")
+        return _run_gui(database, config)
+
+
+def _run_gui(database: Database, config: Path | None) -> int:
     app = create_application()
     try:
         settings = load_settings(config or settings_path())
         workstation = build_workstation(database, settings)
     except DomainError as error:
+        _log.error("console cannot start: %s", type(error).__name__)
         QMessageBox.critical(None, APP_NAME, error.message)
         return 2
     while True:
@@ -102,6 +146,7 @@ def run_gui(database: Database, *, config: Path | None = None) -> int:
         if dialog.exec() != QDialog.DialogCode.Accepted or dialog.signed_in is None:
             return 0
         session = StaffSession.begin(dialog.signed_in, workstation.clock.now())
+        _log.info("staff user %s signed in", session.actor.id)
         window = build_main_window(database, session)
         guard = guard_session(window, workstation, session, settings)
         window.show()

@@ -4,11 +4,18 @@ run (tests/postgres_server.py), Qt on the offscreen platform."""
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 
 # Before anything imports Qt: no display on CI machines or developers' containers.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.pop("PORTAL_CONSOLE_DB", None)
 os.environ.pop("PORTAL_CONSOLE_AUDIT_KEY", None)
+# Never the developer's own settings file or log folder (removed when the run ends).
+os.environ["PORTAL_CONSOLE_LOG_DIR"] = tempfile.mkdtemp(prefix="portal-console-tests-")
+os.environ["PORTAL_CONSOLE_CONFIG"] = os.path.join(
+    os.environ["PORTAL_CONSOLE_LOG_DIR"], "settings.toml"
+)
 # Never the developer's own keyring: tests that need one pass an in-memory backend.
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
 
@@ -20,6 +27,10 @@ import pytest
 from console.models.database import Database, open_database, resolve_database_url
 
 pytest_plugins = ["tests.postgres_server"]
+
+
+def pytest_sessionfinish() -> None:
+    shutil.rmtree(os.environ["PORTAL_CONSOLE_LOG_DIR"], ignore_errors=True)
 
 
 @pytest.fixture

@@ -1,0 +1,162 @@
+"""Canary (issue 5): a run through sign-in, search, revoke, re-issue and a settings change with
+recognisable values — a patient's name, a PIN, passwords, a database password — and none of
+them may turn up in the log file, the settings file, or any message the console shows."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+from pathlib import Path
+
+import pytest
+from keyring.backend import KeyringBackend
+from pytestqt.qtbot import QtBot
+from sqlalchemy.orm import Session
+
+from console.app import build_main_window, build_workstation, log_file
+from console.models.database import Database
+from console.models.schema import StaffRole
+from console.services.account_actions import RevokeReason, revoke_access
+from console.services.errors import DomainError
+from console.services.invitations import (
+    accept_invitation,
+    mint_invitation_token,
+    reissue_invitation,
+)
+from console.services.secrets_store import SecretsStore, database_password_entry
+from console.services.settings import change_settings, load_settings
+from console.services.staff_session import StaffSession
+from console.services.staff_users import add_staff_user
+from console.views.sign_in import SignInDialog
+from tests.factories import add_account, add_patient
+
+PATIENT_FIRST, PATIENT_LAST = "Zebedee", "Quixotecanary"
+STAFF_PASSWORD = "Canary-Staff-Passphrase-91"
+WRONG_PASSWORD = "Canary-Wrong-Guess-17"
+DATABASE_PASSWORD = "Canary-Db-Secret-55"
+NEW_ADDRESS = "zebedee.canary@example.org"
+
+
+class MemoryKeyring(KeyringBackend):
+    """A secure-looking keyring that keeps secrets in memory (the OS keyring is outside the
+    product: the one thing these tests stand in for)."""
+
+    priority = 10  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.secrets.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.secrets[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.secrets.pop((service, username), None)
+
+
+def test_no_secret_or_patient_name_leaves_the_console(
+    qtbot: QtBot,
+    database: Database,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)  # statements, no values
+    monkeypatch.setenv("PORTAL_CONSOLE_AUDIT_KEY", hashlib.sha256(b"canary").hexdigest())
+    config, log_path = tmp_path / "settings.toml", tmp_path / "logs" / "console.log"
+    with Session(database.writer) as session, session.begin():
+        patient = add_patient(session, first_name=PATIENT_FIRST, last_name=PATIENT_LAST)
+        account = add_account(session, "family.canary@example.org", patient=patient).id
+        add_account(session, "family.canary@example.org")
+        patient_id, birth = patient.id, patient.birth_date
+    keyring = MemoryKeyring()
+    SecretsStore(keyring).set(database_password_entry(database.engine.url), DATABASE_PASSWORD)
+    shown: list[str] = []
+
+    try:
+        with log_file(log_path):
+            workstation = build_workstation(database, load_settings(config))
+            add_staff_user(workstation, None, "canary_admin", StaffRole.ADMIN, STAFF_PASSWORD)
+
+            # Sign in, once wrongly.
+            dialog = SignInDialog(workstation, first_run=False)
+            qtbot.addWidget(dialog)
+            dialog.username.setText("canary_admin")
+            dialog.password.setText(WRONG_PASSWORD)
+            dialog.buttons.accepted.emit()
+            qtbot.waitUntil(lambda: not dialog.problem.isHidden(), timeout=5000)
+            shown.append(dialog.problem.text())
+            dialog.password.setText(STAFF_PASSWORD)
+            with qtbot.waitSignal(dialog.accepted, timeout=5000):
+                dialog.buttons.accepted.emit()
+            assert dialog.signed_in is not None
+            actor = dialog.signed_in.actor
+
+            # Search for the patient in the real window.
+            session_ = StaffSession.begin(dialog.signed_in, workstation.clock.now())
+            window = build_main_window(database, session_)
+            qtbot.addWidget(window)
+            window.search_field.setText(PATIENT_LAST)
+            qtbot.waitUntil(lambda: window.model.rowCount() == 1, timeout=5000)
+            shown.append(window.row_count_label.text())
+
+            # Revoke, re-issue, accept (one wrong PIN first), as the dialogs will.
+            revoke_access(workstation, actor, account, reason=RevokeReason.SHARED_EMAIL)
+            issued = reissue_invitation(workstation, actor, patient_id, NEW_ADDRESS)
+            with Session(database.writer) as session, session.begin():
+                token = mint_invitation_token(
+                    session, issued.invitation_id, now=workstation.clock.now()
+                )
+            assert token is not None
+            wrong_pin = f"{(int(issued.pin) + 1) % 1_000_000:06d}"
+            for attempt in (
+                lambda: accept_invitation(workstation, token, wrong_pin, birth, STAFF_PASSWORD),
+                lambda: accept_invitation(workstation, token, issued.pin, birth, "weak"),
+                lambda: reissue_invitation(
+                    workstation, actor, patient_id, "family.canary@example.org"
+                ),
+            ):
+                with pytest.raises(DomainError) as refused:
+                    attempt()
+                shown.append(str(refused.value))
+
+            # A settings change.
+            changed = dataclasses.replace(
+                load_settings(config), clinic_name="Canary Family Clinic", idle_minutes=7
+            )
+            change_settings(workstation, actor, config, changed)
+            window.shutdown()
+    finally:
+        logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+
+    logged = log_path.read_text(encoding="utf-8")
+    assert "INSERT INTO audit_events" in logged  # the check can fail: the run was logged
+    settings_text = config.read_text(encoding="utf-8")
+    assert "Canary Family Clinic" in settings_text  # the check can fail: the file was written
+    everything = {
+        "log file": logged,
+        "settings file": settings_text,
+        "messages shown": "\n".join(shown),
+        "captured log": caplog.text,
+    }
+    secrets = {
+        "patient first name": PATIENT_FIRST,
+        "patient last name": PATIENT_LAST,
+        "staff password": STAFF_PASSWORD,
+        "wrong password": WRONG_PASSWORD,
+        "database password": DATABASE_PASSWORD,
+        "PIN": issued.pin,
+        "token": token,
+        "new address": NEW_ADDRESS,
+    }
+    for where, text in everything.items():
+        for what, value in secrets.items():
+            if where == "messages shown" and what in ("new address", "patient last name"):
+                continue  # staff may see the address they typed and the name they searched
+            assert value not in text, f"the {what} is in the {where}"
+    assert keyring.secrets  # the database password went to the keyring, and only there
