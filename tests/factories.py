@@ -63,6 +63,15 @@ def change_row(database: Database, model: type[object], row_id: int, **fields: o
         session.commit()
 
 
+def refuse_audit_appends(database: Database) -> None:
+    """Make every audit append fail, as a full disk would (SQLite: a trigger)."""
+    with database.write() as connection:
+        connection.exec_driver_sql(
+            "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events "
+            "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+        )
+
+
 def sqlite_has_trigram() -> bool:
     """Whether this Python's SQLite can make the search index (FTS5 with trigram)."""
     try:

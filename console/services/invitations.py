@@ -36,6 +36,7 @@ from console.models.schema import (
 )
 from console.services.email_rules import NewAddress, check_new_address, validate_email
 from console.services.errors import DomainError, EmailTaken
+from console.services.outbox import queue_email
 from console.services.passwords import (
     check_password,
     hash_password,
@@ -43,7 +44,6 @@ from console.services.passwords import (
     verify_password,
 )
 from console.services.permissions import Actor, Permission
-from console.services.portal_login import new_message_id
 from console.services.workstation import (
     ADULT_AGE,
     MAX_INVITATION_DAYS,
@@ -148,18 +148,9 @@ def reissue_invitation(
         )
         session.add(invitation)
         session.flush()
-        message = OutboxMessage(
-            kind=OutboxKind.INVITATION.value,
-            to_email=new.address,
-            invitation_id=invitation.id,
-            state=OutboxState.QUEUED.value,
-            attempts=0,
-            next_attempt_at=now,
-            message_id=new_message_id(),
-            created_at=now,
+        message = queue_email(
+            session, OutboxKind.INVITATION, new.address, now=now, invitation_id=invitation.id
         )
-        session.add(message)
-        session.flush()
         workstation.audit.record(
             session,
             "reissue_invitation",

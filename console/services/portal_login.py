@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -35,11 +34,11 @@ from console.models.schema import (
     AccountState,
     OutboxKind,
     OutboxMessage,
-    OutboxState,
     PortalAccount,
 )
 from console.services.clock import Clock
 from console.services.errors import InvalidSetting, StaleRecord, changed_elsewhere, is_storable
+from console.services.outbox import queue_email
 from console.services.passwords import (
     DEFAULT_POLICY,
     PasswordPolicy,
@@ -63,7 +62,6 @@ _log = logging.getLogger(__name__)
 #: by thousands is not worth thousands of bcrypt checks (all of those are flagged shared
 #: and could not sign in anyway).
 MAX_CANDIDATES = 4
-MESSAGE_ID_DOMAIN = "portal-console"
 
 
 @dataclass(frozen=True)
@@ -196,23 +194,7 @@ def queue_password_reset(
     )
     if recent is not None:
         return None
-    message = OutboxMessage(
-        kind=OutboxKind.PASSWORD_RESET.value,
-        to_email=address,
-        account_id=account.id,
-        state=OutboxState.QUEUED.value,
-        attempts=0,
-        next_attempt_at=now,
-        message_id=new_message_id(),
-        created_at=now,
-    )
-    session.add(message)
-    return message
-
-
-def new_message_id() -> str:
-    """A unique, unguessable Message-ID for an outbox e-mail."""
-    return f"<{secrets.token_hex(16)}@{MESSAGE_ID_DOMAIN}>"
+    return queue_email(session, OutboxKind.PASSWORD_RESET, address, now=now, account_id=account.id)
 
 
 # --- The decision ---------------------------------------------------------------------------
@@ -397,7 +379,6 @@ __all__ = [
     "LoginOutcome",
     "LoginPolicy",
     "OutcomeRecorder",
-    "new_message_id",
     "portal_login",
     "queue_password_reset",
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from console.models.database import Database
@@ -35,7 +35,7 @@ from console.services.clock import ManualClock
 from console.services.errors import StaleRecord
 from console.services.permissions import Actor, NotAllowed
 from console.services.workstation import Changes, Workstation
-from tests.factories import add_account, add_patient
+from tests.factories import add_account, add_patient, refuse_audit_appends
 from tests.services.conftest import NOW, add_staff
 
 SHARED = "family@example.org"
@@ -205,13 +205,7 @@ def test_a_change_made_elsewhere_is_reported_and_nothing_is_written(
 
 def test_a_failing_audit_append_rolls_the_action_back(desk: Workstation, front_desk: Actor) -> None:
     first, second = accounts(desk.database, SHARED, SHARED)
-    with desk.database.write() as connection:
-        connection.execute(
-            text(
-                "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events "
-                "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
-            )
-        )
+    refuse_audit_appends(desk.database)
     with pytest.raises(Exception, match="disk full"):
         revoke_access(desk, front_desk, first, reason="shared_email")
     assert account(desk.database, first).state == "legacy"

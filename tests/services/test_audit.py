@@ -21,7 +21,6 @@ import pytest
 from alembic import command
 from keyring.backend import KeyringBackend
 from keyring.backends import chainer, fail, null
-from keyring.errors import KeyringLocked
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
@@ -54,37 +53,10 @@ from console.services.clock import ManualClock
 from console.services.demo_data import DemoDataError, fill_demo_database
 from console.services.permissions import Actor
 from console.services.secrets_store import KEYRING_SERVICE, is_secure_keyring
+from tests.keyrings import LockedKeyring, MemoryKeyring
 
 NOW = dt.datetime(2026, 3, 2, 9, 0, 0, 123456, tzinfo=dt.UTC)
 EVENTS = AuditEvent.__table__
-
-
-class MemoryKeyring(KeyringBackend):
-    """A secure-looking keyring that keeps its entries in this object. Not ``viable``, so
-    keyring's own backend detection never picks it for other tests."""
-
-    priority = 10  # type: ignore[assignment]
-    viable = False  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.entries.pop((service, username), None)
-
-
-class LockedKeyring(MemoryKeyring):
-    """A secure keyring that is locked (the user dismissed the unlock prompt)."""
-
-    def get_password(self, service: str, username: str) -> str | None:
-        raise KeyringLocked("the keyring is locked")
 
 
 class LowPriorityKeyring(MemoryKeyring):

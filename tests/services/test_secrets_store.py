@@ -23,40 +23,11 @@ from console.services.secrets_store import (
     no_keyring_message,
     smtp_password_entry,
 )
+from tests.keyrings import LockedKeyring, MemoryKeyring
 
 CANARY = "Canary-Db-Password-8812"
 DATABASE_URL = f"postgresql+psycopg://clinic:{CANARY}@db.clinic.example:5432/portal?sslmode=require"
 SHORT_WAIT = 0.05  # seconds a test lets a hung keyring run before giving up on it
-
-
-class MemoryKeyring(KeyringBackend):
-    """A secure-looking keyring that keeps its entries in this object. Not ``viable``, so
-    keyring's own backend detection never picks it for other tests."""
-
-    priority = 10  # type: ignore[assignment]
-    viable = False  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if (service, username) not in self.entries:
-            raise PasswordDeleteError("not found")
-        del self.entries[(service, username)]
-
-
-class LockedKeyring(MemoryKeyring):
-    """A secure keyring the user has not unlocked."""
-
-    def get_password(self, service: str, username: str) -> str | None:
-        raise KeyringLocked("the keyring is locked")
 
 
 class LeakyKeyring(MemoryKeyring):

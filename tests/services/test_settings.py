@@ -13,7 +13,7 @@ from typing import Any
 
 import platformdirs
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from console.models.database import Database
@@ -34,6 +34,7 @@ from console.services.settings import (
 )
 from console.services.settings_file import CONFIG_ENV_VAR, SettingsNotSaved, settings_path
 from console.services.workstation import ClinicRules, Workstation
+from tests.factories import refuse_audit_appends
 
 CLINIC = ConsoleSettings(
     portal_name="Riverside Portal",
@@ -364,13 +365,7 @@ def test_a_failed_audit_leaves_the_file_as_it_was(
     desk: Workstation, staff: dict[StaffRole, Actor], path: Path
 ) -> None:
     save_settings(path, ConsoleSettings())
-    with desk.database.write() as connection:
-        connection.execute(
-            text(
-                "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events "
-                "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
-            )
-        )
+    refuse_audit_appends(desk.database)
     with pytest.raises(Exception, match="disk full"):
         change_settings(desk, staff[StaffRole.ADMIN], path, CLINIC)
     assert load_settings(path) == ConsoleSettings()

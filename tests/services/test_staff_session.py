@@ -9,7 +9,7 @@ import json
 
 import bcrypt
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.models.database import Database
@@ -20,6 +20,7 @@ from console.services.staff_admin import change_role
 from console.services.staff_session import SessionDue, SessionEnded, StaffSession
 from console.services.staff_users import SignInFailed, sign_in
 from console.services.workstation import Workstation
+from tests.factories import refuse_audit_appends
 from tests.services.conftest import NOW, STAFF_PASSWORD
 
 
@@ -196,13 +197,7 @@ def test_signing_out_ends_the_session(
 def test_the_console_locks_even_when_the_audit_log_fails(
     desk: Workstation, session: StaffSession
 ) -> None:
-    with desk.database.write() as connection:
-        connection.execute(
-            text(
-                "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events "
-                "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
-            )
-        )
+    refuse_audit_appends(desk.database)
     with pytest.raises(Exception, match="disk full"):
         session.lock(desk)
     assert session.locked

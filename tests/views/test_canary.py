@@ -10,7 +10,6 @@ import logging
 from pathlib import Path
 
 import pytest
-from keyring.backend import KeyringBackend
 from pytestqt.qtbot import QtBot
 from sqlalchemy.orm import Session
 
@@ -30,32 +29,13 @@ from console.services.staff_session import StaffSession
 from console.services.staff_users import add_staff_user
 from console.views.sign_in import SignInDialog
 from tests.factories import add_account, add_patient
+from tests.keyrings import MemoryKeyring
 
 PATIENT_FIRST, PATIENT_LAST = "Zebedee", "Quixotecanary"
 STAFF_PASSWORD = "Canary-Staff-Passphrase-91"
 WRONG_PASSWORD = "Canary-Wrong-Guess-17"
 DATABASE_PASSWORD = "Canary-Db-Secret-55"
 NEW_ADDRESS = "zebedee.canary@example.org"
-
-
-class MemoryKeyring(KeyringBackend):
-    """A secure-looking keyring that keeps secrets in memory (the OS keyring is outside the
-    product: the one thing these tests stand in for)."""
-
-    priority = 10  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.secrets.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.secrets[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.secrets.pop((service, username), None)
 
 
 def test_no_secret_or_patient_name_leaves_the_console(
@@ -159,4 +139,4 @@ def test_no_secret_or_patient_name_leaves_the_console(
             if where == "messages shown" and what in ("new address", "patient last name"):
                 continue  # staff may see the address they typed and the name they searched
             assert value not in text, f"the {what} is in the {where}"
-    assert keyring.secrets  # the database password went to the keyring, and only there
+    assert keyring.entries  # the database password went to the keyring, and only there
