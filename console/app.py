@@ -7,26 +7,34 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 import platformdirs
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from sqlalchemy.engine import URL, make_url
 
 from console.adapters.account_table import AccountTableModel
 from console.models.account_list import AccountList
-from console.models.database import Database
+from console.models.database import (
+    Database,
+    DatabaseNeedsPassword,
+    describe_url,
+    open_database,
+)
 from console.services.audit import AuditTrail, workstation_name
 from console.services.audit_key import load_audit_key
 from console.services.clock import SystemClock
 from console.services.errors import DomainError
+from console.services.secrets_store import SecretsStore, database_password_entry
 from console.services.settings import ConsoleSettings, load_settings
 from console.services.settings_file import settings_path
 from console.services.staff_session import StaffSession
 from console.services.staff_users import has_staff
 from console.services.workstation import Workstation
+from console.views.database_password import ask_database_password
 from console.views.main_window import MainWindow
 from console.views.session_guard import SessionGuard
 from console.views.sign_in import SignInDialog
@@ -121,6 +129,67 @@ def log_file(path: Path) -> Iterator[None]:
         root.removeHandler(handler)
         root.setLevel(level)
         handler.close()
+
+
+#: Asks for the database password: (where, can remember, problem) → (password, remember)
+#: or None when the person quits.
+AskPassword = Callable[[str, bool, str], tuple[str, bool] | None]
+
+
+def open_with_password(url_text: str, *, store: SecretsStore, ask: AskPassword) -> Database | None:
+    """Open the database at ``url_text``; when its server wants a password, take it from
+    the keyring, else ask for it (and remember it there if asked to, and only if the keyring
+    is a secure one). None when the person quits. Other failures raise DatabaseUnavailable."""
+    try:
+        return open_database(url_text)
+    except DatabaseNeedsPassword:
+        problem = ""
+    url = make_url(url_text)
+    entry = database_password_entry(url)
+    try:
+        remembered = store.get(entry)
+        can_remember = store.is_secure()
+    except DomainError as error:  # a keyring that fails or hangs: ask, remember nothing
+        _log.warning("keyring unavailable: %s", type(error).__name__)
+        remembered, can_remember = None, False
+    if remembered is not None:
+        try:
+            return open_database(_with_password(url, remembered))
+        except DatabaseNeedsPassword:
+            problem = "The password remembered in the keyring no longer works: enter the new one."
+    while True:
+        answer = ask(describe_url(url), can_remember, problem)
+        if answer is None:
+            return None
+        password, remember = answer
+        try:
+            database = open_database(_with_password(url, password))
+        except DatabaseNeedsPassword as refused:
+            problem = str(refused)
+            continue
+        if remember and can_remember:
+            try:
+                store.set(entry, password)
+            except DomainError as error:
+                _log.warning("database password not remembered: %s", type(error).__name__)
+        return database
+
+
+def run_console(url_text: str) -> int:
+    """The console as ``portal-console`` starts it: open the database (asking for its
+    password if need be), then ``run_gui``."""
+    create_application()
+    database = open_with_password(url_text, store=SecretsStore(), ask=ask_database_password)
+    if database is None:
+        return 0
+    try:
+        return run_gui(database)
+    finally:
+        database.dispose()
+
+
+def _with_password(url: URL, password: str) -> str:
+    return url.set(password=password).render_as_string(hide_password=False)
 
 
 def run_gui(database: Database, *, config: Path | None = None, log_path: Path | None = None) -> int:

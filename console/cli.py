@@ -83,13 +83,9 @@ def _reading(args: argparse.Namespace) -> Iterator[Connection]:
 
 def cmd_gui(args: argparse.Namespace) -> int:
     """Open the console window."""
-    from console.app import run_gui  # Qt is loaded only when a window is wanted
+    from console.app import run_console  # Qt is loaded only when a window is wanted
 
-    database = _open(args, must_exist=False)
-    try:
-        return run_gui(database)
-    finally:
-        database.dispose()
+    return run_console(_resolve(args.db, os.environ))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

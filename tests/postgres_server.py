@@ -3,9 +3,10 @@
 The server is started from the PostgreSQL binaries once per test session, and only when a
 test asks for it: a temporary data directory outside the repository (in memory when there is
 room), listening only on 127.0.0.1 (on a free port) and on a socket in that directory, trust
-authentication, no fsync. Each test gets its own empty database, dropped afterwards. The
-server is stopped and its directory removed at the end of the session, also when the session
-fails.
+authentication (except for ``PASSWORD_USER``, who must give a password: the console's own
+password prompt is tested against it), no fsync. Each test gets its own empty database,
+dropped afterwards. The server is stopped and its directory removed at the end of the
+session, also when the session fails.
 
 PostgreSQL refuses to run as root: when the tests run as root (containers, CI), the server
 is run as the ``postgres`` user through ``runuser``. Without the binaries every test that
@@ -28,10 +29,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+import psycopg.sql
 import pytest
 from sqlalchemy.engine import URL
 
 SERVER_USER = "postgres"  # the user that runs the server when the tests run as root
+PASSWORD_USER = "clinic_staff"  # the one role that must give its password
 PREFERRED_BIN_DIR = "/usr/lib/postgresql/15/bin"
 _START_ATTEMPTS = 3  # a free port can be taken by someone else before the server binds it
 _database_numbers = itertools.count(1)
@@ -133,6 +136,11 @@ class PostgresServer:
             "--no-sync",
             "--no-instructions",
         )
+        # First match wins: the password role is checked before the trust lines.
+        hba = self.data_dir / "pg_hba.conf"
+        rules = hba.read_text()
+        with hba.open("w") as file:  # rewritten in place: it stays the server user's
+            file.write(f"host all {PASSWORD_USER} 127.0.0.1/32 scram-sha-256\n{rules}")
         for attempt in itertools.count(1):
             self.port = _free_port()
             settings = {
@@ -212,6 +220,27 @@ class PostgresServer:
         finally:
             with contextlib.suppress(psycopg.Error):
                 self.drop_database(name)
+
+    @contextlib.contextmanager
+    def password_database(self, password: str) -> Iterator[str]:
+        """The URL (without the password) of a new database owned by ``PASSWORD_USER``,
+        whose password is ``password``; dropped when the block ends."""
+        name = f"test_{os.getpid()}_{next(_database_numbers)}"
+        with self._admin() as admin:
+            admin.execute(f"DROP ROLE IF EXISTS {PASSWORD_USER}")
+            admin.execute(
+                psycopg.sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+                    psycopg.sql.Identifier(PASSWORD_USER), psycopg.sql.Literal(password)
+                )
+            )
+            admin.execute(f'CREATE DATABASE "{name}" OWNER {PASSWORD_USER}')
+        try:
+            yield self.url(name).set(username=PASSWORD_USER).render_as_string()
+        finally:
+            with contextlib.suppress(psycopg.Error):
+                self.drop_database(name)
+                with self._admin() as admin:
+                    admin.execute(f"DROP ROLE IF EXISTS {PASSWORD_USER}")
 
     def create_database(self, name: str) -> None:
         with self._admin() as admin:

@@ -35,6 +35,10 @@ class DatabaseUnavailable(Exception):
     """The database cannot be opened; the message says why in the clinic's words."""
 
 
+class DatabaseNeedsPassword(DatabaseUnavailable):
+    """The database server wants a password that was not given, or refused the one given."""
+
+
 @dataclass(frozen=True)
 class Database:
     """An open, up-to-date database.
@@ -122,7 +126,8 @@ def open_database(url_text: str, *, must_exist: bool = False, upgrade: bool = Tr
                 command.upgrade(alembic_config(connection), "head")
     except (exc.DBAPIError, sqlite3.Error) as error:
         engine.dispose()
-        raise DatabaseUnavailable(_explain(error, url)) from None
+        problem = DatabaseNeedsPassword if _about_password(error) else DatabaseUnavailable
+        raise problem(_explain(error, url)) from None
     except CommandError:
         engine.dispose()
         raise DatabaseUnavailable(
@@ -203,9 +208,16 @@ def _explain(error: BaseException, url: URL) -> str:
         return f"Cannot open {where}: {reason}."
     if "password authentication failed" in reason:
         return f"The database server at {where} refused the user name or password."
+    if "no password supplied" in reason:
+        return f"The database server at {where} needs a password."
     if "does not exist" in reason:
         return f"The database server at {where} has no such database or user."
     return f"Cannot reach the database server at {where}: {reason}."
+
+
+def _about_password(error: BaseException) -> bool:
+    reason = str(getattr(error, "orig", error) or error)
+    return "password authentication failed" in reason or "no password supplied" in reason
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
