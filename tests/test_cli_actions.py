@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 from console.cli import main
 from console.models.database import Database, open_database, resolve_database_url
 from console.models.schema import ACTIVE_STATES, Patient, PortalAccount, StaffRole
+from console.services.audit import AuditTrail
+from console.services.audit_key import AuditKey
 from console.services.clock import SystemClock
 from console.services.demo_data import (
     DEMO_PORTAL_PASSWORD,
@@ -28,6 +30,8 @@ from console.services.demo_data import (
     fill_demo_database,
 )
 from console.services.invitations import mint_invitation_token
+from console.services.staff_users import change_own_password
+from console.services.workstation import Workstation
 from tests.factories import add_account, add_patient
 from tests.services.conftest import STAFF_PASSWORD, add_staff
 
@@ -278,18 +282,16 @@ def test_the_first_admin_and_then_others(
     )
     assert status == 0, err
     monkeypatch.setenv("PORTAL_CONSOLE_STAFF_PASSWORD", "Quiet-River-Lantern-77")
-    status, _, err = run(
-        capsys,
-        monkeypatch,
-        "staff",
-        "add",
-        "sam",
-        "--role",
-        "admin",
-        "--staff",
-        "pat",
-        stdin="Quiet-River-Lantern-78\n",
-    )
+    sam = ("staff", "add", "sam", "--role", "admin", "--staff", "pat")
+    status, _, err = run(capsys, monkeypatch, *sam, stdin="Quiet-River-Lantern-78\n")
+    # boss chose pat's password: pat must choose their own before acting.
+    assert status == 2 and "must choose a new password first" in err
+    audit_key = AuditKey(bytes.fromhex(AUDIT_KEY_HEX), "PORTAL_CONSOLE_AUDIT_KEY")
+    clock = SystemClock()
+    desk = Workstation(database, AuditTrail(audit_key, workstation="test-desk", clock=clock), clock)
+    change_own_password(desk, "pat", "Quiet-River-Lantern-77", NEW_PASSWORD)
+    monkeypatch.setenv("PORTAL_CONSOLE_STAFF_PASSWORD", NEW_PASSWORD)
+    status, _, err = run(capsys, monkeypatch, *sam, stdin="Quiet-River-Lantern-78\n")
     assert status == 2 and "Only administrators may manage staff users" in err
 
 

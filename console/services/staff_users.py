@@ -66,7 +66,8 @@ class SignedIn:
     """A verified sign-in."""
 
     actor: Actor
-    #: An administrator reset the password: the user must choose a new one now.
+    #: An administrator chose the password (added the user or reset it): the user must
+    #: choose a new one now.
     must_change_password: bool
 
 
@@ -86,7 +87,9 @@ def add_staff_user(
     display_name: str | None = None,
 ) -> Changes:
     """Add a console user. ``actor`` is the administrator doing it, or None for the first
-    user of a database with no staff (who must be an administrator)."""
+    user of a database with no staff (who must be an administrator). A user an
+    administrator adds must choose their own password at their first sign-in, since the
+    administrator knows this one; the first user chose theirs."""
     if actor is not None:
         actor.require(Permission.MANAGE_STAFF)
     name = username.strip()
@@ -119,7 +122,7 @@ def add_staff_user(
             display_name=shown,
             role=new_role.value,
             password_hash=password_hash,
-            must_change_password=False,
+            must_change_password=actor is not None,
             disabled=False,
             failed_logins=0,
             created_at=workstation.clock.now(),

@@ -82,6 +82,7 @@ def test_the_first_user_is_an_admin_added_without_anyone(desk: Workstation) -> N
         add_staff_user(desk, None, "sneaky", StaffRole.ADMIN, NEW_STAFF_PASSWORD)
     signed_in = sign_in(desk, "admin.one", NEW_STAFF_PASSWORD)
     assert (signed_in.actor.username, signed_in.actor.role) == ("Admin.One", "admin")
+    assert not signed_in.must_change_password  # they chose their own password
     assert audit_actions(desk.database) == [("add_staff_user", "ok"), ("staff_sign_in", "ok")]
 
 
@@ -92,6 +93,17 @@ def test_only_admins_add_staff(desk: Workstation, staff: dict[StaffRole, Actor])
     add_staff_user(desk, staff[StaffRole.ADMIN], "newbie", "front_desk", NEW_STAFF_PASSWORD)
     with pytest.raises(StaffRefused, match="already exists"):
         add_staff_user(desk, staff[StaffRole.ADMIN], "NEWBIE", "manager", NEW_STAFF_PASSWORD)
+
+
+def test_a_user_an_admin_adds_chooses_their_own_password_at_first_sign_in(
+    desk: Workstation, staff: dict[StaffRole, Actor]
+) -> None:
+    add_staff_user(desk, staff[StaffRole.ADMIN], "newbie", "front_desk", NEW_STAFF_PASSWORD)
+    first = sign_in(desk, "newbie", NEW_STAFF_PASSWORD)
+    assert first.must_change_password  # the administrator knows this password
+    changed = change_own_password(desk, "newbie", NEW_STAFF_PASSWORD, "Plum-Orchard-Lantern-42")
+    assert not changed.must_change_password
+    assert not sign_in(desk, "newbie", "Plum-Orchard-Lantern-42").must_change_password
 
 
 @pytest.mark.parametrize(

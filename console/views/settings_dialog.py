@@ -1,0 +1,314 @@
+"""The settings dialog (administrators): the console's settings in groups, saved through
+``change_settings`` on a worker thread, each refused setting explained next to its field.
+
+``SettingsPresenter`` (``console.views.settings_presenter``) decides what to load, what a
+save sends and which message goes where; ``SettingsDialog`` only lays out the form it
+describes, binds the fields to the presenter's values and forwards the buttons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.adapters.background import Submitter
+from console.services.permissions import Actor, NotAllowed, Permission, refusal
+from console.services.settings import ConsoleSettings, SmtpSecurity
+from console.services.settings_file import settings_path
+from console.services.workstation import Workstation
+from console.views.settings_presenter import (
+    FORM_GROUPS,
+    SHOWN_FIELDS,
+    SettingField,
+    SettingsPresenter,
+)
+
+PROBLEM_COLOUR = "#b42318"
+#: Secrets are never settings (``console.services.settings``): say where this one is.
+KEYRING_NOTE = (
+    "The mail server's password is not one of these settings: it is kept in the system "
+    "keyring, never in the settings file."
+)
+SECURITY_LABELS = {
+    SmtpSecurity.STARTTLS: "STARTTLS (usually port 587)",
+    SmtpSecurity.TLS: "TLS from the start (usually port 465)",
+    SmtpSecurity.NONE: "None: not encrypted",
+}
+
+_LEFT_GROUPS = 3  # Portal, Clinic and E-mail on the left; the rest on the right.
+
+
+class SettingsDialog(QDialog):
+    """The settings form; answers a save in place and stays open until closed.
+
+    Raises ``NotAllowed`` (before any window exists) for a user who may not change
+    settings: the window disables the action, and this makes sure of it."""
+
+    #: ``ConsoleSettings`` — saved; the window rebuilds its ``Workstation`` rules from them.
+    saved = Signal(object)
+
+    def __init__(
+        self,
+        workstation: Workstation,
+        actor: Actor,
+        runner: Submitter,
+        parent: QWidget | None = None,
+        *,
+        path: Path | None = None,
+    ) -> None:
+        reason = refusal(actor.role, Permission.CHANGE_SETTINGS)
+        if reason is not None:
+            raise NotAllowed(reason)
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.setObjectName("settingsDialog")
+        self.editors: dict[str, QWidget] = {}
+        self.problem_labels: dict[str, QLabel] = {}
+        self.general_problem = _problem_label("Problem with the settings")
+        self.status_label = QLabel()
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Close
+        )
+        self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.close_button = self.buttons.button(QDialogButtonBox.StandardButton.Close)
+        self._form_area = QWidget()
+        self._labels: list[QLabel] = []
+        self._build()
+        self.presenter = SettingsPresenter(
+            workstation, actor, runner, self, path if path is not None else settings_path()
+        )
+        self.presenter.load()
+
+    # --- SettingsView ---------------------------------------------------------------------
+
+    def show_settings(self, settings: ConsoleSettings) -> None:
+        for name, editor in self.editors.items():
+            value = getattr(settings, name)
+            if isinstance(editor, QCheckBox):
+                editor.setChecked(bool(value))
+            elif isinstance(editor, QSpinBox):
+                editor.setValue(int(value))
+            elif isinstance(editor, QComboBox):
+                editor.setCurrentIndex(max(0, editor.findData(str(value))))
+            elif isinstance(editor, QLineEdit):
+                editor.setText("" if value is None else str(value))
+
+    def show_problems(self, problems: Mapping[str, str], general: str) -> None:
+        for name, label in self.problem_labels.items():
+            _show(label, problems.get(name, ""))
+        _show(self.general_problem, general)
+        self._fit_height()
+        first = next((n for n in SHOWN_FIELDS if n in problems), None)
+        if first is not None:
+            self.editors[first].setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def show_status(self, text: str) -> None:
+        self.status_label.setText(text)
+
+    def set_busy(self, busy: bool) -> None:
+        self._form_area.setEnabled(not busy)
+        self.save_button.setEnabled(not busy)
+
+    def settings_saved(self, settings: ConsoleSettings) -> None:
+        self.saved.emit(settings)
+
+    # --- reading the form -------------------------------------------------------------------
+
+    def form_values(self) -> dict[str, object]:
+        """What the fields hold, by setting."""
+        values: dict[str, object] = {}
+        for name, editor in self.editors.items():
+            if isinstance(editor, QCheckBox):
+                values[name] = editor.isChecked()
+            elif isinstance(editor, QSpinBox):
+                values[name] = editor.value()
+            elif isinstance(editor, QComboBox):
+                values[name] = SmtpSecurity(editor.currentData())
+            elif isinstance(editor, QLineEdit):
+                values[name] = editor.text()
+        return values
+
+    def save(self) -> None:
+        """Save what the form holds (the Save button)."""
+        self.presenter.save(self.form_values())
+
+    def reject(self) -> None:
+        if not self.presenter.busy:  # a save under way finishes first
+            super().reject()
+
+    def done(self, result: int) -> None:
+        self.presenter.close()
+        super().done(result)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        # Spin boxes and the security choice as tall as the text fields, for even rows; a
+        # text field's height is known once the style sheet has reached it, on showing.
+        # The labels as tall too, so that each reads level with its field, problem or not.
+        row_height = self.editors["portal_name"].sizeHint().height()
+        for editor in self.editors.values():
+            if isinstance(editor, QSpinBox | QComboBox):
+                editor.setMinimumHeight(row_height)
+        for label in self._labels:
+            label.setMinimumHeight(row_height)
+        super().showEvent(event)
+
+    def _fit_height(self) -> None:
+        # Wrapped problem texts make the height depend on the width, which a dialog's
+        # minimum size does not follow: grow by hand so that no field is squeezed.
+        self._layout.activate()
+        needed = self._layout.totalHeightForWidth(self.width())
+        if needed > self.height():
+            self.resize(self.width(), needed)
+
+    # --- building ---------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        columns = QGridLayout(self._form_area)
+        columns.setContentsMargins(0, 0, 0, 0)
+        columns.setHorizontalSpacing(16)
+        left, right = QVBoxLayout(), QVBoxLayout()
+        for number, (title, fields) in enumerate(FORM_GROUPS):
+            (left if number < _LEFT_GROUPS else right).addWidget(self._group(title, fields))
+        left.addStretch(1)
+        right.addStretch(1)
+        columns.addLayout(left, 0, 0)
+        columns.addLayout(right, 0, 1)
+        columns.setColumnStretch(0, 1)
+        columns.setColumnStretch(1, 1)
+
+        self.status_label.setObjectName("settingsStatus")
+        self.status_label.setAccessibleName("Save result")
+        self.save_button.setAccessibleName("Save settings")
+        self.save_button.setDefault(True)
+        self.close_button.setAccessibleName("Close settings")
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        footer = QHBoxLayout()
+        footer.addWidget(self.status_label, 1)
+        footer.addWidget(self.buttons)
+
+        self._layout = QVBoxLayout(self)
+        self._layout.addWidget(self.general_problem)
+        self._layout.addWidget(self._form_area)
+        self._layout.addLayout(footer)
+        self.setMinimumWidth(860)
+
+    def _group(self, title: str, fields: tuple[SettingField, ...]) -> QGroupBox:
+        box = QGroupBox(title)
+        form = QFormLayout(box)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        for spec in fields:
+            editor = _editor(spec)
+            editor.setObjectName(spec.name)
+            editor.setAccessibleName(spec.label)
+            if spec.hint:
+                editor.setAccessibleDescription(spec.hint)
+            self.editors[spec.name] = editor
+            problem = _problem_label(f"Problem with {spec.label.lower()}")
+            self.problem_labels[spec.name] = problem
+            cell = QWidget()
+            stack = QVBoxLayout(cell)
+            stack.setContentsMargins(0, 0, 0, 0)
+            stack.setSpacing(2)
+            stack.addWidget(self._with_browse(editor) if spec.name == "audit_key_file" else editor)
+            stack.addWidget(problem)
+            if isinstance(editor, QCheckBox):
+                form.addRow("", cell)
+            else:
+                label = QLabel(f"{spec.label}:")
+                label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+                label.setBuddy(editor)
+                self._labels.append(label)
+                form.addRow(label, cell)
+        if title.startswith("E-mail"):
+            note = QLabel(KEYRING_NOTE)
+            note.setObjectName("smtpPasswordNote")
+            note.setWordWrap(True)
+            note.setAccessibleName("Where the SMTP password is kept")
+            note.setStyleSheet("color: #5f6b7a;")
+            form.addRow(note)
+        return box
+
+    def _with_browse(self, editor: QWidget) -> QWidget:
+        row = QWidget()
+        line = QHBoxLayout(row)
+        line.setContentsMargins(0, 0, 0, 0)
+        line.addWidget(editor, 1)
+        self.browse_button = QPushButton("Browse…")
+        self.browse_button.setAccessibleName("Choose the audit key file")
+        self.browse_button.setAutoDefault(False)
+        self.browse_button.clicked.connect(self._browse_key_file)
+        line.addWidget(self.browse_button)
+        return row
+
+    def _browse_key_file(self) -> None:
+        chooser = QFileDialog(self, "Audit key file")
+        chooser.setFileMode(QFileDialog.FileMode.ExistingFile)
+        chooser.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        key_file = self.editors["audit_key_file"]
+        assert isinstance(key_file, QLineEdit)
+        chooser.fileSelected.connect(key_file.setText)
+        chooser.open()
+
+
+def _editor(spec: SettingField) -> QWidget:
+    if spec.name in ("smtp_verify_certificate", "password_require_symbol"):
+        return QCheckBox(spec.label)
+    if spec.name == "smtp_security":
+        combo = QComboBox()
+        for security, label in SECURITY_LABELS.items():
+            combo.addItem(label, security.value)
+        return combo
+    default = ConsoleSettings.__dataclass_fields__[spec.name].default
+    if isinstance(default, int) and not isinstance(default, bool):
+        spin = QSpinBox()
+        # Wide on purpose: the settings' own checks say what is allowed, next to the field.
+        spin.setRange(0, 99_999)
+        spin.setSuffix(spec.suffix)
+        spin.setMinimumWidth(140)
+        spin.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        return spin
+    line = QLineEdit()
+    line.setPlaceholderText(spec.hint)
+    return line
+
+
+def _problem_label(accessible_name: str) -> QLabel:
+    label = QLabel()
+    label.setObjectName("settingProblem")
+    label.setAccessibleName(accessible_name)
+    label.setWordWrap(True)
+    label.setStyleSheet(f"color: {PROBLEM_COLOUR};")
+    label.hide()
+    return label
+
+
+def _show(label: QLabel, text: str) -> None:
+    label.setText(text)
+    label.setVisible(bool(text))
+
+
+__all__ = ["KEYRING_NOTE", "SettingsDialog"]

@@ -1,0 +1,147 @@
+"""The staff table model over ``list_staff`` rows from a real SQLite file: conformance,
+cell texts, roles, and reloads that announce only what changed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from PySide6.QtCore import QModelIndex, Qt
+from pytestqt.modeltest import ModelTester
+from pytestqt.qtbot import QtBot
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from console.adapters.staff_table import (
+    StaffColumn,
+    StaffRoles,
+    StaffTableModel,
+    local_time,
+    staff_status,
+)
+from console.models.database import Database
+from console.models.schema import StaffRole, StaffUser
+from console.services.clock import ManualClock
+from console.services.permissions import Actor
+from console.services.staff_admin import StaffMember, disable_staff, list_staff
+from console.services.workstation import Workstation
+from tests.services.conftest import NOW, add_staff, make_workstation, staff_hash  # noqa: F401
+
+
+@pytest.fixture
+def desk(database: Database) -> Workstation:
+    return make_workstation(database, ManualClock(NOW))
+
+
+@pytest.fixture
+def admin(desk: Workstation, staff_hash: str) -> Actor:  # noqa: F811
+    admin = add_staff(desk.database, StaffRole.ADMIN, staff_hash, "ada")
+    add_staff(desk.database, StaffRole.ADMIN, staff_hash, "grace")
+    add_staff(desk.database, StaffRole.FRONT_DESK, staff_hash, "frank")
+    add_staff(desk.database, StaffRole.MANAGER, staff_hash, "maria")
+    return admin
+
+
+def set_user(database: Database, username: str, **values: object) -> None:
+    with Session(database.writer) as session, session.begin():
+        session.execute(update(StaffUser).where(StaffUser.username == username).values(**values))
+
+
+def texts(model: StaffTableModel, column: StaffColumn) -> list[str]:
+    return [model.index(row, column).data() for row in range(model.rowCount())]
+
+
+def test_model_passes_qtmodeltester(
+    qtmodeltester: ModelTester, desk: Workstation, admin: Actor
+) -> None:
+    model = StaffTableModel()
+    qtmodeltester.check(model)  # empty
+    model.set_staff(list_staff(desk, admin))
+    qtmodeltester.check(model)
+    set_user(desk.database, "frank", disabled=True)
+    model.set_staff(list_staff(desk, admin))
+    qtmodeltester.check(model)
+
+
+def test_rows_show_each_user_as_the_clinic_says_it(desk: Workstation, admin: Actor) -> None:
+    last = NOW - dt.timedelta(hours=3)
+    set_user(desk.database, "grace", last_login_at=last)
+    set_user(desk.database, "frank", locked_until=NOW + dt.timedelta(minutes=10))
+    set_user(desk.database, "maria", must_change_password=True)
+    model = StaffTableModel()
+    model.set_staff(list_staff(desk, admin))
+
+    assert model.columnCount() == 5
+    headers = [
+        model.headerData(c, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole)
+        for c in StaffColumn
+    ]
+    assert headers == ["Username", "Name", "Role", "Status", "Last sign-in"]
+    assert texts(model, StaffColumn.USERNAME) == ["ada", "frank", "grace", "maria"]
+    assert texts(model, StaffColumn.ROLE) == [
+        "Administrator",
+        "Front desk",
+        "Administrator",
+        "Manager",
+    ]
+    assert texts(model, StaffColumn.STATUS) == [
+        "active",
+        f"locked until {local_time(NOW + dt.timedelta(minutes=10))}",
+        "active",
+        "must change password",
+    ]
+    assert texts(model, StaffColumn.LAST_SIGN_IN) == ["never", "never", local_time(last), "never"]
+    status = model.index(1, StaffColumn.STATUS)
+    assert "failed sign-ins" in status.data(Qt.ItemDataRole.ToolTipRole)
+    member = model.index(0, StaffColumn.NAME).data(StaffRoles.STAFF_MEMBER)
+    assert isinstance(member, StaffMember)
+    assert member.username == "ada"
+    assert model.index(0, StaffColumn.NAME).data(StaffRoles.STAFF_ID) == admin.id
+    assert model.member(99) is None
+    assert model.row_of(member.id) == 0
+    assert model.rowCount(model.index(0, 0)) == 0  # a table: no children
+
+
+def test_disabled_outranks_locked_and_must_change(desk: Workstation, admin: Actor) -> None:
+    set_user(
+        desk.database,
+        "frank",
+        disabled=True,
+        must_change_password=True,
+        locked_until=NOW + dt.timedelta(minutes=5),
+    )
+    frank = next(m for m in list_staff(desk, admin) if m.username == "frank")
+    assert staff_status(frank) == "disabled"
+
+
+def test_a_lock_out_that_has_expired_shows_as_active(desk: Workstation, admin: Actor) -> None:
+    set_user(desk.database, "frank", locked_until=NOW - dt.timedelta(minutes=1))
+    frank = next(m for m in list_staff(desk, admin) if m.username == "frank")
+    assert staff_status(frank) == "active"
+
+
+def test_a_reload_of_the_same_people_announces_only_the_changed_row(
+    qtbot: QtBot, desk: Workstation, admin: Actor
+) -> None:
+    model = StaffTableModel()
+    model.set_staff(list_staff(desk, admin))
+    frank = model.member(1)
+    assert frank is not None
+    disable_staff(desk, admin, frank.id)
+    changed: list[tuple[int, int]] = []
+    model.dataChanged.connect(
+        lambda first, last, _roles=(): changed.append((first.row(), last.row()))
+    )
+    with qtbot.assertNotEmitted(model.modelReset):
+        model.set_staff(list_staff(desk, admin))
+    assert changed == [(1, 1)]
+    assert model.index(1, StaffColumn.STATUS).data() == "disabled"
+
+
+def test_a_new_person_resets_the_model(qtbot: QtBot, desk: Workstation, admin: Actor) -> None:
+    model = StaffTableModel()
+    model.set_staff(list_staff(desk, admin)[:2])
+    with qtbot.waitSignal(model.modelReset, timeout=1000):
+        model.set_staff(list_staff(desk, admin))
+    assert model.rowCount() == 4
+    assert model.data(QModelIndex()) is None
