@@ -13,10 +13,12 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 import platformdirs
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 from sqlalchemy.engine import URL, make_url
 
 from console.adapters.account_table import AccountTableModel
+from console.adapters.worker import JobRunner
 from console.models.account_list import AccountList
 from console.models.database import (
     Database,
@@ -25,9 +27,15 @@ from console.models.database import (
     open_database,
 )
 from console.services.audit import AuditTrail, workstation_name
-from console.services.audit_key import load_audit_key
+from console.services.audit_key import (
+    AuditKeyMissing,
+    create_audit_key,
+    load_audit_key,
+    never_used,
+)
 from console.services.clock import SystemClock
 from console.services.errors import DomainError
+from console.services.permissions import Actor
 from console.services.secrets_store import SecretsStore, database_password_entry
 from console.services.settings import ConsoleSettings, load_settings
 from console.services.settings_file import settings_path
@@ -37,7 +45,9 @@ from console.services.workstation import Workstation
 from console.views.database_password import ask_database_password
 from console.views.main_window import MainWindow
 from console.views.session_guard import SessionGuard
+from console.views.settings_dialog import SettingsDialog
 from console.views.sign_in import SignInDialog
+from console.views.staff_dialog import StaffDialog
 from console.views.theme import APP_NAME, apply_theme
 
 _ROLE_NAMES = {"front_desk": "front desk", "manager": "manager", "admin": "administrator"}
@@ -76,6 +86,29 @@ def build_main_window(database: Database, session: StaffSession | None = None) -
     window = MainWindow(model, database.display_name, actor=actor, staff_name=staff_name)
     model.refresh()
     return window
+
+
+FIRST_KEY_QUESTION = (
+    "This is a new database without an audit key. The key seals the audit log so that any "
+    "change to it can be detected; it is kept in this computer's keyring (or in the key file "
+    "named in the settings), never in the database.\n\nCreate the audit key now?"
+)
+
+
+def _workstation_on_first_run(database: Database, settings: ConsoleSettings) -> Workstation | None:
+    """The workstation; on a database never used before, offer to create its audit key
+    first (None if declined). Elsewhere a missing key stays a refusal to start."""
+    try:
+        return build_workstation(database, settings)
+    except AuditKeyMissing:
+        if not never_used(database):
+            raise
+    answer = QMessageBox.question(None, APP_NAME, FIRST_KEY_QUESTION)
+    if answer != QMessageBox.StandardButton.Yes:
+        return None
+    create_audit_key(database, key_file=settings.audit_key_file)
+    _log.info("audit key created")
+    return build_workstation(database, settings)
 
 
 def guard_session(
@@ -129,6 +162,37 @@ def log_file(path: Path) -> Iterator[None]:
         root.removeHandler(handler)
         root.setLevel(level)
         handler.close()
+
+
+def offer_administration(
+    window: MainWindow, workstation: Workstation, actor: Actor, config: Path
+) -> JobRunner:
+    """Open the staff and settings dialogs from the window's Administration menu (the menu
+    disables them for other roles; the dialogs and services refuse too). Returns the runner
+    their service calls use, for the caller to close."""
+    runner = JobRunner(max_threads=1, parent=window)
+
+    def open_staff() -> None:
+        _open_modeless(StaffDialog(workstation, actor, runner, window))
+
+    def open_settings() -> None:
+        dialog = SettingsDialog(workstation, actor, runner, window, path=config)
+        dialog.saved.connect(
+            lambda _settings: window.statusBar().showMessage(
+                "Settings saved. Sign-in, lock and e-mail settings apply from the next sign-in.",
+                15_000,
+            )
+        )
+        _open_modeless(dialog)
+
+    window.staff_requested.connect(open_staff)
+    window.settings_requested.connect(open_settings)
+    return runner
+
+
+def _open_modeless(dialog: QDialog) -> None:
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.open()
 
 
 #: Asks for the database password: (where, can remember, problem) → (password, remember)
@@ -204,12 +268,15 @@ def run_gui(database: Database, *, config: Path | None = None, log_path: Path | 
 def _run_gui(database: Database, config: Path | None) -> int:
     app = create_application()
     try:
-        settings = load_settings(config or settings_path())
-        workstation = build_workstation(database, settings)
+        config_path = config or settings_path()
+        settings = load_settings(config_path)
+        workstation = _workstation_on_first_run(database, settings)
     except DomainError as error:
         _log.error("console cannot start: %s", type(error).__name__)
         QMessageBox.critical(None, APP_NAME, error.message)
         return 2
+    if workstation is None:
+        return 0
     while True:
         dialog = SignInDialog(workstation, first_run=not has_staff(workstation))
         if dialog.exec() != QDialog.DialogCode.Accepted or dialog.signed_in is None:
@@ -218,11 +285,13 @@ def _run_gui(database: Database, config: Path | None) -> int:
         _log.info("staff user %s signed in", session.actor.id)
         window = build_main_window(database, session)
         guard = guard_session(window, workstation, session, settings)
+        admin_runner = offer_administration(window, workstation, session.actor, config_path)
         window.show()
         try:
             app.exec()
         finally:
             guard.close()
+            admin_runner.close()
             window.shutdown()
         if not guard.ended_session:  # closed or quit: the console is done
             session.sign_out(workstation)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Row, select, update
 
 from console.models.database import Database
-from console.models.schema import AuditChainHead
+from console.models.schema import AuditChainHead, StaffUser
 from console.services.errors import DomainError
 from console.services.secrets_store import (
     DEFAULT_TIMEOUT,
@@ -198,6 +198,15 @@ def create_audit_key(
     return AuditKey(secret, "keyring")
 
 
+def never_used(database: Database) -> bool:
+    """Whether ``database`` is new: no audit event and no staff user yet (the first run,
+    when creating its audit key is safe; later, a missing key must be restored instead)."""
+    with database.engine.connect() as connection:
+        head = read_head(connection)
+        staff = connection.scalar(select(StaffUser.id).limit(1))
+    return head.last_seq == 0 and head.head_mac is None and staff is None
+
+
 def install_demo_key(connection: Connection) -> AuditKey | None:
     """Store a random demo key inside a new demo database (the demo loader does this in its
     own transaction) and return it. None, and nothing changed, when the audit log already
@@ -328,5 +337,6 @@ __all__ = [
     "install_demo_key",
     "keyring_entry",
     "load_audit_key",
+    "never_used",
     "read_head",
 ]

@@ -7,19 +7,29 @@ import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
+import keyring
 import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from console.adapters.worker import open_runners
-from console.app import create_application, run_gui
+from console.app import (
+    FIRST_KEY_QUESTION,
+    build_main_window,
+    create_application,
+    offer_administration,
+    run_gui,
+)
 from console.models.database import Database
 from console.models.schema import AuditEvent, StaffRole
+from console.services.audit_key import load_audit_key
 from console.views.main_window import MainWindow
 from console.views.sign_in import SignInDialog
 from tests.adapters.clinic_accounts import add_clinic_accounts
+from tests.keyrings import MemoryKeyring
 from tests.services.conftest import STAFF_PASSWORD, add_staff
 
 
@@ -99,24 +109,130 @@ def test_run_gui_signs_in_shows_the_accounts_and_returns_when_the_window_closes(
     assert actions == ["staff_sign_in", "signed_out"]
 
 
-def test_run_gui_refuses_to_start_without_an_audit_key(
-    database: Database, restore_application: QApplication, tmp_path: Path
-) -> None:
-    shown: list[str] = []
+def answer_boxes(shown: list[str], *, quit_sign_in: bool = False) -> QTimer:
+    """Answer every message box (Yes to a question) and note its text; with
+    ``quit_sign_in``, close the sign-in dialog too. Polls until stopped."""
 
-    def answer_the_message_box() -> None:
+    def answer() -> None:
         for widget in QApplication.topLevelWidgets():
             if isinstance(widget, QMessageBox) and widget.isVisible():
                 shown.append(widget.text())
-                widget.accept()
+                yes = widget.button(QMessageBox.StandardButton.Yes)
+                (yes or widget.button(QMessageBox.StandardButton.Ok)).click()
+            if quit_sign_in and isinstance(widget, SignInDialog) and widget.isVisible():
+                shown.append(widget.intro.text())
+                widget.reject()
 
     poll = QTimer()
     poll.setInterval(20)
-    poll.timeout.connect(answer_the_message_box)
+    poll.timeout.connect(answer)
     poll.start()
+    return poll
+
+
+def test_a_used_database_without_its_audit_key_refuses_to_start(
+    database: Database, restore_application: QApplication, tmp_path: Path, staff_hash: str
+) -> None:
+    add_staff(database, StaffRole.ADMIN, staff_hash, name="ann")
+    shown: list[str] = []
+    poll = answer_boxes(shown)
     try:
         status = run_gui(database, config=tmp_path / "settings.toml")
     finally:
         poll.stop()
     assert status == 2
-    assert shown and "No audit key is set up" in shown[0]
+    assert len(shown) == 1 and "No audit key is set up" in shown[0]
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    """The keyring library's own choice, made an in-memory keyring for the test."""
+    before = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(before)
+
+
+def test_a_new_database_gets_its_audit_key_in_the_keyring(
+    database: Database,
+    restore_application: QApplication,
+    tmp_path: Path,
+    memory_keyring: MemoryKeyring,
+) -> None:
+    shown: list[str] = []
+    poll = answer_boxes(shown, quit_sign_in=True)
+    try:
+        status = run_gui(database, config=tmp_path / "settings.toml")
+    finally:
+        poll.stop()
+    assert status == 0
+    assert shown[0] == FIRST_KEY_QUESTION
+    assert "Create the first administrator" in shown[1]
+    assert len(memory_keyring.entries) == 1
+    key = load_audit_key(database, environ={}, keyring_backend=memory_keyring)
+    assert key.source == "keyring"
+
+
+def test_without_a_secure_keyring_the_first_run_says_what_to_do(
+    database: Database, restore_application: QApplication, tmp_path: Path
+) -> None:
+    shown: list[str] = []
+    poll = answer_boxes(shown)
+    try:
+        status = run_gui(database, config=tmp_path / "settings.toml")
+    finally:
+        poll.stop()
+    assert status == 2
+    assert shown[0] == FIRST_KEY_QUESTION
+    assert "no secure keyring" in shown[1] and "PORTAL_CONSOLE_AUDIT_KEY" in shown[1]
+
+
+def test_an_administrator_opens_staff_users_and_settings(
+    qtbot: QtBot, database: Database, tmp_path: Path, staff_hash: str
+) -> None:
+    from console.services.clock import ManualClock
+    from console.services.staff_session import StaffSession
+    from console.services.staff_users import SignedIn
+    from console.views.settings_dialog import SettingsDialog
+    from console.views.staff_dialog import StaffDialog
+    from tests.services.conftest import NOW, make_workstation
+
+    admin = add_staff(database, StaffRole.ADMIN, staff_hash, name="ann")
+    workstation = make_workstation(database, ManualClock(NOW))
+    window = build_main_window(database, StaffSession.begin(SignedIn(admin, False), NOW))
+    qtbot.addWidget(window)
+    runner = offer_administration(window, workstation, admin, tmp_path / "settings.toml")
+    try:
+        assert window.staff_action.isEnabled() and window.settings_action.isEnabled()
+        window.staff_action.trigger()
+        window.settings_action.trigger()
+        opened = {type(child) for child in window.findChildren(QDialog)}
+        assert {StaffDialog, SettingsDialog} <= opened
+        for dialog in window.findChildren(QDialog):
+            dialog.done(0)
+    finally:
+        runner.close()
+        window.shutdown()
+
+
+@pytest.mark.parametrize("role", [StaffRole.FRONT_DESK, StaffRole.MANAGER])
+def test_only_administrators_see_staff_users_and_settings_enabled(
+    qtbot: QtBot, database: Database, staff_hash: str, role: StaffRole
+) -> None:
+    from console.services.staff_session import StaffSession
+    from console.services.staff_users import SignedIn
+    from tests.services.conftest import NOW
+
+    actor = add_staff(database, role, staff_hash)
+    window = build_main_window(database, StaffSession.begin(SignedIn(actor, False), NOW))
+    qtbot.addWidget(window)
+    try:
+        for action, what in (
+            (window.staff_action, "manage staff users"),
+            (window.settings_action, "change settings"),
+        ):
+            assert not action.isEnabled()
+            assert action.toolTip() == f"Only administrators may {what}; ask one of them."
+    finally:
+        window.shutdown()
