@@ -4,6 +4,7 @@ main window over the account table until the window closes or the session ends."
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import sys
@@ -141,15 +142,22 @@ def log_file_path(environ: os._Environ[str] | dict[str, str] = os.environ) -> Pa
     return Path(folder) / "console.log"
 
 
+class _OwnerOnlyLog(RotatingFileHandler):
+    """A rotating log whose every file, rotated ones included, only its owner can read."""
+
+    def _open(self) -> io.TextIOWrapper:
+        descriptor = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.chmod(self.baseFilename, 0o600)  # also a file made earlier with other rights
+        return open(descriptor, "a", encoding=self.encoding, errors=self.errors)
+
+
 @contextmanager
 def log_file(path: Path) -> Iterator[None]:
     """Log INFO and above to ``path`` (owner-only, rotated at 1 MB, five kept) while the
     console runs. What is logged are ids, outcomes and error types: never a name, an e-mail
     address, a password, a PIN or a token (the canary test holds the console to that)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600, exist_ok=True)
-    path.chmod(0o600)
-    handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=5, encoding="utf-8")
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    handler = _OwnerOnlyLog(path, maxBytes=1_000_000, backupCount=5, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.setLevel(logging.INFO)
     root = logging.getLogger()
@@ -267,17 +275,23 @@ def run_gui(database: Database, *, config: Path | None = None, log_path: Path | 
 
 def _run_gui(database: Database, config: Path | None) -> int:
     app = create_application()
-    try:
-        config_path = config or settings_path()
-        settings = load_settings(config_path)
-        workstation = _workstation_on_first_run(database, settings)
-    except DomainError as error:
-        _log.error("console cannot start: %s", type(error).__name__)
-        QMessageBox.critical(None, APP_NAME, error.message)
-        return 2
-    if workstation is None:
-        return 0
+    config_path = config or settings_path()
+    first = True
     while True:
+        # Read again at every sign-in: what an administrator saved applies from the next one.
+        try:
+            settings = load_settings(config_path)
+            if first:
+                workstation = _workstation_on_first_run(database, settings)
+                if workstation is None:
+                    return 0
+            else:
+                workstation = build_workstation(database, settings)
+        except DomainError as error:
+            _log.error("console cannot start: %s", type(error).__name__)
+            QMessageBox.critical(None, APP_NAME, error.message)
+            return 2
+        first = False
         dialog = SignInDialog(workstation, first_run=not has_staff(workstation))
         if dialog.exec() != QDialog.DialogCode.Accepted or dialog.signed_in is None:
             return 0

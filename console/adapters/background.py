@@ -71,7 +71,8 @@ class ServiceCalls:
             if isinstance(error, DomainError):
                 on_refused(error)
                 return
-            log.error("%s failed unexpectedly", what, exc_info=error)
+            # The type only: a database error's text may quote what was typed.
+            log.error("%s failed unexpectedly: %s", what, type(error).__name__)
             on_refused(
                 DomainError(
                     f"{what} failed unexpectedly ({type(error).__name__}); nothing is shown "

@@ -46,7 +46,7 @@ from console.services.workstation import (
 )
 
 MAX_IDLE_MINUTES = 120
-MAX_SESSION_HOURS = 24
+MAX_SESSION_HOURS = 12  # issue 5: a fresh sign-in after 12 hours, whatever is set
 MAX_STAFF_PASSWORD_LENGTH = 64
 _MAX_NAME = 200
 _MAX_URL = 2000

@@ -28,7 +28,7 @@ from console.services.staff_users import (
     staff_hash_cost,
     staff_role,
 )
-from console.services.workstation import Changes, Workstation, lock_row, writing
+from console.services.workstation import Changes, Workstation, lock_row, still_allowed, writing
 
 #: Letters and digits that cannot be mistaken for one another when read out on the phone.
 _TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
@@ -58,6 +58,7 @@ def list_staff(workstation: Workstation, actor: Actor) -> list[StaffMember]:
     actor.require(Permission.MANAGE_STAFF)
     now = workstation.clock.now()
     with Session(workstation.database.engine) as session:
+        still_allowed(session, actor, Permission.MANAGE_STAFF)  # not disabled or demoted since
         users = session.scalars(select(StaffUser).order_by(StaffUser.username_key, StaffUser.id))
         return [
             StaffMember(

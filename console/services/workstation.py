@@ -93,7 +93,7 @@ def writing(
             # for one another here instead of deadlocking on each other's rows.
             lock_staff_changes(session)
         if actor is not None and permission is not None:
-            _still_allowed(session, actor, permission)
+            still_allowed(session, actor, permission)
         yield session
 
 
@@ -104,7 +104,9 @@ def lock_staff_changes(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(2026, 2048)"))
 
 
-def _still_allowed(session: Session, actor: Actor, permission: Permission) -> None:
+def still_allowed(session: Session, actor: Actor, permission: Permission) -> None:
+    """Refuse (``NotAllowed``) a staff user who was disabled, renamed or given a role
+    without ``permission`` since signing in, reading their row in ``session``."""
     # FOR SHARE: an administrator disabling this user waits for the action to finish.
     user = session.get(StaffUser, actor.id, with_for_update={"read": True})
     if user is None or user.disabled or user.username_key != actor.username.casefold():
@@ -182,6 +184,7 @@ __all__ = [
     "lock_address",
     "lock_row",
     "lock_staff_changes",
+    "still_allowed",
     "unblocked_by",
     "writing",
 ]

@@ -8,6 +8,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDialog,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -124,8 +125,13 @@ class MainWindow(QMainWindow):
         """Clear every patient-data model and show the lock screen: nothing of the list, the
         search text or the filters stays visible."""
         self._model.lock()
+        for dialog in self.findChildren(QDialog):  # an admin dialog left open, a form in it
+            dialog.done(QDialog.DialogCode.Rejected)
         self._filter_bar.hide()
         self.menuBar().setEnabled(False)
+        for action in self.actions():  # shortcuts too: nothing but the lock screen answers
+            action.setEnabled(False)
+        self.statusBar().clearMessage()
         self.row_count_label.clear()
         self.lock_screen.show_for(display_name, idle_minutes)
         self._pages.setCurrentWidget(self.lock_screen)
@@ -135,6 +141,8 @@ class MainWindow(QMainWindow):
         self._pages.setCurrentWidget(self.table)
         self._filter_bar.show()
         self.menuBar().setEnabled(True)
+        for action in self.actions():
+            action.setEnabled(True)
         self._model.unlock()
         self.table.setFocus(Qt.FocusReason.OtherFocusReason)
 

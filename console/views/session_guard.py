@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from console.adapters.worker import JobRunner
 from console.services.errors import DomainError
 from console.services.staff_session import SessionDue, SessionEnded, StaffSession
+from console.services.staff_users import SignedIn
 from console.services.workstation import Workstation
 from console.views.theme import load_icon
 
@@ -43,6 +44,7 @@ _INPUT = frozenset(
     }
 )
 EXPIRED = "You have been signed in for {hours} hours: sign in again to go on."
+CHANGED = "Your role or password was changed by an administrator: sign in again to go on."
 
 
 class SessionGuard(QObject):
@@ -78,6 +80,7 @@ class SessionGuard(QObject):
         self._timer.setInterval(poll_ms)
         self._timer.timeout.connect(self.check)
         self._showing_lock = self._ended = False
+        self._role = session.actor.role
         app = QCoreApplication.instance()
         if app is not None:
             app.installEventFilter(self)
@@ -113,7 +116,7 @@ class SessionGuard(QObject):
         """Check the signed-in user's password in the background."""
         hours = self._session_hours
 
-        def work() -> object:
+        def work() -> SignedIn:
             return self.session.unlock(self._workstation, password, session_hours=hours)
 
         self._runner.submit(work, self._unlocked, self._unlock_failed)
@@ -144,7 +147,12 @@ class SessionGuard(QObject):
         if how is not None:
             self._runner.submit(lambda: how(self._workstation), _ignore, _logged)
 
-    def _unlocked(self, _signed_in: object) -> None:
+    def _unlocked(self, signed_in: SignedIn) -> None:
+        # The window was built for the role at sign-in: a new role, or a password an
+        # administrator reset meanwhile, needs a fresh sign-in rather than this window.
+        if signed_in.must_change_password or signed_in.actor.role != self._role:
+            self._end(self.session.sign_out, CHANGED)
+            return
         self._showing_lock = False
         self.unlocked.emit()
 
@@ -245,4 +253,4 @@ def _logged(error: Exception) -> None:
     _log.error("session audit failed: %s", type(error).__name__)
 
 
-__all__ = ["EXPIRED", "POLL_MS", "LockScreen", "SessionGuard"]
+__all__ = ["CHANGED", "EXPIRED", "POLL_MS", "LockScreen", "SessionGuard"]

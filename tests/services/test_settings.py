@@ -112,7 +112,7 @@ def test_no_setting_is_named_like_a_secret() -> None:
     [
         ({"idle_minutes": 0}, "session.idle_minutes", "from 1 to 120 minutes"),
         ({"idle_minutes": 121}, "session.idle_minutes", "from 1 to 120 minutes"),
-        ({"session_hours": 25}, "session.hours", "from 1 to 24 hours"),
+        ({"session_hours": 13}, "session.hours", "from 1 to 12 hours"),
         ({"password_min_length": 7}, "passwords.min_length", "from 8 to 64 characters"),
         ({"password_bcrypt_cost": 10}, "passwords.bcrypt_cost", "from 12 to 14"),
         ({"staff_password_length": 11}, "staff.password_length", "from 12 to 64 characters"),

@@ -231,7 +231,7 @@ def test_a_username_no_database_can_store_is_just_a_failed_sign_in(
     add_staff(any_desk.database, StaffRole.ADMIN, staff_hash, "admin")
     spent: list[int] = []
     real = staff_users.spend_a_check
-    monkeypatch.setattr(staff_users, "spend_a_check", lambda: spent.append(1) or real())
+    monkeypatch.setattr(staff_users, "spend_a_check", lambda *cost: spent.append(1) or real(*cost))
     with pytest.raises(SignInFailed, match=SIGN_IN_FAILED):
         sign_in(any_desk, username, STAFF_PASSWORD)
     with pytest.raises(SignInFailed, match=SIGN_IN_FAILED):

@@ -236,3 +236,26 @@ def test_only_administrators_see_staff_users_and_settings_enabled(
             assert action.toolTip() == f"Only administrators may {what}; ask one of them."
     finally:
         window.shutdown()
+
+
+def test_the_log_files_stay_owner_only_when_rotated(tmp_path: Path) -> None:
+    import logging
+    import os
+    import stat
+
+    from console.app import log_file
+
+    path = tmp_path / "logs" / "console.log"
+    old_umask = os.umask(0o022)
+    try:
+        with log_file(path):
+            logging.getLogger("console.test").info("before rotation")
+            handler = logging.getLogger().handlers[-1]
+            handler.doRollover()  # type: ignore[attr-defined]
+            logging.getLogger("console.test").info("after rotation")
+    finally:
+        os.umask(old_umask)
+    for file in (path, path.with_name("console.log.1"), path.parent):
+        rights = stat.S_IMODE(file.stat().st_mode)
+        assert rights & 0o077 == 0, f"{file.name}: {oct(rights)}"
+    assert "after rotation" in path.read_text()

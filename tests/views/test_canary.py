@@ -7,13 +7,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
 from sqlalchemy.orm import Session
 
-from console.app import build_main_window, build_workstation, log_file
+from console.app import build_main_window, build_workstation, log_file, open_with_password
 from console.models.database import Database
 from console.models.schema import StaffRole
 from console.services.account_actions import RevokeReason, revoke_access
@@ -23,13 +24,14 @@ from console.services.invitations import (
     mint_invitation_token,
     reissue_invitation,
 )
-from console.services.secrets_store import SecretsStore, database_password_entry
+from console.services.secrets_store import SecretsStore
 from console.services.settings import change_settings, load_settings
 from console.services.staff_session import StaffSession
 from console.services.staff_users import add_staff_user
 from console.views.sign_in import SignInDialog
 from tests.factories import add_account, add_patient
 from tests.keyrings import MemoryKeyring
+from tests.postgres_server import PostgresServer
 
 PATIENT_FIRST, PATIENT_LAST = "Zebedee", "Quixotecanary"
 STAFF_PASSWORD = "Canary-Staff-Passphrase-91"
@@ -38,9 +40,16 @@ DATABASE_PASSWORD = "Canary-Db-Secret-55"
 NEW_ADDRESS = "zebedee.canary@example.org"
 
 
+@pytest.fixture
+def protected_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """A PostgreSQL database whose user must give DATABASE_PASSWORD."""
+    with postgres_server.password_database(DATABASE_PASSWORD) as url:
+        yield url
+
+
 def test_no_secret_or_patient_name_leaves_the_console(
     qtbot: QtBot,
-    database: Database,
+    protected_url: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
@@ -49,17 +58,24 @@ def test_no_secret_or_patient_name_leaves_the_console(
     logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)  # statements, no values
     monkeypatch.setenv("PORTAL_CONSOLE_AUDIT_KEY", hashlib.sha256(b"canary").hexdigest())
     config, log_path = tmp_path / "settings.toml", tmp_path / "logs" / "console.log"
-    with Session(database.writer) as session, session.begin():
-        patient = add_patient(session, first_name=PATIENT_FIRST, last_name=PATIENT_LAST)
-        account = add_account(session, "family.canary@example.org", patient=patient).id
-        add_account(session, "family.canary@example.org")
-        patient_id, birth = patient.id, patient.birth_date
     keyring = MemoryKeyring()
-    SecretsStore(keyring).set(database_password_entry(database.engine.url), DATABASE_PASSWORD)
     shown: list[str] = []
+    database: Database | None = None
 
     try:
         with log_file(log_path):
+            # The database password typed at the prompt, and remembered in the keyring.
+            database = open_with_password(
+                protected_url,
+                store=SecretsStore(keyring),
+                ask=lambda where, can_remember, problem: (DATABASE_PASSWORD, True),
+            )
+            assert database is not None
+            with Session(database.writer) as session, session.begin():
+                patient = add_patient(session, first_name=PATIENT_FIRST, last_name=PATIENT_LAST)
+                account = add_account(session, "family.canary@example.org", patient=patient).id
+                add_account(session, "family.canary@example.org")
+                patient_id, birth = patient.id, patient.birth_date
             workstation = build_workstation(database, load_settings(config))
             add_staff_user(workstation, None, "canary_admin", StaffRole.ADMIN, STAFF_PASSWORD)
 
@@ -113,6 +129,8 @@ def test_no_secret_or_patient_name_leaves_the_console(
             window.shutdown()
     finally:
         logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+        if database is not None:
+            database.dispose()
 
     logged = log_path.read_text(encoding="utf-8")
     assert "INSERT INTO audit_events" in logged  # the check can fail: the run was logged
@@ -139,4 +157,5 @@ def test_no_secret_or_patient_name_leaves_the_console(
             if where == "messages shown" and what in ("new address", "patient last name"):
                 continue  # staff may see the address they typed and the name they searched
             assert value not in text, f"the {what} is in the {where}"
-    assert keyring.entries  # the database password went to the keyring, and only there
+    # The database password went to the keyring, and only there.
+    assert list(keyring.entries.values()) == [DATABASE_PASSWORD]

@@ -8,20 +8,21 @@ from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QToolBar
+from PySide6.QtWidgets import QDialog, QToolBar
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from console.app import build_main_window, guard_session
 from console.models.database import Database
-from console.models.schema import AuditEvent, StaffRole
+from console.models.schema import AuditEvent, StaffRole, StaffUser
 from console.services.clock import ManualClock
 from console.services.settings import ConsoleSettings
 from console.services.staff_session import StaffSession
 from console.services.staff_users import SignedIn
 from console.services.workstation import Workstation
 from console.views.main_window import MainWindow
-from console.views.session_guard import SessionGuard
+from console.views.session_guard import CHANGED, SessionGuard
 from tests.adapters.clinic_accounts import add_clinic_accounts
 from tests.services.conftest import NOW, STAFF_PASSWORD, add_staff, make_workstation
 
@@ -140,3 +141,48 @@ def test_what_a_role_may_not_do_is_disabled_with_the_reason(
     )
     assert not window.settings_action.isEnabled()
     assert "Only administrators may change settings" in window.settings_action.toolTip()
+
+
+def test_locking_closes_open_dialogs_and_silences_shortcuts(
+    qtbot: QtBot, clock: ManualClock, guarded: tuple[MainWindow, SessionGuard]
+) -> None:
+    window, guard = guarded
+    left_open = QDialog(window)
+    left_open.open()
+    clock.advance(minutes=10)
+    guard.check()
+    assert left_open.isHidden() and left_open.result() == QDialog.DialogCode.Rejected
+    assert not any(action.isEnabled() for action in window.actions())
+    window.lock_screen.password.setText(STAFF_PASSWORD)
+    with qtbot.waitSignal(guard.unlocked, timeout=5000):
+        window.lock_screen.unlock_button.click()
+    assert window.find_action.isEnabled() and window.refresh_action.isEnabled()
+
+
+def test_a_role_changed_while_locked_needs_a_fresh_sign_in(
+    qtbot: QtBot, desk: Workstation, clock: ManualClock, guarded: tuple[MainWindow, SessionGuard]
+) -> None:
+    window, guard = guarded
+    clock.advance(minutes=10)
+    guard.check()
+    with Session(desk.database.writer) as session, session.begin():
+        session.get_one(StaffUser, guard.session.actor.id).role = "manager"
+    window.lock_screen.password.setText(STAFF_PASSWORD)
+    with qtbot.waitSignal(guard.ended, timeout=5000) as ended:
+        window.lock_screen.unlock_button.click()
+    assert ended.args == [CHANGED]
+    assert window.locked and window.model.rowCount() == 0
+
+
+def test_the_timer_locks_without_being_asked(
+    qtbot: QtBot, desk: Workstation, clock: ManualClock, staff_hash: str
+) -> None:
+    actor = add_staff(desk.database, StaffRole.FRONT_DESK, staff_hash, name="tim")
+    session = StaffSession.begin(SignedIn(actor, False), clock.now())
+    guard = SessionGuard(desk, session, idle_minutes=10, session_hours=12, poll_ms=20)
+    try:
+        clock.advance(minutes=10)
+        with qtbot.waitSignal(guard.locked, timeout=2000):
+            pass
+    finally:
+        guard.close()

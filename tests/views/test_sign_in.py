@@ -132,6 +132,8 @@ def test_the_dialog_signs_in_without_blocking(
     dialog.username.setText("ann")
     dialog.password.setText("wrong password")
     dialog.buttons.accepted.emit()
+    # The check runs in a worker: the form is greyed until the answer arrives.
+    assert not dialog.pages.isEnabled()
     qtbot.waitUntil(dialog.problem.isVisible, timeout=5000)
     assert dialog.problem.text() == "Incorrect username or password."
     assert dialog.password.text() == ""
