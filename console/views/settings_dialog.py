@@ -3,7 +3,9 @@
 
 ``SettingsPresenter`` (``console.views.settings_presenter``) decides what to load, what a
 save sends and which message goes where; ``SettingsDialog`` only lays out the form it
-describes, binds the fields to the presenter's values and forwards the buttons.
+describes, binds the fields to the presenter's values and forwards the buttons. The mail
+server's password, kept in the keyring rather than the settings, is typed into a
+``MailPasswordForm`` opened from the E-mail group.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from console.adapters.background import Submitter
 from console.services.permissions import Actor, NotAllowed, Permission, refusal
+from console.services.secrets_store import SecretsStore
 from console.services.settings import ConsoleSettings, SmtpSecurity
 from console.services.settings_file import settings_path
 from console.services.workstation import Workstation
@@ -45,6 +48,7 @@ from console.views.settings_presenter import (
 )
 
 PROBLEM_COLOUR = "#b42318"
+NOTE_COLOUR = "#5f6b7a"
 #: Secrets are never settings (``console.services.settings``): say where this one is.
 KEYRING_NOTE = (
     "The mail server's password is not one of these settings: it is kept in the system "
@@ -65,7 +69,7 @@ class SettingsDialog(QDialog):
     Raises ``NotAllowed`` (before any window exists) for a user who may not change
     settings: the window disables the action, and this makes sure of it."""
 
-    #: ``ConsoleSettings`` — saved; the window rebuilds its ``Workstation`` rules from them.
+    #: ``ConsoleSettings`` — saved; they apply from the next sign-in.
     saved = Signal(object)
 
     def __init__(
@@ -76,6 +80,7 @@ class SettingsDialog(QDialog):
         parent: QWidget | None = None,
         *,
         path: Path | None = None,
+        secrets: SecretsStore | None = None,
     ) -> None:
         reason = refusal(actor.role, Permission.CHANGE_SETTINGS)
         if reason is not None:
@@ -87,6 +92,9 @@ class SettingsDialog(QDialog):
         self.problem_labels: dict[str, QLabel] = {}
         self.general_problem = _problem_label("Problem with the settings")
         self.status_label = QLabel()
+        self.smtp_password_button = QPushButton("Mail server password…")
+        self.smtp_password_state = QLabel()
+        self.password_form: MailPasswordForm | None = None
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Close
         )
@@ -96,7 +104,12 @@ class SettingsDialog(QDialog):
         self._labels: list[QLabel] = []
         self._build()
         self.presenter = SettingsPresenter(
-            workstation, actor, runner, self, path if path is not None else settings_path()
+            workstation,
+            actor,
+            runner,
+            self,
+            path if path is not None else settings_path(),
+            secrets if secrets is not None else SecretsStore(),
         )
         self.presenter.load()
 
@@ -125,6 +138,7 @@ class SettingsDialog(QDialog):
 
     def show_status(self, text: str) -> None:
         self.status_label.setText(text)
+        self._fit_height()
 
     def set_busy(self, busy: bool) -> None:
         self._form_area.setEnabled(not busy)
@@ -132,6 +146,22 @@ class SettingsDialog(QDialog):
 
     def settings_saved(self, settings: ConsoleSettings) -> None:
         self.saved.emit(settings)
+
+    def show_field_problem(self, name: str, problem: str) -> None:
+        _show(self.problem_labels[name], problem)
+        self._fit_height()
+        if problem:
+            self.editors[name].setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def ask_smtp_password(self, host: str) -> None:
+        form = MailPasswordForm(host, self)
+        form.submitted.connect(lambda: self._send_smtp_password(form))
+        form.finished.connect(lambda _result: self._password_form_closed(form))
+        self.password_form = form
+        form.open()
+
+    def show_smtp_password_state(self, text: str) -> None:
+        self.smtp_password_state.setText(text)
 
     # --- reading the form -------------------------------------------------------------------
 
@@ -153,8 +183,21 @@ class SettingsDialog(QDialog):
         """Save what the form holds (the Save button)."""
         self.presenter.save(self.form_values())
 
+    def _send_smtp_password(self, form: MailPasswordForm) -> None:
+        problem = self.presenter.store_smtp_password(
+            form.host, form.password.text(), form.repeated.text()
+        )
+        if problem:
+            form.show_problem(problem)
+        else:
+            form.accept()
+
+    def _password_form_closed(self, form: MailPasswordForm) -> None:
+        if self.password_form is form:
+            self.password_form = None
+
     def reject(self) -> None:
-        if not self.presenter.busy:  # a save under way finishes first
+        if not self.presenter.busy:  # a save (or a password being stored) finishes first
             super().reject()
 
     def done(self, result: int) -> None:
@@ -199,6 +242,7 @@ class SettingsDialog(QDialog):
 
         self.status_label.setObjectName("settingsStatus")
         self.status_label.setAccessibleName("Save result")
+        self.status_label.setWordWrap(True)  # a keyring's explanation runs long
         self.save_button.setAccessibleName("Save settings")
         self.save_button.setDefault(True)
         self.close_button.setAccessibleName("Close settings")
@@ -248,9 +292,32 @@ class SettingsDialog(QDialog):
             note.setObjectName("smtpPasswordNote")
             note.setWordWrap(True)
             note.setAccessibleName("Where the SMTP password is kept")
-            note.setStyleSheet("color: #5f6b7a;")
+            note.setStyleSheet(f"color: {NOTE_COLOUR};")
             form.addRow(note)
+            form.addRow(self.smtp_password_state)
+            form.addRow(self._smtp_password_row())
         return box
+
+    def _smtp_password_row(self) -> QWidget:
+        row = QWidget()
+        line = QHBoxLayout(row)
+        line.setContentsMargins(0, 0, 0, 0)
+        self.smtp_password_button.setObjectName("smtpPasswordButton")
+        self.smtp_password_button.setAccessibleName("Store the mail server's password")
+        self.smtp_password_button.setAutoDefault(False)
+        host = self.editors["smtp_host"]
+        assert isinstance(host, QLineEdit)
+        self.smtp_password_button.clicked.connect(
+            lambda: self.presenter.ask_smtp_password(host.text())
+        )
+        # Looked up once an edit is finished, not at each key: every lookup asks the keyring.
+        host.editingFinished.connect(lambda: self.presenter.check_smtp_password(host.text()))
+        self.smtp_password_state.setObjectName("smtpPasswordState")
+        self.smtp_password_state.setAccessibleName("Whether the mail server's password is stored")
+        self.smtp_password_state.setWordWrap(True)
+        line.addWidget(self.smtp_password_button)
+        line.addStretch(1)
+        return row
 
     def _with_browse(self, editor: QWidget) -> QWidget:
         row = QWidget()
@@ -272,6 +339,66 @@ class SettingsDialog(QDialog):
         assert isinstance(key_file, QLineEdit)
         chooser.fileSelected.connect(key_file.setText)
         chooser.open()
+
+
+class MailPasswordForm(QDialog):
+    """The mail server's password, typed twice and never shown; ``submitted`` hands it to
+    the presenter. What was typed is cleared when the form closes, and after a problem."""
+
+    submitted = Signal()
+
+    def __init__(self, host: str, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.host = host
+        self.setWindowTitle("Mail server password")
+        self.setObjectName("smtpPasswordForm")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.setMinimumWidth(420)
+        intro = QLabel(
+            f"The password the console signs in to {host} with. It is kept in this "
+            "computer's keyring, never in the settings file."
+        )
+        intro.setWordWrap(True)
+        self.password = QLineEdit()
+        self.repeated = QLineEdit()
+        self.problem = _problem_label("Problem with the password")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.store_button = buttons.addButton(
+            "Store in keyring", QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self.store_button.setAccessibleName("Store the password in the keyring")
+        self.store_button.setDefault(True)
+        self.cancel_button = buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        self.cancel_button.setAccessibleName("Cancel")
+        buttons.accepted.connect(self.submitted)
+        buttons.rejected.connect(self.reject)
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        for field, label in ((self.password, "&Password"), (self.repeated, "Repeat pass&word")):
+            field.setEchoMode(QLineEdit.EchoMode.Password)
+            field.setAccessibleName(label.replace("&", ""))
+            caption = QLabel(f"{label}:")
+            caption.setBuddy(field)
+            form.addRow(caption, field)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.problem)
+        layout.addWidget(buttons)
+
+    def show_problem(self, problem: str) -> None:
+        """Say why the password was not taken; what was typed is cleared to type again."""
+        self._clear()
+        _show(self.problem, problem)
+        self.password.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def done(self, result: int) -> None:
+        self._clear()
+        super().done(result)
+
+    def _clear(self) -> None:
+        self.password.clear()
+        self.repeated.clear()
 
 
 def _editor(spec: SettingField) -> QWidget:
@@ -311,4 +438,4 @@ def _show(label: QLabel, text: str) -> None:
     label.setVisible(bool(text))
 
 
-__all__ = ["KEYRING_NOTE", "SettingsDialog"]
+__all__ = ["KEYRING_NOTE", "MailPasswordForm", "SettingsDialog"]
