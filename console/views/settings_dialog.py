@@ -5,7 +5,7 @@
 save sends and which message goes where; ``SettingsDialog`` only lays out the form it
 describes, binds the fields to the presenter's values and forwards the buttons. The mail
 server's password, kept in the keyring rather than the settings, is typed into a
-``MailPasswordForm`` opened from the E-mail group.
+``MailPasswordForm`` (``console.views.mail_password``) opened from the E-mail group.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from console.services.secrets_store import SecretsStore
 from console.services.settings import ConsoleSettings, SmtpSecurity
 from console.services.settings_file import settings_path
 from console.services.workstation import Workstation
+from console.views.mail_password import MailPasswordForm
 from console.views.settings_presenter import (
     FORM_GROUPS,
     SHOWN_FIELDS,
@@ -101,6 +102,7 @@ class SettingsDialog(QDialog):
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
         self.close_button = self.buttons.button(QDialogButtonBox.StandardButton.Close)
         self._form_area = QWidget()
+        self._focus_before_busy: QWidget | None = None
         self._labels: list[QLabel] = []
         self._build()
         self.presenter = SettingsPresenter(
@@ -141,8 +143,12 @@ class SettingsDialog(QDialog):
         self._fit_height()
 
     def set_busy(self, busy: bool) -> None:
+        if busy:
+            self._focus_before_busy = self.focusWidget()
         self._form_area.setEnabled(not busy)
         self.save_button.setEnabled(not busy)
+        if not busy:
+            self._give_focus_back()
 
     def settings_saved(self, settings: ConsoleSettings) -> None:
         self.saved.emit(settings)
@@ -184,7 +190,7 @@ class SettingsDialog(QDialog):
         self.presenter.save(self.form_values())
 
     def _send_smtp_password(self, form: MailPasswordForm) -> None:
-        problem = self.presenter.store_smtp_password(
+        problem = self.presenter.mail_password.store(
             form.host, form.password.text(), form.repeated.text()
         )
         if problem:
@@ -215,6 +221,16 @@ class SettingsDialog(QDialog):
         for label in self._labels:
             label.setMinimumHeight(row_height)
         super().showEvent(event)
+
+    def _give_focus_back(self) -> None:
+        # Disabling the form moves the focus on, to Close at the last, and a focused button
+        # becomes the default: Enter would close the dialog. Put the focus back where it
+        # was (nowhere, while loading: the first field) and Save back as the default.
+        before, self._focus_before_busy = self._focus_before_busy, None
+        if before is None or not before.isEnabled() or before is self.close_button:
+            before = self.editors[SHOWN_FIELDS[0]]
+        before.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.save_button.setDefault(True)
 
     def _fit_height(self) -> None:
         # Wrapped problem texts make the height depend on the width, which a dialog's
@@ -308,10 +324,10 @@ class SettingsDialog(QDialog):
         host = self.editors["smtp_host"]
         assert isinstance(host, QLineEdit)
         self.smtp_password_button.clicked.connect(
-            lambda: self.presenter.ask_smtp_password(host.text())
+            lambda: self.presenter.mail_password.ask(host.text())
         )
         # Looked up once an edit is finished, not at each key: every lookup asks the keyring.
-        host.editingFinished.connect(lambda: self.presenter.check_smtp_password(host.text()))
+        host.editingFinished.connect(lambda: self.presenter.mail_password.look_up(host.text()))
         self.smtp_password_state.setObjectName("smtpPasswordState")
         self.smtp_password_state.setAccessibleName("Whether the mail server's password is stored")
         self.smtp_password_state.setWordWrap(True)
@@ -339,66 +355,6 @@ class SettingsDialog(QDialog):
         assert isinstance(key_file, QLineEdit)
         chooser.fileSelected.connect(key_file.setText)
         chooser.open()
-
-
-class MailPasswordForm(QDialog):
-    """The mail server's password, typed twice and never shown; ``submitted`` hands it to
-    the presenter. What was typed is cleared when the form closes, and after a problem."""
-
-    submitted = Signal()
-
-    def __init__(self, host: str, parent: QWidget) -> None:
-        super().__init__(parent)
-        self.host = host
-        self.setWindowTitle("Mail server password")
-        self.setObjectName("smtpPasswordForm")
-        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.setMinimumWidth(420)
-        intro = QLabel(
-            f"The password the console signs in to {host} with. It is kept in this "
-            "computer's keyring, never in the settings file."
-        )
-        intro.setWordWrap(True)
-        self.password = QLineEdit()
-        self.repeated = QLineEdit()
-        self.problem = _problem_label("Problem with the password")
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.store_button = buttons.addButton(
-            "Store in keyring", QDialogButtonBox.ButtonRole.AcceptRole
-        )
-        self.store_button.setAccessibleName("Store the password in the keyring")
-        self.store_button.setDefault(True)
-        self.cancel_button = buttons.button(QDialogButtonBox.StandardButton.Cancel)
-        self.cancel_button.setAccessibleName("Cancel")
-        buttons.accepted.connect(self.submitted)
-        buttons.rejected.connect(self.reject)
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        for field, label in ((self.password, "&Password"), (self.repeated, "Repeat pass&word")):
-            field.setEchoMode(QLineEdit.EchoMode.Password)
-            field.setAccessibleName(label.replace("&", ""))
-            caption = QLabel(f"{label}:")
-            caption.setBuddy(field)
-            form.addRow(caption, field)
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addLayout(form)
-        layout.addWidget(self.problem)
-        layout.addWidget(buttons)
-
-    def show_problem(self, problem: str) -> None:
-        """Say why the password was not taken; what was typed is cleared to type again."""
-        self._clear()
-        _show(self.problem, problem)
-        self.password.setFocus(Qt.FocusReason.OtherFocusReason)
-
-    def done(self, result: int) -> None:
-        self._clear()
-        super().done(result)
-
-    def _clear(self) -> None:
-        self.password.clear()
-        self.repeated.clear()
 
 
 def _editor(spec: SettingField) -> QWidget:
@@ -438,4 +394,4 @@ def _show(label: QLabel, text: str) -> None:
     label.setVisible(bool(text))
 
 
-__all__ = ["KEYRING_NOTE", "MailPasswordForm", "SettingsDialog"]
+__all__ = ["KEYRING_NOTE", "SettingsDialog"]

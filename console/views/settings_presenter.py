@@ -6,15 +6,14 @@ load, what a save sends, and which message goes where.
 dialog, or a test's stand-in) what to show; each refused setting is explained next to its
 field. ``FORM_GROUPS`` describes the form the dialog lays out.
 
-The mail server's password is no setting: the presenter stores it in the keyring
-(``SecretsStore``) for the server the form names, and says whether one is stored there,
-each keyring call on a worker too.
+The mail server's password is no setting: ``MailPasswordPresenter``
+(``console.views.mail_password``) keeps it in the keyring, with the same view.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -22,7 +21,7 @@ from typing import Protocol
 from console.adapters.background import ServiceCalls, Submitter
 from console.services.errors import DomainError, InvalidSetting
 from console.services.permissions import Actor, Permission, refusal
-from console.services.secrets_store import KeyringUnavailable, SecretsStore, smtp_password_entry
+from console.services.secrets_store import SecretsStore
 from console.services.settings import (
     ConsoleSettings,
     SettingsRefused,
@@ -30,6 +29,7 @@ from console.services.settings import (
     load_settings,
 )
 from console.services.workstation import Workstation
+from console.views.mail_password import MailPasswordPresenter, MailPasswordView
 
 # --- the form ------------------------------------------------------------------------------
 
@@ -111,20 +111,11 @@ SHOWN_FIELDS: tuple[str, ...] = tuple(f.name for _, fields in FORM_GROUPS for f 
 # --- the presenter -------------------------------------------------------------------------
 
 
-class SettingsView(Protocol):
-    """What the presenter tells the dialog."""
+class SettingsView(MailPasswordView, Protocol):
+    """What the presenter tells the dialog (the mail server's password included)."""
 
     def show_settings(self, settings: ConsoleSettings) -> None:
         """Fill the fields with ``settings``."""
-        ...
-
-    def show_problems(self, problems: Mapping[str, str], general: str) -> None:
-        """Show each field's problem next to it and ``general`` above the form; clear the
-        rest."""
-        ...
-
-    def show_status(self, text: str) -> None:
-        """Say how the last load or save went."""
         ...
 
     def set_busy(self, busy: bool) -> None:
@@ -133,19 +124,6 @@ class SettingsView(Protocol):
 
     def settings_saved(self, settings: ConsoleSettings) -> None:
         """``settings`` are now in the file (they apply from the next sign-in)."""
-        ...
-
-    def show_field_problem(self, name: str, problem: str) -> None:
-        """Show ``problem`` next to the field ``name`` alone (empty: clear it)."""
-        ...
-
-    def ask_smtp_password(self, host: str) -> None:
-        """Ask for the password of the mail server ``host``, typed twice; the answer comes
-        back through ``SettingsPresenter.store_smtp_password``."""
-        ...
-
-    def show_smtp_password_state(self, text: str) -> None:
-        """Say whether the keyring holds a password for the server in the form."""
         ...
 
 
@@ -163,34 +141,12 @@ def saved_message(changed: int) -> str:
     return f"Saved: {changed} {noun} changed."
 
 
-#: Next to the server field when there is no server to keep a password for.
-NO_SMTP_HOST = "Enter the mail server first: its password is kept for that server."
-STORED_IN_KEYRING = "The mail server's password is now in this computer's keyring."
-NOTHING_TYPED = "Type the mail server's password."
-TYPED_TWICE_DIFFERENTLY = "The two passwords are not the same: type the password twice again."
-STILL_STORING = "The password typed before is still being stored: try again in a moment."
-
-
-def smtp_password_state(host: str, stored: bool | None) -> str:
-    """Whether the keyring holds a password for ``host``: ``stored`` None means there is
-    no secure keyring to hold one."""
-    if not host:
-        return "No mail server entered, so no password to keep."
-    if stored is None:
-        return "No secure keyring here: the console will ask for the password when sending."
-    return f"A password is stored for {host}." if stored else "No password stored yet."
-
-
 class SettingsPresenter:
     """Loads the settings file, and saves the form as ``change_settings`` on a worker.
 
     Settings the form does not show (the bcrypt cost, the reset e-mail interval) keep the
-    value they have in the file.
-
-    Keyring calls have their own ``ServiceCalls``, so that a slow keyring never holds up a
-    save, and run one at a time (``SecretsStore`` refuses a second call while one is under
-    way): a password typed meanwhile is stored, and a server changed meanwhile looked up,
-    once the call under way has answered.
+    value they have in the file. The mail server's password goes through ``mail_password``,
+    whose keyring calls never hold up a save.
     """
 
     def __init__(
@@ -206,14 +162,10 @@ class SettingsPresenter:
         self._actor = actor
         self._view = view
         self._path = path
-        self._secrets = secrets if secrets is not None else SecretsStore()
         self._calls = ServiceCalls(runner)
-        self._keyring_calls = ServiceCalls(runner)
         self._loaded: ConsoleSettings | None = None
-        self._storing = False
-        self._store_waiting: Callable[[], None] | None = None  # starts the store
-        self._host_wanted: str | None = None  # the server whose password state to show
-        self._host_shown: str | None = None  # the server the shown state is for
+        #: Storing the mail server's password, and saying whether one is stored.
+        self.mail_password = MailPasswordPresenter(actor, runner, view, secrets)
 
     @property
     def refusal(self) -> str | None:
@@ -224,7 +176,7 @@ class SettingsPresenter:
     def busy(self) -> bool:
         """Whether a load, a save or the storing of a password is under way (the dialog
         stays open until it has answered)."""
-        return self._calls.busy or self._storing
+        return self._calls.busy or self.mail_password.storing
 
     @property
     def loaded(self) -> ConsoleSettings | None:
@@ -261,58 +213,10 @@ class SettingsPresenter:
             self._save_failed,
         )
 
-    def check_smtp_password(self, host: str) -> None:
-        """Look up on a worker whether the keyring holds a password for the mail server
-        ``host`` (the server field, when the dialog opens and after each edit)."""
-        if self.refusal is not None:
-            return
-        self._host_wanted = host.strip()
-        self._next_keyring_call()
-
-    def ask_smtp_password(self, host: str) -> None:
-        """The "Mail server password…" button: ask for the password of the server the
-        form names, or say next to the server field that there is none."""
-        host = host.strip()
-        if self._refused() or self._storing:  # the status line says it is storing
-            return
-        if not host:
-            self._view.show_field_problem("smtp_host", NO_SMTP_HOST)
-            return
-        self._view.show_field_problem("smtp_host", "")
-        self._view.ask_smtp_password(host)
-
-    def store_smtp_password(self, host: str, password: str, repeated: str) -> str:
-        """Store ``password`` as the mail server ``host``'s on a worker; its outcome goes
-        to the status line. Returns why it was not sent ("" when it was) for the form
-        that asked, which clears what was typed either way."""
-        if self._refused():
-            return ""
-        if self._storing:
-            return STILL_STORING
-        if not password:
-            return NOTHING_TYPED
-        if password != repeated:
-            return TYPED_TWICE_DIFFERENTLY
-        host = host.strip()
-        entry = smtp_password_entry(host)
-        secrets = self._secrets
-        self._storing = True
-        self._view.show_status("Storing the mail server's password in the keyring…")
-        self._store_waiting = lambda: self._keyring_calls.run(
-            "Storing the mail server's password",
-            lambda: secrets.set(entry, password),
-            lambda _none: self._password_stored(host),
-            lambda error: self._password_not_stored(host, error),
-        )
-        self._next_keyring_call()
-        return ""
-
     def close(self) -> None:
         """The dialog is closing: deliver nothing more to it."""
         self._calls.cancel()
-        self._keyring_calls.cancel()
-        self._store_waiting = None
-        self._storing = False
+        self.mail_password.close()
 
     # --- answers --------------------------------------------------------------------------
 
@@ -337,7 +241,7 @@ class SettingsPresenter:
         self._view.show_settings(settings)
         self._view.show_problems({}, problem)
         self._view.show_status("")
-        self.check_smtp_password(settings.smtp_host)
+        self.mail_password.look_up(settings.smtp_host)
 
     def _load_failed(self, error: DomainError) -> None:
         self._view.set_busy(False)
@@ -358,60 +262,6 @@ class SettingsPresenter:
         else:
             self._view.show_problems({}, error.message)
             self._view.show_status("Not saved.")
-
-    def _next_keyring_call(self) -> None:
-        """Start the store waiting, else look up the wanted server's password state unless
-        it is shown already; nothing while a keyring call is under way (its answer comes
-        back here)."""
-        if self._keyring_calls.busy:
-            return
-        if self._store_waiting is not None:
-            store, self._store_waiting = self._store_waiting, None
-            store()
-            return
-        host = self._host_wanted
-        if host is None or host == self._host_shown:
-            return
-        if not host:
-            self._show_password_state(host, False)
-            return
-        entry = smtp_password_entry(host)
-        secrets = self._secrets
-
-        def stored() -> bool | None:
-            if not secrets.is_secure():
-                return None
-            return secrets.get(entry) is not None  # the secret itself goes no further
-
-        self._keyring_calls.run(
-            "Reading the keyring",
-            stored,
-            lambda answer: self._show_password_state(host, answer),
-            lambda error: self._password_state_unknown(host, error),
-        )
-
-    def _show_password_state(self, host: str, stored: bool | None) -> None:
-        self._host_shown = host
-        self._view.show_smtp_password_state(smtp_password_state(host, stored))
-        self._next_keyring_call()
-
-    def _password_state_unknown(self, host: str, error: DomainError) -> None:
-        self._host_shown = host
-        self._view.show_smtp_password_state(error.message)
-        self._next_keyring_call()
-
-    def _password_stored(self, host: str) -> None:
-        self._storing = False
-        self._view.show_status(STORED_IN_KEYRING)
-        self._show_password_state(host, True)
-
-    def _password_not_stored(self, host: str, error: DomainError) -> None:
-        self._storing = False
-        self._view.show_status(error.message)
-        if isinstance(error, KeyringUnavailable):
-            self._show_password_state(host, None)
-        else:
-            self._next_keyring_call()
 
     def _show_refused(self, refused: SettingsRefused) -> None:
         by_field: dict[str, str] = {}
@@ -440,16 +290,10 @@ def _typed(form: Mapping[str, object]) -> dict[str, object]:
 
 __all__ = [
     "FORM_GROUPS",
-    "NOTHING_TYPED",
-    "NO_SMTP_HOST",
     "SHOWN_FIELDS",
-    "STILL_STORING",
-    "STORED_IN_KEYRING",
-    "TYPED_TWICE_DIFFERENTLY",
     "SettingField",
     "SettingsPresenter",
     "SettingsView",
     "problem_sentence",
     "saved_message",
-    "smtp_password_state",
 ]

@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from keyring.backends import null
-from keyring.errors import PasswordSetError
-from PySide6.QtWidgets import QApplication, QCheckBox, QLabel, QLineEdit, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QLabel, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -22,26 +21,15 @@ from console.models.database import Database
 from console.models.schema import StaffRole, StaffUser
 from console.services.clock import ManualClock
 from console.services.permissions import Actor, NotAllowed
-from console.services.secrets_store import KEYRING_SERVICE, SecretsStore
+from console.services.secrets_store import SecretsStore
 from console.services.settings import ConsoleSettings, SmtpSecurity, save_settings
 from console.services.workstation import Workstation
 from console.views.settings_dialog import KEYRING_NOTE, SettingsDialog
-from console.views.settings_presenter import (
-    NO_SMTP_HOST,
-    NOTHING_TYPED,
-    SHOWN_FIELDS,
-    STORED_IN_KEYRING,
-    TYPED_TWICE_DIFFERENTLY,
-    SettingsPresenter,
-)
-from tests.keyrings import LockedKeyring, MemoryKeyring
+from console.views.settings_presenter import SHOWN_FIELDS, SettingsPresenter
+from tests.keyrings import MemoryKeyring
 from tests.services.conftest import NOW, add_staff, make_workstation, staff_hash  # noqa: F401
 
 REFUSED = "Only administrators may change settings; ask one of them."
-MAIL_SERVER = "smtp.riverside-clinic.org"
-MAIL_ENTRY = (KEYRING_SERVICE, f"smtp-password:{MAIL_SERVER}")
-#: Recognisable, so that a test can look for it wherever it must not be.
-MAIL_PASSWORD = "Canary-mail-pw-7310"
 
 
 class InlineRunner:
@@ -111,13 +99,6 @@ class FakeSettingsView:
 
     def show_smtp_password_state(self, text: str) -> None:
         self.password_state = text
-
-
-class SetFailsKeyring(MemoryKeyring):
-    """A keyring that refuses to store, quoting the secret as some backends do."""
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        raise PasswordSetError(f"could not store {password!r}")
 
 
 @pytest.fixture
@@ -321,128 +302,6 @@ def test_a_closed_presenter_delivers_nothing(
     assert view.settings is None
 
 
-# --- the mail server's password, through the presenter --------------------------------------
-
-
-def test_the_mail_password_is_stored_for_the_server_in_the_form(
-    desk: Workstation, admin: Actor, settings_file: Path
-) -> None:
-    save_settings(settings_file, ConsoleSettings(smtp_host=MAIL_SERVER))
-    keyring = MemoryKeyring()
-    presenter, view = presenter_for(desk, admin, settings_file, keyring=keyring)
-    presenter.load()
-    assert view.password_state == "No password stored yet."
-
-    presenter.ask_smtp_password(f" {MAIL_SERVER} ")
-    assert view.asked == [MAIL_SERVER]
-    assert presenter.store_smtp_password(MAIL_SERVER, MAIL_PASSWORD, MAIL_PASSWORD) == ""
-
-    assert keyring.entries == {MAIL_ENTRY: MAIL_PASSWORD}
-    assert view.status == STORED_IN_KEYRING
-    assert view.password_state == f"A password is stored for {MAIL_SERVER}."
-    assert not presenter.busy
-    assert not settings_file.read_text(encoding="utf-8").count(MAIL_PASSWORD)
-
-
-def test_without_a_mail_server_the_password_is_refused_next_to_the_field(
-    desk: Workstation, admin: Actor, settings_file: Path
-) -> None:
-    runner = HeldRunner()
-    presenter, view = presenter_for(desk, admin, settings_file, runner)
-    presenter.load()
-    runner.run_all()
-    presenter.ask_smtp_password("   ")
-    assert view.field_problems == {"smtp_host": NO_SMTP_HOST}
-    assert view.asked == [] and runner.jobs == []
-    assert view.password_state == "No mail server entered, so no password to keep."
-
-
-@pytest.mark.parametrize(
-    ("password", "repeated", "problem"),
-    [("", "", NOTHING_TYPED), (MAIL_PASSWORD, MAIL_PASSWORD + "x", TYPED_TWICE_DIFFERENTLY)],
-)
-def test_a_password_typed_wrongly_is_not_sent(
-    desk: Workstation,
-    admin: Actor,
-    settings_file: Path,
-    password: str,
-    repeated: str,
-    problem: str,
-) -> None:
-    runner = HeldRunner()
-    presenter, view = presenter_for(desk, admin, settings_file, runner)
-    assert presenter.store_smtp_password(MAIL_SERVER, password, repeated) == problem
-    assert runner.jobs == [] and view.status == ""
-
-
-def test_without_a_secure_keyring_the_password_is_not_stored_and_the_way_is_explained(
-    desk: Workstation, admin: Actor, settings_file: Path
-) -> None:
-    save_settings(settings_file, ConsoleSettings(smtp_host=MAIL_SERVER))
-    presenter, view = presenter_for(desk, admin, settings_file, keyring=null.Keyring())
-    presenter.load()
-    assert view.password_state.startswith("No secure keyring here")
-
-    assert presenter.store_smtp_password(MAIL_SERVER, MAIL_PASSWORD, MAIL_PASSWORD) == ""
-    assert view.status.startswith("This computer has no secure keyring")
-    assert "will ask for it each time" in view.status
-    assert "To have it remembered" in view.status
-    assert STORED_IN_KEYRING not in view.status
-    assert MAIL_PASSWORD not in view.status
-
-
-def test_a_keyring_failure_is_said_without_the_password(
-    desk: Workstation, admin: Actor, settings_file: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    keyring = SetFailsKeyring()
-    presenter, view = presenter_for(desk, admin, settings_file, keyring=keyring)
-    presenter.load()
-    presenter.store_smtp_password(MAIL_SERVER, MAIL_PASSWORD, MAIL_PASSWORD)
-    assert view.status.startswith(
-        "The mail server's password could not be stored in the system keyring (PasswordSetError)"
-    )
-    assert keyring.entries == {}
-    assert MAIL_PASSWORD not in view.status + view.password_state + caplog.text
-
-
-def test_a_locked_keyring_is_said_where_the_stored_state_goes(
-    desk: Workstation, admin: Actor, settings_file: Path
-) -> None:
-    save_settings(settings_file, ConsoleSettings(smtp_host=MAIL_SERVER))
-    presenter, view = presenter_for(desk, admin, settings_file, keyring=LockedKeyring())
-    presenter.load()
-    assert "The keyring is locked" in view.password_state
-
-
-def test_keyring_calls_run_on_the_worker_one_at_a_time(
-    desk: Workstation, admin: Actor, settings_file: Path
-) -> None:
-    save_settings(settings_file, ConsoleSettings(smtp_host=MAIL_SERVER))
-    keyring = MemoryKeyring()
-    keyring.entries[(KEYRING_SERVICE, "smtp-password:smtp.other.org")] = "stored before"
-    runner = HeldRunner()
-    presenter, view = presenter_for(desk, admin, settings_file, runner, keyring)
-    presenter.load()
-    runner.run_all()  # the settings; the stored-password lookup is now held
-    assert len(runner.jobs) == 1
-    presenter.check_smtp_password("smtp.other.org")  # waits for the lookup under way
-    presenter.store_smtp_password(MAIL_SERVER, MAIL_PASSWORD, MAIL_PASSWORD)  # waits too
-    assert len(runner.jobs) == 1 and presenter.busy
-    assert view.status == "Storing the mail server's password in the keyring…"
-    runner.run_all()
-    assert view.password_state == "No password stored yet."
-    assert len(runner.jobs) == 1  # then the password typed meanwhile
-    assert MAIL_ENTRY not in keyring.entries  # nothing on the calling thread
-    runner.run_all()
-    assert keyring.entries[MAIL_ENTRY] == MAIL_PASSWORD
-    assert view.status == STORED_IN_KEYRING and not presenter.busy
-    assert view.password_state == f"A password is stored for {MAIL_SERVER}."
-    assert len(runner.jobs) == 1  # then the server changed meanwhile
-    runner.run_all()
-    assert view.password_state == "A password is stored for smtp.other.org."
-    assert runner.jobs == []
-
-
 # --- the dialog ----------------------------------------------------------------------------
 
 
@@ -599,82 +458,26 @@ def test_form_values_round_trip(
     assert dialog.form_values() == form_of(wanted)
 
 
-def type_mail_password(qtbot: QtBot, dialog: SettingsDialog, password: str) -> None:
-    """Click "Mail server password…" and type ``password`` twice into the form it opens."""
-    dialog.smtp_password_button.click()
-    form = dialog.password_form
-    assert form is not None and form.isVisible()
-    for field in (form.password, form.repeated):
-        assert field.echoMode() == QLineEdit.EchoMode.Password
-        qtbot.keyClicks(field, password)
-    form.store_button.click()
-    assert not form.isVisible() and dialog.password_form is None
-
-
-def texts_on_screen() -> str:
-    """Every label's and every text field's text, in every widget there is."""
-    texts = [w.text() for w in QApplication.allWidgets() if isinstance(w, QLabel | QLineEdit)]
-    return "\n".join(texts)
-
-
-def test_dialog_stores_the_mail_password_on_the_worker(
-    qtbot: QtBot, desk: Workstation, admin: Actor, runner: JobRunner, settings_file: Path
+def test_once_loaded_the_focus_is_on_the_first_field_and_enter_saves(
+    qtbot: QtBot, desk: Workstation, admin: Actor, settings_file: Path
 ) -> None:
-    save_settings(settings_file, ConsoleSettings(smtp_host=MAIL_SERVER))
-    keyring = MemoryKeyring()
-    dialog = open_dialog(qtbot, desk, admin, runner, settings_file, keyring)
+    runner = HeldRunner()
+    secrets = SecretsStore(MemoryKeyring())
+    dialog = SettingsDialog(desk, admin, runner, path=settings_file, secrets=secrets)
+    qtbot.addWidget(dialog)
     dialog.show()
-    state = dialog.smtp_password_state
-    qtbot.waitUntil(lambda: state.text() == "No password stored yet.", timeout=5000)
+    dialog.activateWindow()
+    qtbot.waitUntil(lambda: dialog.focusWidget() is not None, timeout=5000)
+    # While loading, the form and Save are disabled: the focus went on to Close, which
+    # became the default button, so that Enter would close the dialog.
+    assert not dialog.save_button.isEnabled()
+    assert dialog.focusWidget() is dialog.close_button
+    runner.run_all()  # the settings, then whether the mail password is stored
+    runner.run_all()
 
-    type_mail_password(qtbot, dialog, MAIL_PASSWORD)
-    assert runner.pending_jobs == 1  # handed to the worker, not done on the GUI thread
-    assert dialog.presenter.busy
-    qtbot.waitUntil(lambda: dialog.status_label.text() == STORED_IN_KEYRING, timeout=5000)
-
-    assert keyring.entries == {MAIL_ENTRY: MAIL_PASSWORD}
-    assert state.text() == f"A password is stored for {MAIL_SERVER}."
-    assert MAIL_PASSWORD not in texts_on_screen()
-
-
-def test_dialog_refuses_the_mail_password_without_a_server(
-    qtbot: QtBot, desk: Workstation, admin: Actor, runner: JobRunner, settings_file: Path
-) -> None:
-    dialog = open_dialog(qtbot, desk, admin, runner, settings_file)
-    dialog.show()
-    dialog.smtp_password_button.click()
-    problem = dialog.problem_labels["smtp_host"]
-    assert problem.isVisible() and problem.text() == NO_SMTP_HOST
-    assert dialog.password_form is None
-    assert dialog.focusWidget() is dialog.editors["smtp_host"]
-
-
-def test_dialog_without_a_secure_keyring_explains_and_stores_nothing(
-    qtbot: QtBot, desk: Workstation, admin: Actor, runner: JobRunner, settings_file: Path
-) -> None:
-    save_settings(settings_file, ConsoleSettings(smtp_host=MAIL_SERVER))
-    dialog = open_dialog(qtbot, desk, admin, runner, settings_file, null.Keyring())
-    dialog.show()
-    type_mail_password(qtbot, dialog, MAIL_PASSWORD)
-    status = dialog.status_label
-    qtbot.waitUntil(lambda: "no secure keyring" in status.text(), timeout=5000)
-    assert "the console will ask for it each time" in status.text()
-    assert dialog.smtp_password_state.text().startswith("No secure keyring here")
-    assert MAIL_PASSWORD not in texts_on_screen()
-
-
-def test_dialog_says_whether_a_password_is_stored_for_the_server_typed(
-    qtbot: QtBot, desk: Workstation, admin: Actor, runner: JobRunner, settings_file: Path
-) -> None:
-    keyring = MemoryKeyring()
-    keyring.entries[MAIL_ENTRY] = MAIL_PASSWORD
-    dialog = open_dialog(qtbot, desk, admin, runner, settings_file, keyring)
-    state = dialog.smtp_password_state
-    qtbot.waitUntil(lambda: state.text().startswith("No mail server entered"), timeout=5000)
-    host = dialog.editors["smtp_host"]
-    assert isinstance(host, QLineEdit)
-    qtbot.keyClicks(host, MAIL_SERVER.upper())
-    assert runner.pending_jobs == 0  # not at each key
-    host.editingFinished.emit()
-    qtbot.waitUntil(lambda: state.text().startswith("A password is stored"), timeout=5000)
-    assert state.text() == f"A password is stored for {MAIL_SERVER.upper()}."
+    first = dialog.editors[SHOWN_FIELDS[0]]
+    assert dialog.focusWidget() is first
+    assert dialog.save_button.isDefault() and not dialog.close_button.isDefault()
+    qtbot.keyClick(first, Qt.Key.Key_Return)
+    assert dialog.isVisible()
+    assert dialog.status_label.text() == "Saving…" and len(runner.jobs) == 1
