@@ -5,45 +5,12 @@ after ``cancel()``. A stand-in runner runs or holds the work, without threads.""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 
 from console.adapters.background import ServiceCalls
 from console.services.errors import DomainError
-
-
-class InlineRunner:
-    """Runs the work at once, on the calling thread (the calls cannot tell)."""
-
-    def submit(
-        self,
-        work: Callable[[], Any],
-        on_done: Callable[[Any], None],
-        on_error: Callable[[Exception], None],
-    ) -> None:
-        try:
-            result = work()
-        except Exception as error:
-            on_error(error)
-        else:
-            on_done(result)
-
-
-class HeldRunner:
-    """Keeps the work until the test runs it."""
-
-    def __init__(self) -> None:
-        self.jobs: list[tuple[Callable[[], Any], Callable[[Any], None], Callable[..., None]]] = []
-
-    def submit(self, work: Callable[[], Any], on_done: Any, on_error: Any) -> None:
-        self.jobs.append((work, on_done, on_error))
-
-    def run_all(self) -> None:
-        jobs, self.jobs = self.jobs, []
-        for work, on_done, on_error in jobs:
-            InlineRunner().submit(work, on_done, on_error)
+from tests.runners import HeldRunner, InlineRunner
 
 
 def test_an_unexpected_failure_becomes_a_message_and_a_log_line(

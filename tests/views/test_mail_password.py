@@ -30,8 +30,9 @@ from console.views.mail_password import (
 )
 from console.views.settings_dialog import SettingsDialog
 from tests.keyrings import LockedKeyring, MemoryKeyring
+from tests.runners import HeldRunner, InlineRunner
 from tests.services.conftest import NOW, make_workstation
-from tests.views.test_settings_dialog import HeldRunner, InlineRunner, open_dialog
+from tests.views.test_settings_dialog import open_dialog
 
 MAIL_SERVER = "smtp.riverside-clinic.org"
 MAIL_ENTRY = (KEYRING_SERVICE, f"smtp-password:{MAIL_SERVER}")

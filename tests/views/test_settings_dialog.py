@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import tomllib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,41 +27,10 @@ from console.services.workstation import Workstation
 from console.views.settings_dialog import KEYRING_NOTE, SettingsDialog
 from console.views.settings_presenter import SHOWN_FIELDS, SettingsPresenter
 from tests.keyrings import MemoryKeyring
+from tests.runners import HeldRunner, InlineRunner
 from tests.services.conftest import NOW, add_staff, make_workstation, staff_hash  # noqa: F401
 
 REFUSED = "Only administrators may change settings; ask one of them."
-
-
-class InlineRunner:
-    """Runs the work at once, on the calling thread (the presenter cannot tell)."""
-
-    def submit(
-        self,
-        work: Callable[[], Any],
-        on_done: Callable[[Any], None],
-        on_error: Callable[[Exception], None],
-    ) -> None:
-        try:
-            result = work()
-        except Exception as error:
-            on_error(error)
-        else:
-            on_done(result)
-
-
-class HeldRunner:
-    """Keeps the work until the test runs it."""
-
-    def __init__(self) -> None:
-        self.jobs: list[tuple[Callable[[], Any], Callable[[Any], None], Callable[..., None]]] = []
-
-    def submit(self, work: Callable[[], Any], on_done: Any, on_error: Any) -> None:
-        self.jobs.append((work, on_done, on_error))
-
-    def run_all(self) -> None:
-        jobs, self.jobs = self.jobs, []
-        for work, on_done, on_error in jobs:
-            InlineRunner().submit(work, on_done, on_error)
 
 
 class FakeSettingsView:

@@ -3,9 +3,6 @@ dialog with its worker, over a real SQLite file and real bcrypt."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import pytest
 from pytestqt.qtbot import QtBot
 from sqlalchemy.orm import Session
@@ -16,6 +13,7 @@ from console.services.clock import ManualClock
 from console.services.staff_users import SignedIn
 from console.services.workstation import Workstation
 from console.views.sign_in import UNEXPECTED, SignInDialog, SignInPresenter, Stage
+from tests.runners import InlineRunner
 from tests.services.conftest import NOW, STAFF_PASSWORD, add_staff, make_workstation
 
 NEW_PASSWORD = "Quiet-River-Lantern-77"
@@ -43,18 +41,6 @@ class FakeView:
         self.finished = signed_in
 
 
-def at_once(
-    work: Callable[[], Any], done: Callable[[Any], None], failed: Callable[[Exception], None]
-) -> None:
-    """A runner for tests: the work runs now, on this thread."""
-    try:
-        result = work()
-    except Exception as error:
-        failed(error)
-    else:
-        done(result)
-
-
 @pytest.fixture
 def desk(database: Database) -> Workstation:
     return make_workstation(database, ManualClock(NOW))
@@ -62,7 +48,7 @@ def desk(database: Database) -> Workstation:
 
 def presenter(desk: Workstation, *, first_run: bool = False) -> tuple[SignInPresenter, FakeView]:
     view = FakeView()
-    shown = SignInPresenter(desk, at_once, view, first_run=first_run)
+    shown = SignInPresenter(desk, InlineRunner().submit, view, first_run=first_run)
     shown.start()
     return shown, view
 

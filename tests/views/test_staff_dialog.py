@@ -5,8 +5,7 @@ forms answered through their buttons and signals."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
 
 import pytest
 from PySide6.QtWidgets import QWidget
@@ -27,32 +26,12 @@ from console.services.workstation import Changes, Workstation
 from console.views.staff_dialog import StaffDialog
 from console.views.staff_forms import AddStaffForm, ChangeRoleForm, ResetPasswordForm
 from console.views.staff_presenter import NOTHING_SELECTED, PASSWORDS_DIFFER, StaffPresenter
+from tests.runners import InlineRunner
 from tests.services.conftest import NOW, add_staff, make_workstation, staff_hash  # noqa: F401
 
 REFUSED = "Only administrators may manage staff users; ask one of them."
 NEW_PASSWORD = "Plum-Orchard-Lantern-42"
 TEMPORARY = re.compile(r"[a-z2-9]{4}(?:-[a-z2-9]{4}){3,}")
-
-
-class InlineRunner:
-    """Runs the work at once, on the calling thread (the presenter cannot tell)."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def submit(
-        self,
-        work: Callable[[], Any],
-        on_done: Callable[[Any], None],
-        on_error: Callable[[Exception], None],
-    ) -> None:
-        self.calls += 1
-        try:
-            result = work()
-        except Exception as error:
-            on_error(error)
-        else:
-            on_done(result)
 
 
 class FakeStaffView:
