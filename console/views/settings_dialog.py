@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.adapters.background import Submitter
-from console.services.permissions import Actor, NotAllowed, Permission, refusal
+from console.services.permissions import Actor, Permission
 from console.services.secrets_store import SecretsStore
 from console.services.settings import ConsoleSettings, SmtpSecurity
 from console.services.settings_file import settings_path
@@ -83,9 +83,7 @@ class SettingsDialog(QDialog):
         path: Path | None = None,
         secrets: SecretsStore | None = None,
     ) -> None:
-        reason = refusal(actor.role, Permission.CHANGE_SETTINGS)
-        if reason is not None:
-            raise NotAllowed(reason)
+        actor.require(Permission.CHANGE_SETTINGS)
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.setObjectName("settingsDialog")

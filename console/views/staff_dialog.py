@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from console.adapters.background import Submitter
 from console.adapters.staff_table import StaffColumn, StaffTableModel
-from console.services.permissions import Actor, NotAllowed, Permission, refusal
+from console.services.permissions import Actor, Permission
 from console.services.staff_admin import StaffMember
 from console.services.workstation import Changes, Workstation
 from console.views.staff_forms import (
@@ -57,9 +57,7 @@ class StaffDialog(QDialog):
         runner: Submitter,
         parent: QWidget | None = None,
     ) -> None:
-        reason = refusal(actor.role, Permission.MANAGE_STAFF)
-        if reason is not None:
-            raise NotAllowed(reason)
+        actor.require(Permission.MANAGE_STAFF)
         super().__init__(parent)
         self.setWindowTitle("Staff users")
         self.setObjectName("staffDialog")
