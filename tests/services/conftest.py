@@ -50,6 +50,14 @@ def any_desk(any_db_url: str) -> Iterator[Workstation]:
     database.dispose()
 
 
+@pytest.fixture
+def pg_desk(postgres_url: str) -> Iterator[Workstation]:
+    """A workstation over a new PostgreSQL database (for what only PostgreSQL can show)."""
+    database = open_database(postgres_url)
+    yield make_workstation(database, ManualClock(NOW))
+    database.dispose()
+
+
 def add_staff(database: Database, role: StaffRole, staff_hash: str, name: str = "") -> Actor:
     """A staff user with STAFF_PASSWORD, as the Actor a sign-in would give."""
     username = name or f"{role.value}_user"

@@ -257,12 +257,12 @@ def test_a_display_name_no_database_can_store_is_refused(
 
 @pytest.mark.parametrize("first", [True, False], ids=["first-user", "by-an-admin"])
 def test_a_name_taken_at_another_workstation_meanwhile_is_refused(
-    any_desk: Workstation, staff_hash: str, first: bool
+    pg_desk: Workstation, staff_hash: str, first: bool
 ) -> None:
     """Another workstation adds the same username after this one checked that it was free
     (PostgreSQL: the unique index on the username, not the check, has the last word)."""
-    if any_desk.database.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite's writer holds the whole database from BEGIN: nobody gets between")
+    # PostgreSQL only: SQLite's writer holds the whole database from BEGIN, nobody gets between.
+    any_desk = pg_desk
     admin = None if first else add_staff(any_desk.database, StaffRole.ADMIN, staff_hash)
     taken_elsewhere = False
 
