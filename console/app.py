@@ -298,6 +298,7 @@ def _run_gui(database: Database, config: Path | None) -> int:
         session = StaffSession.begin(dialog.signed_in, workstation.clock.now())
         _log.info("staff user %s signed in", session.actor.id)
         window = build_main_window(database, session)
+        window.restore_layout()
         guard = guard_session(window, workstation, session, settings)
         admin_runner = offer_administration(window, workstation, session.actor, config_path)
         window.show()

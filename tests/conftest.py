@@ -16,6 +16,8 @@ os.environ["PORTAL_CONSOLE_LOG_DIR"] = tempfile.mkdtemp(prefix="portal-console-t
 os.environ["PORTAL_CONSOLE_CONFIG"] = os.path.join(
     os.environ["PORTAL_CONSOLE_LOG_DIR"], "settings.toml"
 )
+# Qt's QSettings (window layout) and platformdirs both follow the XDG folders.
+os.environ["XDG_CONFIG_HOME"] = os.environ["PORTAL_CONSOLE_LOG_DIR"]
 # Never the developer's own keyring: tests that need one pass an in-memory backend.
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
 

@@ -3,8 +3,8 @@ screen that replaces them while the console is locked."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QLocale, Qt, QTimer, Signal, SignalInstance
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QByteArray, QLocale, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QSizePolicy,
+    QSplitter,
     QStackedWidget,
     QToolBar,
     QWidget,
@@ -23,8 +24,9 @@ from console.adapters.account_cells import STATE_LABELS
 from console.adapters.account_table import AccountTableModel
 from console.models.account_list import AccountFilter
 from console.models.schema import AccountState
-from console.services.permissions import Actor, Permission, refusal
+from console.services.permissions import Actor
 from console.views.account_table_view import AccountTableView
+from console.views.actions import ACTIONS, build_actions
 from console.views.session_guard import LockScreen
 from console.views.theme import APP_NAME, app_icon, load_icon
 
@@ -47,6 +49,8 @@ class MainWindow(QMainWindow):
     lock_requested = Signal()
     #: The user asked to sign out (File menu, or the lock screen).
     sign_out_requested = Signal()
+    #: The selected account changed (0: none selected).
+    account_selected = Signal(int)
     #: Open the administration dialogs.
     staff_requested = Signal()
     settings_requested = Signal()
@@ -92,10 +96,15 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_status_bar(database_name, staff_name)
         self.table.setModel(model)
-        self._pages.addWidget(self.table)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(self.table)
+        self.splitter.setChildrenCollapsible(False)
+        self._pages.addWidget(self.splitter)
         self._pages.addWidget(self.lock_screen)
         self.setCentralWidget(self._pages)
         self._connect()
+        self._update_actions()
 
     @property
     def model(self) -> AccountTableModel:
@@ -121,6 +130,20 @@ class MainWindow(QMainWindow):
         """Whether the lock screen is showing (and the model holds no rows)."""
         return self._pages.currentWidget() is self.lock_screen
 
+    @property
+    def selected_account_id(self) -> int | None:
+        """The account of the table's current row, if its data is in memory."""
+        index = self.table.currentIndex()
+        row = self._model.account_row(index.row()) if index.isValid() else None
+        return row.account_id if row is not None else None
+
+    def set_details_panel(self, panel: QWidget) -> None:
+        """Put ``panel`` beside the table (about a third of the width)."""
+        self.splitter.addWidget(panel)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([880, 400])
+
     def show_locked(self, display_name: str, idle_minutes: int) -> None:
         """Clear every patient-data model and show the lock screen: nothing of the list, the
         search text or the filters stays visible."""
@@ -129,22 +152,44 @@ class MainWindow(QMainWindow):
             dialog.done(QDialog.DialogCode.Rejected)
         self._filter_bar.hide()
         self.menuBar().setEnabled(False)
-        for action in self.actions():  # shortcuts too: nothing but the lock screen answers
-            action.setEnabled(False)
         self.statusBar().clearMessage()
         self.row_count_label.clear()
         self.lock_screen.show_for(display_name, idle_minutes)
         self._pages.setCurrentWidget(self.lock_screen)
+        self._account_bar.hide()
+        self._update_actions()  # shortcuts too: nothing but the lock screen answers
 
     def show_unlocked(self) -> None:
         """Back to the list as it was (read again)."""
-        self._pages.setCurrentWidget(self.table)
+        self._pages.setCurrentWidget(self.splitter)
         self._filter_bar.show()
         self.menuBar().setEnabled(True)
-        for action in self.actions():
-            action.setEnabled(True)
+        self._account_bar.show()
+        self._update_actions()
         self._model.unlock()
         self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def restore_layout(self) -> None:
+        """The window's size and place, the splitter and the column widths as this user
+        left them (QSettings), if they were saved."""
+        settings = QSettings()
+        for key, restore in (
+            ("window/geometry", self.restoreGeometry),
+            ("window/state", self.restoreState),
+            ("window/splitter", self.splitter.restoreState),
+            ("window/columns", self.table.horizontalHeader().restoreState),
+        ):
+            value = settings.value(key)
+            if isinstance(value, QByteArray):
+                restore(value)
+
+    def save_layout(self) -> None:
+        """Remember the layout for the next time (no patient data in it)."""
+        settings = QSettings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/state", self.saveState())
+        settings.setValue("window/splitter", self.splitter.saveState())
+        settings.setValue("window/columns", self.table.horizontalHeader().saveState())
 
     def shutdown(self) -> None:
         """Stop the timers and the model's reads; the window can then be destroyed."""
@@ -152,6 +197,7 @@ class MainWindow(QMainWindow):
         self._model.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_layout()
         self.shutdown()
         super().closeEvent(event)
 
@@ -206,59 +252,60 @@ class MainWindow(QMainWindow):
         bar.addWidget(spacer)
 
     def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        self.refresh_action = QAction("&Refresh", self)
-        self.refresh_action.setShortcut(QKeySequence.StandardKey.Refresh)
-        self.refresh_action.triggered.connect(self._model.refresh)
-        file_menu.addAction(self.refresh_action)
-        file_menu.addSeparator()
-        self.lock_action = QAction("&Lock console", self)
-        self.lock_action.setShortcut(QKeySequence("Ctrl+L"))
-        self.lock_action.triggered.connect(self.lock_requested)
-        file_menu.addAction(self.lock_action)
-        self.sign_out_action = QAction("Sign &out", self)
-        self.sign_out_action.triggered.connect(self.sign_out_requested)
-        file_menu.addAction(self.sign_out_action)
-        file_menu.addSeparator()
-        quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence("Ctrl+Q"))  # StandardKey.Quit is empty on some
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
-
-        edit_menu = self.menuBar().addMenu("&Edit")
-        self.find_action = QAction("&Find account…", self)
-        self.find_action.setShortcut(QKeySequence.StandardKey.Find)
-        self.find_action.triggered.connect(self.focus_search)
-        edit_menu.addAction(self.find_action)
-        admin_menu = self.menuBar().addMenu("&Administration")
-        self.staff_action = self._guarded(
-            admin_menu, "&Staff users…", Permission.MANAGE_STAFF, self.staff_requested
-        )
-        self.settings_action = self._guarded(
-            admin_menu, "S&ettings…", Permission.CHANGE_SETTINGS, self.settings_requested
-        )
+        """Menus, the account toolbar and the shortcuts, from the one declaration
+        (``console.views.actions``)."""
+        self.actions_by_id = build_actions(self, self._actor)
+        menus: dict[str, QMenu] = {}
+        for spec in ACTIONS:
+            if spec.menu not in menus:
+                menus[spec.menu] = self.menuBar().addMenu(spec.menu)
+                menus[spec.menu].setToolTipsVisible(True)
+            if spec.id in ("lock", "quit"):
+                menus[spec.menu].addSeparator()
+            menus[spec.menu].addAction(self.actions_by_id[spec.id])
+        bar = self._account_bar = QToolBar("Account")
+        bar.setObjectName("accountBar")
+        bar.setMovable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        bar.toggleViewAction().setVisible(False)
+        for spec in ACTIONS:
+            if spec.toolbar:
+                bar.addAction(self.actions_by_id[spec.id])
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
         # Shortcuts work from anywhere in the window, whether or not a menu was ever opened.
-        self.addActions([self.refresh_action, quit_action, self.find_action, self.lock_action])
+        self.addActions(list(self.actions_by_id.values()))
+        own = {
+            "refresh": self._model.refresh,
+            "lock": self.lock_requested.emit,
+            "sign_out": self.sign_out_requested.emit,
+            "quit": self.close,
+            "find": self.focus_search,
+            "staff": self.staff_requested.emit,
+            "settings": self.settings_requested.emit,
+        }
+        for action_id, slot in own.items():
+            self.actions_by_id[action_id].triggered.connect(slot)
+        self.refresh_action = self.actions_by_id["refresh"]
+        self.lock_action = self.actions_by_id["lock"]
+        self.sign_out_action = self.actions_by_id["sign_out"]
+        self.find_action = self.actions_by_id["find"]
+        self.staff_action = self.actions_by_id["staff"]
+        self.settings_action = self.actions_by_id["settings"]
         # Escape in the search box clears it, as in every search field staff know.
         clear = QShortcut(QKeySequence(Qt.Key.Key_Escape), self.search_field)
         clear.setContext(Qt.ShortcutContext.WidgetShortcut)
         clear.activated.connect(self.search_field.clear)
 
-    def _guarded(
-        self, menu: QMenu, text: str, permission: Permission, signal: SignalInstance
-    ) -> QAction:
-        """A menu action that only roles with ``permission`` can use; for the others it is
-        disabled and its tooltip says who may (the same words the service would refuse with)."""
-        action = QAction(text, self)
-        action.triggered.connect(signal)
-        reason = refusal(self._actor.role, permission) if self._actor else "Sign in first."
-        action.setEnabled(reason is None)
-        if reason is not None:
-            action.setToolTip(reason)
-            action.setStatusTip(reason)
-        menu.addAction(action)
-        menu.setToolTipsVisible(True)
-        return action
+    def _update_actions(self) -> None:
+        """Enable what the role may do, and what needs an account only with one selected;
+        nothing while locked."""
+        specs = {spec.id: spec for spec in ACTIONS}
+        for action_id, action in self.actions_by_id.items():
+            spec = specs[action_id]
+            allowed = not action.property("refused") and not self.locked
+            action.setEnabled(
+                allowed and (not spec.needs_account or self.selected_account_id is not None)
+            )
 
     def _build_status_bar(self, database_name: str, staff_name: str) -> None:
         status = self.statusBar()
@@ -293,8 +340,15 @@ class MainWindow(QMainWindow):
         self._model.load_failed.connect(self._show_failure)
         self._loading_timer.timeout.connect(self.loading_label.show)
         self.lock_screen.sign_out_requested.connect(self.sign_out_requested)
+        self.table.selectionModel().currentRowChanged.connect(self._current_row_changed)
+        self._model.modelReset.connect(self._update_actions)
 
     # --- reacting ---------------------------------------------------------------------------
+
+    def _current_row_changed(self) -> None:
+        self._update_actions()
+        account_id = self.selected_account_id
+        self.account_selected.emit(account_id if account_id is not None else 0)
 
     def _apply_filter(self) -> None:
         self._model.set_filter(self.current_filter())

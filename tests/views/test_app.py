@@ -259,3 +259,28 @@ def test_the_log_files_stay_owner_only_when_rotated(tmp_path: Path) -> None:
         rights = stat.S_IMODE(file.stat().st_mode)
         assert rights & 0o077 == 0, f"{file.name}: {oct(rights)}"
     assert "after rotation" in path.read_text()
+
+
+def test_account_actions_wait_for_a_selected_account(
+    qtbot: QtBot, database: Database, staff_hash: str
+) -> None:
+    from console.services.staff_session import StaffSession
+    from console.services.staff_users import SignedIn
+    from tests.services.conftest import NOW
+
+    add_clinic_accounts(database)
+    actor = add_staff(database, StaffRole.FRONT_DESK, staff_hash)
+    window = build_main_window(database, StaffSession.begin(SignedIn(actor, False), NOW))
+    qtbot.addWidget(window)
+    try:
+        with qtbot.waitSignal(window.model.row_count_changed, timeout=5000):
+            pass
+        revoke, reissue = window.actions_by_id["revoke"], window.actions_by_id["reissue"]
+        assert not revoke.isEnabled() and not reissue.isEnabled()
+        with qtbot.waitSignal(window.account_selected, timeout=5000) as selected:
+            window.table.selectRow(0)
+        assert selected.args == [window.selected_account_id] and selected.args[0] > 0
+        assert revoke.isEnabled() and reissue.isEnabled()
+        assert revoke.shortcut().toString() == "Ctrl+Shift+R"
+    finally:
+        window.shutdown()

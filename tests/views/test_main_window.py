@@ -222,3 +222,22 @@ def test_counts_are_written_with_thousands_separators(
 ) -> None:
     clinic_window._show_row_count(count)
     assert count_text(clinic_window) == text
+
+
+def test_the_layout_is_remembered(qtbot: QtBot, database: Database) -> None:
+    from console.app import build_main_window
+
+    first = build_main_window(database)
+    qtbot.addWidget(first)
+    first.resize(800, 560)  # within the offscreen screen (800 × 600), which restoring respects
+    first.table.setColumnWidth(1, 333)
+    first.save_layout()
+    first.shutdown()
+    second = build_main_window(database)
+    qtbot.addWidget(second)
+    second.restore_layout()
+    try:
+        assert (second.width(), second.height()) == (800, 560)
+        assert second.table.columnWidth(1) == 333
+    finally:
+        second.shutdown()
