@@ -44,6 +44,7 @@ from console.services.staff_session import StaffSession
 from console.services.staff_users import has_staff
 from console.services.workstation import Workstation
 from console.views.database_password import ask_database_password
+from console.views.front_desk import FrontDesk
 from console.views.main_window import MainWindow
 from console.views.session_guard import SessionGuard
 from console.views.settings_dialog import SettingsDialog
@@ -301,6 +302,8 @@ def _run_gui(database: Database, config: Path | None) -> int:
         window.restore_layout()
         guard = guard_session(window, workstation, session, settings)
         admin_runner = offer_administration(window, workstation, session.actor, config_path)
+        desk = FrontDesk(window, workstation, session.actor, admin_runner)
+        guard.locked.connect(desk.clear)
         window.show()
         try:
             app.exec()

@@ -229,7 +229,7 @@ def test_the_layout_is_remembered(qtbot: QtBot, database: Database) -> None:
 
     first = build_main_window(database)
     qtbot.addWidget(first)
-    first.resize(800, 560)  # within the offscreen screen (800 × 600), which restoring respects
+    first.resize(800, 560)  # within the offscreen screen (800 x 600), which restoring respects
     first.table.setColumnWidth(1, 333)
     first.save_layout()
     first.shutdown()

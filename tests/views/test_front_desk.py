@@ -1,0 +1,86 @@
+"""The front-desk workflow on the real window over a real database (issue 6): search, select,
+see what the patient sees, revoke; the list and the details read again."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from pytestqt.qtbot import QtBot
+from sqlalchemy.orm import Session
+
+from console.adapters.worker import JobRunner
+from console.app import build_main_window
+from console.models.database import Database
+from console.models.schema import PortalAccount, StaffRole
+from console.services.account_actions import RevokeReason
+from console.services.clock import ManualClock
+from console.services.staff_session import StaffSession
+from console.services.staff_users import SignedIn
+from console.views.front_desk import FrontDesk
+from console.views.main_window import MainWindow
+from console.views.revoke_dialog import RevokeDialog
+from tests.adapters.clinic_accounts import add_clinic_accounts
+from tests.services.conftest import NOW, add_staff, make_workstation
+
+
+@pytest.fixture
+def desk_window(
+    qtbot: QtBot, database: Database, staff_hash: str
+) -> Iterator[tuple[MainWindow, FrontDesk]]:
+    add_clinic_accounts(database)
+    actor = add_staff(database, StaffRole.FRONT_DESK, staff_hash)
+    workstation = make_workstation(database, ManualClock(NOW))
+    window = build_main_window(database, StaffSession.begin(SignedIn(actor, False), NOW))
+    qtbot.addWidget(window)
+    runner = JobRunner()
+    desk = FrontDesk(window, workstation, actor, runner)
+    with qtbot.waitSignal(window.model.row_count_changed, timeout=5000):
+        pass
+    yield window, desk
+    runner.close()
+    window.shutdown()
+
+
+def select(qtbot: QtBot, window: MainWindow, desk: FrontDesk, search: str) -> None:
+    """Search, then select the first row and wait for its details."""
+    with qtbot.waitSignal(window.model.row_count_changed, timeout=5000):
+        window.search_field.setText(search)
+    with qtbot.waitSignal(desk.panel.loaded, timeout=5000):
+        window.table.selectRow(0)
+
+
+def test_search_select_and_revoke_a_shared_account(
+    qtbot: QtBot, database: Database, desk_window: tuple[MainWindow, FrontDesk]
+) -> None:
+    window, desk = desk_window
+    select(qtbot, window, desk, "whopper")
+    details = desk.panel.details
+    assert details is not None and details.account.username == "whopper"
+    assert "create a new Patient Portal account" in details.patient_view.message
+
+    window.actions_by_id["revoke"].trigger()
+    (dialog,) = window.findChildren(RevokeDialog)
+    qtbot.waitUntil(lambda: dialog.reason.isEnabled(), timeout=5000)
+    dialog.reason.setCurrentIndex(dialog.reason.findData(RevokeReason.SHARED_EMAIL.value))
+    dialog.confirmation.setChecked(True)
+    assert dialog.revoke_button.isEnabled()
+    with qtbot.waitSignal(dialog.revoked, timeout=5000):
+        dialog.revoke_button.click()
+
+    with Session(database.engine) as session:
+        account = session.get_one(PortalAccount, details.account_id)
+        assert account.state == "revoked" and account.revoke_reason == "shared_email"
+    qtbot.waitUntil(
+        lambda: desk.panel.details is not None and desk.panel.details.account.state == "revoked",
+        timeout=5000,
+    )
+
+
+def test_locking_clears_the_details(
+    qtbot: QtBot, desk_window: tuple[MainWindow, FrontDesk]
+) -> None:
+    window, desk = desk_window
+    select(qtbot, window, desk, "ada")
+    desk.clear()
+    assert desk.panel.details is None
