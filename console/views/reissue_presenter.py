@@ -1,0 +1,388 @@
+"""What the re-issue invitation dialog decides, without Qt: the verdict on the address as it
+is typed, when Issue may be pressed, and what the PIN page shows (SPEC §5).
+
+``ReissuePresenter`` checks the address on a worker (``check_invitation_address``), keeping
+only the answer to the newest text, issues the invitation on a worker
+(``reissue_invitation``) and, once issued, holds the PIN until the dialog closes: it is
+shown once, copied or written to a handout on request, and then forgotten.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Protocol
+
+from console.adapters.background import ServiceCalls, Submitter
+from console.services.email_rules import NewAddress
+from console.services.errors import DomainError, EmailTaken, InvalidEmail
+from console.services.invitations import (
+    IssuedInvitation,
+    check_invitation_address,
+    reissue_invitation,
+)
+from console.services.permissions import Actor, Permission, refusal
+from console.services.workstation import MAX_INVITATION_DAYS, Changes, Workstation
+from console.views.handout import DEFAULT_POLICY_WORDS, HandoutText, expiry_words, spaced_pin
+
+NOT_CHECKED_YET = "Wait until the address has been checked."
+
+
+class AddressState(Enum):
+    """Where the typed address stands."""
+
+    EMPTY = "empty"
+    CHECKING = "checking"
+    INVALID = "invalid"
+    TAKEN = "taken"
+    WARNING = "warning"
+    FREE = "free"
+    #: The check itself failed (not allowed, database unreachable).
+    UNCHECKED = "unchecked"
+
+
+#: The states in which an invitation may be issued.
+ISSUABLE = frozenset({AddressState.FREE, AddressState.WARNING})
+
+
+@dataclass(frozen=True)
+class AddressVerdict:
+    """What to show next to the e-mail field: the state and its words. ``detail`` is the
+    service's whole sentence (a tooltip)."""
+
+    state: AddressState
+    words: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class PinPage:
+    """What the PIN page shows, once."""
+
+    pin: str
+    address: str
+    expires: str
+    carried_links: str
+    warning: str
+
+
+class ReissueView(Protocol):
+    """What the presenter tells the dialog."""
+
+    def show_address(self, verdict: AddressVerdict) -> None:
+        """Show the verdict on the address next to the field."""
+        ...
+
+    def show_refusal(self, text: str) -> None:
+        """Issuing was refused: say why above the buttons."""
+        ...
+
+    def set_busy(self, busy: bool) -> None:
+        """Whether the invitation is being issued (nothing can be changed meanwhile)."""
+        ...
+
+    def show_pin(self, page: PinPage) -> None:
+        """Switch to the PIN page."""
+        ...
+
+    def invitation_issued(self, changes: Changes) -> None:
+        """The invitation exists: tell the other views."""
+        ...
+
+    def open_document(self, path: Path) -> None:
+        """Open the written handout with the system's viewer."""
+        ...
+
+    def show_handout_problem(self, text: str) -> None:
+        """The handout could not be written."""
+        ...
+
+
+#: ``write_handout``'s shape (console.views.handout), injected so tests may pass a fake.
+HandoutWriter = Callable[..., Path]
+
+
+def taken_words(error: EmailTaken) -> str:
+    """ "Taken by the active portal account 'jdoe'" (and how many others)."""
+    if not error.holders:
+        return error.message
+    first = error.holders[0].describe()
+    more = len(error.holders) - 1
+    return f"Taken by {first}" + (f" and {more} more" if more else "")
+
+
+def verdict_for(address: NewAddress) -> AddressVerdict:
+    """The verdict on an address the service accepted."""
+    if address.warning is None:
+        return AddressVerdict(
+            AddressState.FREE, "Free — no account or invitation uses this address."
+        )
+    others = ", ".join(f"{h.address} ({h.describe()})" for h in address.variants)
+    return AddressVerdict(
+        AddressState.WARNING,
+        f"Probably the same mailbox as {others}. Check with the patient; you may still issue.",
+        address.warning,
+    )
+
+
+class ReissuePresenter:
+    """Checks the address as it is typed and issues the invitation, both on a worker."""
+
+    def __init__(
+        self,
+        workstation: Workstation,
+        actor: Actor,
+        runner: Submitter,
+        view: ReissueView,
+        patient_id: int,
+        *,
+        patient_name: str,
+        write_handout: HandoutWriter,
+        clinic_name: str = "",
+        portal_url: str = "",
+        clinic_phone: str = "",
+        expected_version: int | None = None,
+    ) -> None:
+        self._workstation = workstation
+        self._actor = actor
+        self._view = view
+        self._patient_id = patient_id
+        self._patient_name = patient_name
+        self._write_handout = write_handout
+        self._clinic_name = clinic_name
+        self._portal_url = portal_url
+        self._clinic_phone = clinic_phone
+        self._expected_version = expected_version
+        self._checks = ServiceCalls(runner)
+        self._issuing = ServiceCalls(runner)
+        self._serial = 0
+        self._verdict = AddressVerdict(AddressState.EMPTY, "")
+        self._checked_text: str | None = None
+        self._issued: IssuedInvitation | None = None
+
+    @property
+    def refusal(self) -> str | None:
+        """Why this user may not re-issue invitations; None when they may."""
+        return refusal(self._actor.role, Permission.REISSUE_INVITATION)
+
+    @property
+    def default_days(self) -> int:
+        """The clinic's invitation expiry, in days."""
+        return self._workstation.rules.invitation_days
+
+    @property
+    def max_days(self) -> int:
+        """The longest expiry allowed."""
+        return MAX_INVITATION_DAYS
+
+    @property
+    def busy(self) -> bool:
+        """Whether the invitation is being issued."""
+        return self._issuing.busy
+
+    @property
+    def verdict(self) -> AddressVerdict:
+        """The verdict on the newest text checked."""
+        return self._verdict
+
+    @property
+    def pin(self) -> str | None:
+        """The issued PIN until the dialog forgets it."""
+        return self._issued.pin if self._issued else None
+
+    def expiry_date(self, days: int) -> dt.date:
+        """The day an invitation issued now for ``days`` days expires (local time)."""
+        return (self._workstation.clock.now() + dt.timedelta(days=days)).astimezone().date()
+
+    def address_edited(self, text: str) -> None:
+        """The field changed: nothing can be issued until the new text is checked."""
+        self._serial += 1
+        self._checked_text = None
+        if not text.strip():
+            self._show(AddressVerdict(AddressState.EMPTY, "Type the patient's own address."))
+        else:
+            self._show(AddressVerdict(AddressState.CHECKING, "Checking…"))
+
+    def check_address(self, text: str) -> None:
+        """Check ``text`` on a worker (the dialog calls this once typing pauses); an answer
+        about older text is dropped."""
+        self._serial += 1
+        serial = self._serial
+        self._checked_text = None
+        if not text.strip():
+            self._show(AddressVerdict(AddressState.EMPTY, "Type the patient's own address."))
+            return
+        self._show(AddressVerdict(AddressState.CHECKING, "Checking…"))
+        self._checks.run(
+            "Checking the address",
+            lambda: check_invitation_address(
+                self._workstation, self._actor, self._patient_id, text
+            ),
+            lambda address: self._checked(serial, text, verdict_for(address)),
+            lambda error: self._checked(serial, text, self._refused_verdict(error)),
+        )
+
+    def can_issue(self, text: str) -> bool:
+        """Whether Issue may be pressed for ``text``: checked, free or only a warning."""
+        return (
+            not self.busy
+            and self._issued is None
+            and self._checked_text == text
+            and self._verdict.state in ISSUABLE
+        )
+
+    def issue(self, text: str, days: int) -> None:
+        """Issue the invitation to ``text`` valid for ``days`` days."""
+        if self.busy or self._issued is not None:
+            return
+        if not self.can_issue(text):
+            self._view.show_refusal(self._verdict.detail or self._verdict.words or NOT_CHECKED_YET)
+            return
+        self._view.set_busy(True)
+        self._issuing.run(
+            "Issuing the invitation",
+            lambda: reissue_invitation(
+                self._workstation,
+                self._actor,
+                self._patient_id,
+                text,
+                expires_days=days,
+                expected_version=self._expected_version,
+            ),
+            self._done,
+            lambda error: self._refused(text, error),
+        )
+
+    def handout(self) -> HandoutText | None:
+        """What the handout says; None once the PIN is forgotten."""
+        issued = self._issued
+        if issued is None:
+            return None
+        policy = self._workstation.rules.login.passwords
+        rule = DEFAULT_POLICY_WORDS
+        if policy.min_length != 8 or policy.require_symbol:
+            symbol = ", one digit and one symbol." if policy.require_symbol else " and one digit."
+            rule = (
+                f"at least {policy.min_length} characters, with at least one capital letter, "
+                f"one small letter{symbol}"
+            )
+        return HandoutText(
+            clinic_name=self._clinic_name,
+            portal_name=self._workstation.rules.portal_name,
+            patient_name=self._patient_name,
+            pin=issued.pin,
+            expires_at=issued.expires_at,
+            portal_url=self._portal_url,
+            address=issued.address,
+            password_rule=rule,
+            clinic_phone=self._clinic_phone,
+        )
+
+    def save_handout(self, path: str) -> None:
+        """Write the handout PDF to ``path`` (chosen by the person), then open it."""
+        text = self.handout()
+        if text is None or not path:
+            return
+        try:
+            written = self._write_handout(
+                path,
+                clinic_name=text.clinic_name,
+                portal_name=text.portal_name,
+                patient_name=text.patient_name,
+                pin=text.pin,
+                expires_at=text.expires_at,
+                portal_url=text.portal_url,
+                address=text.address,
+                password_rule=text.password_rule,
+                clinic_phone=text.clinic_phone,
+            )
+        except OSError as error:
+            self._view.show_handout_problem(
+                f"The handout could not be saved there ({error.strerror or error}). "
+                "Choose another folder."
+            )
+            return
+        self._view.open_document(written)
+
+    def forget_pin(self) -> None:
+        """The dialog is closing: the PIN exists nowhere any more."""
+        self._issued = None
+
+    def close(self) -> None:
+        """The dialog is closing: forget the PIN and deliver nothing more to it."""
+        self.forget_pin()
+        self._checks.cancel()
+        self._issuing.cancel()
+
+    # --- answers --------------------------------------------------------------------------
+
+    def _show(self, verdict: AddressVerdict) -> None:
+        self._verdict = verdict
+        self._view.show_address(verdict)
+
+    def _checked(self, serial: int, text: str, verdict: AddressVerdict) -> None:
+        if serial != self._serial:
+            return  # the field changed since: a newer check is on its way
+        self._checked_text = text
+        self._show(verdict)
+
+    @staticmethod
+    def _refused_verdict(error: DomainError) -> AddressVerdict:
+        if isinstance(error, InvalidEmail):
+            return AddressVerdict(
+                AddressState.INVALID, f"Not a valid address: {error.message}", error.message
+            )
+        if isinstance(error, EmailTaken):
+            return AddressVerdict(AddressState.TAKEN, taken_words(error), error.message)
+        return AddressVerdict(
+            AddressState.UNCHECKED, f"Could not check: {error.message}", error.message
+        )
+
+    def _done(self, issued: IssuedInvitation) -> None:
+        self._view.set_busy(False)
+        self._issued = issued
+        links = issued.carried_links
+        carried = (
+            ""
+            if not links
+            else (
+                f"Accepting restores {links} family link{'s' if links != 1 else ''} "
+                "(guardian or proxy) of the revoked account."
+            )
+        )
+        self._view.show_pin(
+            PinPage(
+                pin=spaced_pin(issued.pin),
+                address=issued.address,
+                expires=expiry_words(issued.expires_at),
+                carried_links=carried,
+                warning=issued.warning or "",
+            )
+        )
+        self._view.invitation_issued(issued.changes)
+
+    def _refused(self, text: str, error: DomainError) -> None:
+        self._view.set_busy(False)
+        self._view.show_refusal(error.message)
+        if isinstance(error, (InvalidEmail, EmailTaken)):
+            # Someone took the address meanwhile: the field says so too.
+            self._serial += 1
+            self._checked_text = text
+            self._show(self._refused_verdict(error))
+
+
+__all__ = [
+    "ISSUABLE",
+    "NOT_CHECKED_YET",
+    "AddressState",
+    "AddressVerdict",
+    "HandoutWriter",
+    "PinPage",
+    "ReissuePresenter",
+    "ReissueView",
+    "taken_words",
+    "verdict_for",
+]
