@@ -302,7 +302,7 @@ def _run_gui(database: Database, config: Path | None) -> int:
         window.restore_layout()
         guard = guard_session(window, workstation, session, settings)
         admin_runner = offer_administration(window, workstation, session.actor, config_path)
-        desk = FrontDesk(window, workstation, session.actor, admin_runner)
+        desk = FrontDesk(window, workstation, session.actor, admin_runner, settings)
         guard.locked.connect(desk.clear)
         window.show()
         try:

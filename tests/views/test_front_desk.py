@@ -1,24 +1,30 @@
 """The front-desk workflow on the real window over a real database (issue 6): search, select,
-see what the patient sees, revoke; the list and the details read again."""
+see what the patient sees, revoke, re-issue, read the PIN, write the handout; the list and the
+details read again."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.adapters.worker import JobRunner
 from console.app import build_main_window
 from console.models.database import Database
-from console.models.schema import PortalAccount, StaffRole
+from console.models.schema import Invitation, PortalAccount, StaffRole
 from console.services.account_actions import RevokeReason
 from console.services.clock import ManualClock
+from console.services.passwords import verify_password
 from console.services.staff_session import StaffSession
 from console.services.staff_users import SignedIn
+from console.views import reissue_dialog
 from console.views.front_desk import FrontDesk
 from console.views.main_window import MainWindow
+from console.views.reissue_dialog import ReissueDialog
 from console.views.revoke_dialog import RevokeDialog
 from tests.adapters.clinic_accounts import add_clinic_accounts
 from tests.services.conftest import NOW, add_staff, make_workstation
@@ -42,7 +48,7 @@ def desk_window(
     window.shutdown()
 
 
-def select(qtbot: QtBot, window: MainWindow, desk: FrontDesk, search: str) -> None:
+def open_account(qtbot: QtBot, window: MainWindow, desk: FrontDesk, search: str) -> None:
     """Search, then select the first row and wait for its details."""
     with qtbot.waitSignal(window.model.row_count_changed, timeout=5000):
         window.search_field.setText(search)
@@ -50,11 +56,19 @@ def select(qtbot: QtBot, window: MainWindow, desk: FrontDesk, search: str) -> No
         window.table.selectRow(0)
 
 
-def test_search_select_and_revoke_a_shared_account(
-    qtbot: QtBot, database: Database, desk_window: tuple[MainWindow, FrontDesk]
+def test_search_select_revoke_reissue_and_print_the_handout(
+    qtbot: QtBot,
+    database: Database,
+    desk_window: tuple[MainWindow, FrontDesk],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    opened: list[Path] = []  # the system's PDF viewer is outside the product
+    monkeypatch.setattr(
+        reissue_dialog, "open_with_system_viewer", lambda p: opened.append(p) or True
+    )
     window, desk = desk_window
-    select(qtbot, window, desk, "whopper")
+    open_account(qtbot, window, desk, "whopper")
     details = desk.panel.details
     assert details is not None and details.account.username == "whopper"
     assert "create a new Patient Portal account" in details.patient_view.message
@@ -76,11 +90,31 @@ def test_search_select_and_revoke_a_shared_account(
         timeout=5000,
     )
 
+    # Re-issue from the same chart, to an address of Walter's own.
+    window.actions_by_id["reissue"].trigger()
+    (reissue,) = window.findChildren(ReissueDialog)
+    qtbot.keyClicks(reissue.email, "walter.hopper@example.net")
+    qtbot.waitUntil(reissue.issue_button.isEnabled, timeout=5000)  # checked: free
+    with qtbot.waitSignal(reissue.issued, timeout=10_000):
+        reissue.issue_button.click()
+    pin = reissue.pin_label.text().replace(" ", "")
+    assert len(pin) == 6 and pin.isdigit()
+    with Session(database.engine) as session:
+        invitation = session.scalars(
+            select(Invitation).where(Invitation.patient_id == details.chart.patient_id)
+        ).one()
+        assert invitation.state == "pending" and verify_password(pin, invitation.pin_hash)
+    handout = tmp_path / "handout.pdf"
+    reissue.presenter.save_handout(handout)
+    assert handout.read_bytes().startswith(b"%PDF") and opened == [handout]
+    reissue.done_button.click()
+    assert reissue.pin_label.text() == ""
+
 
 def test_locking_clears_the_details(
     qtbot: QtBot, desk_window: tuple[MainWindow, FrontDesk]
 ) -> None:
     window, desk = desk_window
-    select(qtbot, window, desk, "ada")
+    open_account(qtbot, window, desk, "ada")
     desk.clear()
     assert desk.panel.details is None
