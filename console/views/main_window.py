@@ -9,8 +9,11 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QMainWindow,
     QMenu,
     QSizePolicy,
@@ -100,7 +103,20 @@ class MainWindow(QMainWindow):
         self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(self.table)
         self.splitter.setChildrenCollapsible(False)
-        self._pages.addWidget(self.splitter)
+        # Work areas, chosen in the navigation pane; the account list is the first.
+        self.navigation = QListWidget()
+        self.navigation.setObjectName("navigation")
+        self.navigation.setAccessibleName("Go to")
+        self.navigation.setFixedWidth(168)
+        self.work_areas = QStackedWidget()
+        self._workspace = QWidget()
+        row = QHBoxLayout(self._workspace)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.navigation)
+        row.addWidget(self.work_areas, 1)
+        self.add_work_area("Accounts", "search.svg", self.splitter)
+        self._pages.addWidget(self._workspace)
         self._pages.addWidget(self.lock_screen)
         self.setCentralWidget(self._pages)
         self._connect()
@@ -137,6 +153,18 @@ class MainWindow(QMainWindow):
         row = self._model.account_row(index.row()) if index.isValid() else None
         return row.account_id if row is not None else None
 
+    def add_work_area(self, name: str, icon: str, widget: QWidget) -> None:
+        """A page of the window, listed in the navigation pane (Ctrl+1, Ctrl+2, …)."""
+        item = QListWidgetItem(load_icon(icon), name)
+        item.setToolTip(f"{name} (Ctrl+{self.navigation.count() + 1})")
+        self.navigation.addItem(item)
+        self.work_areas.addWidget(widget)
+        shortcut = QShortcut(QKeySequence(f"Ctrl+{self.navigation.count()}"), self)
+        number = self.navigation.count() - 1
+        shortcut.activated.connect(lambda: self.navigation.setCurrentRow(number))
+        if self.navigation.count() == 1:
+            self.navigation.setCurrentRow(0)
+
     def set_details_panel(self, panel: QWidget) -> None:
         """Put ``panel`` beside the table (about a third of the width)."""
         self.splitter.addWidget(panel)
@@ -161,8 +189,8 @@ class MainWindow(QMainWindow):
 
     def show_unlocked(self) -> None:
         """Back to the list as it was (read again)."""
-        self._pages.setCurrentWidget(self.splitter)
-        self._filter_bar.show()
+        self._pages.setCurrentWidget(self._workspace)
+        self._filter_bar.setVisible(self.work_areas.currentIndex() == 0)
         self.menuBar().setEnabled(True)
         self._account_bar.show()
         self._update_actions()
@@ -341,9 +369,15 @@ class MainWindow(QMainWindow):
         self._loading_timer.timeout.connect(self.loading_label.show)
         self.lock_screen.sign_out_requested.connect(self.sign_out_requested)
         self.table.selectionModel().currentRowChanged.connect(self._current_row_changed)
+        self.navigation.currentRowChanged.connect(self._show_work_area)
         self._model.modelReset.connect(self._update_actions)
 
     # --- reacting ---------------------------------------------------------------------------
+
+    def _show_work_area(self, number: int) -> None:
+        self.work_areas.setCurrentIndex(number)
+        # The search and filters belong to the account list.
+        self._filter_bar.setVisible(number == 0 and not self.locked)
 
     def _current_row_changed(self) -> None:
         self._update_actions()

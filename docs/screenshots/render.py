@@ -23,6 +23,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtWidgets import QApplication, QWidget
 from sqlalchemy import select
 
+from console.adapters.worker import JobRunner
 from console.app import build_main_window, build_workstation, create_application
 from console.models.database import open_database, resolve_database_url
 from console.models.schema import StaffUser
@@ -31,11 +32,12 @@ from console.services.permissions import Actor
 from console.services.settings import ConsoleSettings
 from console.services.staff_session import StaffSession
 from console.services.staff_users import SignedIn
+from console.views.front_desk import FrontDesk
 from console.views.main_window import MainWindow
 from console.views.sign_in import SignInDialog
 
 HERE = Path(__file__).resolve().parent
-SIZE = (1280, 800)
+SIZE = (1440, 860)
 
 
 def settle(app: QApplication, done: Callable[[], bool], timeout_s: float = 20.0) -> None:
@@ -89,20 +91,25 @@ def render(patients: int, seed: int) -> list[Path]:
         written.append(save(dialog, "sign-in.png"))
         dialog.reject()
         window = build_main_window(database, session)
+        runner = JobRunner()
+        desk = FrontDesk(window, workstation, session.actor, runner)
         try:
             window.resize(*SIZE)
             window.show()
             settle(app, lambda: visible_rows_loaded(window))
             window.table.selectRow(3)
-            settle(app, lambda: visible_rows_loaded(window))
+            settle(app, lambda: visible_rows_loaded(window) and desk.panel.details is not None)
             written.append(save(window, "main-window.png"))
             window.shared_only.setChecked(True)
             settle(app, lambda: visible_rows_loaded(window))
+            window.table.selectRow(1)
+            settle(app, lambda: desk.panel.details is not None and not desk.panel.busy)
             written.append(save(window, "shared-emails-only.png"))
             window.show_locked(user.username, 10)
             settle(app, lambda: True)
             written.append(save(window, "locked.png"))
         finally:
+            runner.close()
             window.shutdown()
             window.deleteLater()
             app.processEvents()
