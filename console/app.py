@@ -304,6 +304,7 @@ def _run_gui(database: Database, config: Path | None) -> int:
         admin_runner = offer_administration(window, workstation, session.actor, config_path)
         desk = FrontDesk(window, workstation, session.actor, admin_runner, settings)
         guard.locked.connect(desk.clear)
+        guard.unlocked.connect(desk.reopen)
         window.show()
         try:
             app.exec()

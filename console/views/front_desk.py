@@ -1,6 +1,7 @@
-"""The front-desk work around the account list (issue 6): the details of the selected account
-beside the table, and the actions on it. Each action opens its dialog for the account shown;
-what the dialog changed comes back as ``Changes`` and the list and the panel read again.
+"""The front-desk work (issue 6): the details of the selected account beside the table, the
+actions on it, and the shared-e-mail worklist whose proposed steps open the same dialogs. What
+a dialog changed comes back as ``Changes``: the list, the panel and the worklist read again
+(a resolved cluster leaves the worklist at once).
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from PySide6.QtWidgets import QDialog
 from console.adapters.background import Submitter
 from console.services.permissions import Actor
 from console.services.settings import ConsoleSettings
+from console.services.worklist import KEEP
 from console.services.workstation import Changes, Workstation
 from console.views.account_details_panel import AccountDetailsPanel
 from console.views.main_window import MainWindow
 from console.views.reissue_dialog import ReissueDialog
 from console.views.revoke_dialog import RevokeDialog
+from console.views.worklist_view import WorklistView
 
 
 class FrontDesk(QObject):
@@ -40,18 +43,25 @@ class FrontDesk(QObject):
         window.account_selected.connect(self._selected)
         window.actions_by_id["revoke"].triggered.connect(self.revoke)
         window.actions_by_id["reissue"].triggered.connect(self.reissue)
+        self.worklist = WorklistView(workstation, actor, runner, window)
+        window.add_work_area("Shared e-mails", "shared-email.svg", self.worklist)
+        self.worklist.account_chosen.connect(self._step_chosen)
+        self.worklist.refresh()
 
     def revoke(self) -> None:
         """Revoke the shown account's access (the dialog shows what stays behind first)."""
         details = self.panel.details
-        if details is None:
-            return
+        if details is not None:
+            self.revoke_account(details.account_id, details.account.username)
+
+    def revoke_account(self, account_id: int, username: str) -> None:
+        """Open the revoke dialog for ``account_id``."""
         dialog = RevokeDialog(
             self._workstation,
             self._actor,
             self._runner,
-            details.account_id,
-            username=details.account.username,
+            account_id,
+            username=username,
             parent=self._window,
         )
         dialog.revoked.connect(self.refresh)
@@ -59,13 +69,33 @@ class FrontDesk(QObject):
         self._open(dialog)
 
     def clear(self) -> None:
-        """Forget the account shown (the console is locking)."""
+        """Forget every patient shown (the console is locking)."""
         self.panel.clear()
+        self.worklist.clear()
 
-    def refresh(self, _changes: Changes | None = None) -> None:
-        """Read the list and the account shown again, after an action changed them."""
+    def reopen(self) -> None:
+        """Read the worklist again (the console was unlocked)."""
+        self.worklist.refresh()
+
+    def refresh(self, changes: Changes | None = None) -> None:
+        """Read the list, the account shown and the changed clusters again."""
         self._window.model.refresh()
         self.panel.reload()
+        if changes is not None:
+            self.worklist.resolved(changes)
+
+    def _step_chosen(self, account_id: int, _patient_id: int, kind: str) -> None:
+        """A worklist step: re-inviting and linking both begin by revoking the extra account
+        (re-invite its chart next; link the chart from the guardian's account details)."""
+        if kind == KEEP:
+            return
+        case = next(
+            (c for c in self.worklist.model.cases if c.step_for(account_id) is not None), None
+        )
+        account = (
+            next((a for a in case.accounts if a.account_id == account_id), None) if case else None
+        )
+        self.revoke_account(account_id, account.username if account else f"account {account_id}")
 
     def _selected(self, account_id: int) -> None:
         if account_id:

@@ -118,3 +118,29 @@ def test_locking_clears_the_details(
     open_account(qtbot, window, desk, "ada")
     desk.clear()
     assert desk.panel.details is None
+
+
+def test_a_worklist_step_resolves_its_cluster(
+    qtbot: QtBot, database: Database, desk_window: tuple[MainWindow, FrontDesk]
+) -> None:
+    window, desk = desk_window
+    worklist = desk.worklist
+    qtbot.waitUntil(lambda: not worklist.busy and worklist.model.cases != [], timeout=5000)
+    window.navigation.setCurrentRow(1)
+    assert window.work_areas.currentWidget() is worklist
+    (thompsons,) = [c for c in worklist.model.cases if c.email_key == "unix@example.com"]
+    dennis = next(a for a in thompsons.accounts if a.username == "dthompson")
+    step = thompsons.step_for(dennis.account_id)
+    assert step is not None and step.kind == "revoke_and_reinvite"
+
+    worklist.account_chosen.emit(dennis.account_id, dennis.patient_id, step.kind)
+    (dialog,) = window.findChildren(RevokeDialog)
+    qtbot.waitUntil(lambda: dialog.reason.isEnabled(), timeout=5000)
+    dialog.reason.setCurrentIndex(dialog.reason.findData(RevokeReason.SHARED_EMAIL.value))
+    dialog.confirmation.setChecked(True)
+    with qtbot.waitSignal(dialog.revoked, timeout=5000):
+        dialog.revoke_button.click()
+    qtbot.waitUntil(
+        lambda: all(c.email_key != "unix@example.com" for c in worklist.model.cases), timeout=5000
+    )
+    assert any(c.email_key == "hopper.family@example.com" for c in worklist.model.cases)
