@@ -1,0 +1,366 @@
+"""The "Link to an account…" dialog (SPEC §5, Family link): find the family member's active
+account, choose guardian or proxy, see the age warning before linking an adult's chart; then
+the link on a worker thread, and the review warning the service gives.
+
+``LinkDialog`` lays out the controls and forwards them to a ``LinkPresenter``
+(``console.views.link_presenter``), which decides. The dialog is opened with ``open()`` and
+answers through signals: ``changed`` with the ``Changes``, and ``reload_requested`` when the
+account was changed elsewhere (it stays open, the choice kept).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QDialog,
+    QDialogButtonBox,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QRadioButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.adapters.background import Submitter
+from console.models.schema import AccessRelation
+from console.services.chart_actions import LinkedChart
+from console.services.permissions import Actor, Permission
+from console.services.workstation import Workstation, age_on
+from console.views.link_presenter import (
+    RELATION_CHOICES,
+    RELATION_LABELS,
+    AccountChoice,
+    LinkForm,
+    LinkPresenter,
+)
+
+#: How long typing must pause before the search runs.
+SEARCH_DELAY_MS = 300
+
+_STYLE = """
+QLabel#linkHeading { font-size: 16px; font-weight: 600; color: #1f2933; }
+QLabel#linkChart { color: #3e4c59; }
+QLabel#linkIntro, QLabel#linkHint, QLabel#searchStatus { color: #5f6b7a; }
+QLabel#sectionCaption { font-weight: 600; color: #1f2933; }
+QFrame#ageWarning, QFrame#reviewWarning {
+    background: #fff8eb; border: 1px solid #f0d49a; border-radius: 6px;
+}
+QFrame#ageWarning QLabel, QFrame#reviewWarning QLabel { background: transparent; color: #5c3c00; }
+QFrame#linkedNotice { background: #ecfdf3; border: 1px solid #a6e3c0; border-radius: 6px; }
+QFrame#linkedNotice QLabel { background: transparent; color: #05603a; }
+QLabel#warningCaption { font-weight: 600; }
+QTreeWidget#linkResults {
+    border: 1px solid #c9d0d9; border-radius: 4px; background: #ffffff;
+    alternate-background-color: #f7f9fb;
+}
+QTreeWidget#linkResults::item { padding: 4px 6px; }
+QTreeWidget#linkResults QHeaderView::section {
+    padding: 4px 6px; border: none; border-bottom: 1px solid #c9d0d9; background: #f3f5f8;
+    color: #3e4c59; font-weight: 600;
+}
+QTreeWidget#linkResults::item:selected { background: #d8e6fb; color: #102a43; }
+QLabel#linkProblem {
+    color: #b42318; background: #fef3f2; border: 1px solid #f5c2bd;
+    border-radius: 4px; padding: 6px 8px;
+}
+QPushButton#linkButton {
+    color: #8a94a3; background: #eef1f5; border: 1px solid #c9d0d9;
+    border-radius: 4px; padding: 4px 16px; min-width: 96px; font-weight: 600;
+}
+QPushButton#linkButton:enabled { color: #ffffff; background: #1d5fbf; border-color: #174c99; }
+QPushButton#linkButton:enabled:hover { background: #174c99; }
+QPushButton#linkButton:enabled:focus { border: 2px solid #1f2933; }
+"""
+
+
+class LinkDialog(QDialog):
+    """Link one patient's chart to a family member's portal account."""
+
+    #: ``Changes`` — the chart is linked (the account and the chart changed).
+    changed = Signal(object)
+    #: The account was changed elsewhere: whatever shows it should read it again.
+    reload_requested = Signal()
+
+    def __init__(
+        self,
+        workstation: Workstation,
+        actor: Actor,
+        runner: Submitter,
+        patient_id: int,
+        *,
+        patient_name: str,
+        mrn: str,
+        birth_date: dt.date,
+        parent: QWidget | None = None,
+    ) -> None:
+        actor.require(Permission.LINK_CHART)
+        super().__init__(parent)
+        self.setWindowTitle(f"Link to an account — {patient_name}")
+        self.setObjectName("linkDialog")
+        self.setStyleSheet(_STYLE)
+        self.patient_name = patient_name
+        self.presenter = LinkPresenter(
+            workstation, actor, runner, patient_id, self, mrn=mrn, birth_date=birth_date
+        )
+        self.search = QLineEdit()
+        self.results = QTreeWidget()
+        self.status = QLabel()
+        self.relations = QButtonGroup(self)
+        self.relation_buttons = {
+            r: QRadioButton(f"&{RELATION_LABELS[r]}") for r in RELATION_CHOICES
+        }
+        self.age_warning = QLabel(self.presenter.age_warning)
+        self.age_frame = QFrame()
+        self.linked_notice = QLabel()
+        self.linked_frame = QFrame()
+        self.review_warning = QLabel()
+        self.review_frame = QFrame()
+        self.problem = QLabel()
+        self.hint = QLabel()
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.link_button = self.buttons.addButton(
+            "&Link chart", QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        assert cancel is not None
+        self.cancel_button = cancel
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self._search_now)
+        self._build(mrn, birth_date, workstation.clock.now().date())
+        self.search.textEdited.connect(self._edited)
+        self.search.returnPressed.connect(self._search_now)
+        self.results.currentItemChanged.connect(self._chosen)
+        self.relations.idToggled.connect(self._relation_toggled)
+        self.link_button.clicked.connect(self.presenter.link)
+        self.buttons.rejected.connect(self.reject)
+        self.show_form(self.presenter.form)
+
+    # --- LinkView ---------------------------------------------------------------------------
+
+    def show_results(self, choices: tuple[AccountChoice, ...], chosen: int | None) -> None:
+        with QSignalBlocker(self.results):
+            self.results.clear()
+            for choice in choices:
+                item = QTreeWidgetItem(
+                    [choice.username, choice.patient_name, choice.login_email or "—"]
+                )
+                item.setData(0, Qt.ItemDataRole.UserRole, choice.account_id)
+                item.setToolTip(0, f"{choice.summary} (MRN {choice.mrn})")
+                self.results.addTopLevelItem(item)
+                if choice.account_id == chosen:
+                    self.results.setCurrentItem(item)
+        self.results.setAccessibleDescription(f"{len(choices)} accounts found")
+
+    def show_form(self, form: LinkForm) -> None:
+        for control in (self.search, self.results, *self.relation_buttons.values()):
+            control.setEnabled(form.editable)
+        self.status.setText(form.status)
+        self.link_button.setEnabled(form.link_enabled)
+        self.link_button.setVisible(not form.linked)
+        self.link_button.setText("Linking…" if form.busy else "&Link chart")
+        self.link_button.setToolTip(form.still_needed)
+        self.cancel_button.setEnabled(form.cancel_enabled)
+        self.cancel_button.setText("&Close" if form.linked else "Cancel")
+        self.cancel_button.setAccessibleName("Close" if form.linked else "Cancel")
+        self.hint.setText("" if form.linked else form.still_needed)
+
+    def show_problem(self, text: str) -> None:
+        self.problem.setText(text)
+        self.problem.setVisible(bool(text))
+
+    def chart_linked(self, linked: LinkedChart) -> None:
+        chosen = self.presenter.chosen
+        holder = chosen.username if chosen is not None else "The account"
+        self.linked_notice.setText(
+            f"Linked: {holder} can now see {self.patient_name}'s chart as "
+            f"{self.presenter.relation.value}."
+        )
+        self.linked_notice.setAccessibleDescription(self.linked_notice.text())
+        self.linked_frame.show()
+        self.age_frame.hide()
+        self.changed.emit(linked.changes)
+        if linked.review_warning:
+            self.review_warning.setText(linked.review_warning)
+            self.review_warning.setAccessibleDescription(linked.review_warning)
+            self.review_frame.show()
+            self.cancel_button.setFocus(Qt.FocusReason.OtherFocusReason)
+        else:
+            self.accept()
+
+    def record_changed(self) -> None:
+        self.reload_requested.emit()
+
+    # --- closing ----------------------------------------------------------------------------
+
+    def reject(self) -> None:
+        """Cancel and Escape: not while the link is being made (it cannot be stopped)."""
+        if not self.presenter.busy:
+            super().reject()
+
+    def done(self, result: int) -> None:
+        self._search_timer.stop()
+        self.presenter.close()
+        super().done(result)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.search.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    # --- reacting ---------------------------------------------------------------------------
+
+    def _edited(self, _text: str) -> None:
+        self._search_timer.start()
+
+    def _search_now(self) -> None:
+        self._search_timer.stop()
+        self.presenter.search(self.search.text())
+
+    def _chosen(self, item: QTreeWidgetItem | None) -> None:
+        account_id = item.data(0, Qt.ItemDataRole.UserRole) if item is not None else None
+        self.presenter.choose(account_id)
+
+    def _relation_toggled(self, index: int, checked: bool) -> None:
+        if checked:
+            self.presenter.choose_relation(RELATION_CHOICES[index])
+
+    # --- building ---------------------------------------------------------------------------
+
+    def _build(self, mrn: str, birth_date: dt.date, today: dt.date) -> None:
+        heading = QLabel(f"Link {self.patient_name}'s chart to an account")
+        heading.setObjectName("linkHeading")
+        heading.setAccessibleName("Link the chart to an account")
+        heading.setAccessibleDescription(heading.text())
+        chart = QLabel(f"MRN {mrn} · born {birth_date:%d %b %Y} (age {age_on(birth_date, today)})")
+        chart.setObjectName("linkChart")
+        chart.setAccessibleName("Chart")
+        intro = QLabel(
+            "The account's holder will see this chart in the portal beside their own. When a "
+            "family shares one e-mail address, link the children's charts to the parent's "
+            "account, then revoke the children's own accounts."
+        )
+        intro.setObjectName("linkIntro")
+        intro.setAccessibleName("What linking does")
+        intro.setWordWrap(True)
+
+        self.age_frame.setObjectName("ageWarning")
+        self._warning_box(self.age_frame, "Adult's chart", self.age_warning, "Age warning")
+        self.age_frame.setVisible(bool(self.age_warning.text()))
+
+        search_label = QLabel("&Find the account:")
+        search_label.setObjectName("sectionCaption")
+        search_label.setBuddy(self.search)
+        self.search.setObjectName("linkSearch")
+        self.search.setAccessibleName("Find the account")
+        self.search.setPlaceholderText("Username, name, login e-mail or MRN")
+        self.search.setClearButtonEnabled(True)
+        self.results.setObjectName("linkResults")
+        self.results.setAccessibleName("Accounts found")
+        self.results.setHeaderLabels(["Username", "Name", "Login e-mail"])
+        self.results.setRootIsDecorated(False)
+        self.results.setAlternatingRowColors(True)
+        self.results.setUniformRowHeights(True)
+        self.results.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        header = self.results.header()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.results.setMinimumHeight(150)
+        self.status.setObjectName("searchStatus")
+        self.status.setAccessibleName("Search status")
+
+        relation_label = QLabel("Link as:")
+        relation_label.setObjectName("sectionCaption")
+        relation_row = QHBoxLayout()
+        relation_row.addWidget(relation_label)
+        for index, relation in enumerate(RELATION_CHOICES):
+            button = self.relation_buttons[relation]
+            button.setObjectName(f"relation_{relation.value}")
+            button.setAccessibleName(f"Link as {relation.value}")
+            self.relations.addButton(button, index)
+        self.relation_buttons[AccessRelation.GUARDIAN].setChecked(True)
+        for button in self.relation_buttons.values():
+            relation_row.addWidget(button)
+        relation_row.addStretch(1)
+
+        self.linked_frame.setObjectName("linkedNotice")
+        notice_layout = QVBoxLayout(self.linked_frame)
+        notice_layout.setContentsMargins(12, 8, 12, 8)
+        self.linked_notice.setAccessibleName("Linked")
+        self.linked_notice.setWordWrap(True)
+        notice_layout.addWidget(self.linked_notice)
+        self.linked_frame.hide()
+        self.review_frame.setObjectName("reviewWarning")
+        self._warning_box(self.review_frame, "Flagged for review", self.review_warning, "Review")
+        self.review_frame.hide()
+
+        self.problem.setObjectName("linkProblem")
+        self.problem.setAccessibleName("Problem")
+        self.problem.setWordWrap(True)
+        self.problem.hide()
+        self.hint.setObjectName("linkHint")
+        self.hint.setAccessibleName("What is still needed")
+        self.hint.setWordWrap(True)
+        self.link_button.setObjectName("linkButton")
+        self.link_button.setAccessibleName("Link chart")
+        self.link_button.setDefault(True)
+        self.cancel_button.setAccessibleName("Cancel")
+        footer = QHBoxLayout()
+        footer.addWidget(self.hint, 1)
+        footer.addWidget(self.buttons)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(18, 16, 18, 14)
+        layout.setSpacing(8)
+        layout.addWidget(heading)
+        layout.addWidget(chart)
+        layout.addWidget(intro)
+        layout.addWidget(self.age_frame)
+        layout.addSpacing(4)
+        layout.addWidget(search_label)
+        layout.addWidget(self.search)
+        layout.addWidget(self.results, 1)
+        layout.addWidget(self.status)
+        layout.addSpacing(2)
+        layout.addLayout(relation_row)
+        layout.addWidget(self.linked_frame)
+        layout.addWidget(self.review_frame)
+        layout.addWidget(self.problem)
+        layout.addLayout(footer)
+        guardian, proxy = self.relation_buttons.values()
+        QWidget.setTabOrder(self.search, self.results)
+        QWidget.setTabOrder(self.results, guardian)
+        QWidget.setTabOrder(guardian, proxy)
+        QWidget.setTabOrder(proxy, self.link_button)
+        QWidget.setTabOrder(self.link_button, self.cancel_button)
+        self.setMinimumWidth(620)
+        self.resize(660, 0)
+
+    @staticmethod
+    def _warning_box(frame: QFrame, caption: str, label: QLabel, name: str) -> None:
+        layout = QVBoxLayout(frame)
+        layout.setContentsMargins(12, 8, 12, 8)
+        layout.setSpacing(2)
+        title = QLabel(caption)
+        title.setObjectName("warningCaption")
+        title.setAccessibleName(caption)
+        label.setAccessibleName(name)
+        label.setAccessibleDescription(label.text())
+        label.setWordWrap(True)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(title)
+        layout.addWidget(label)
+
+
+__all__ = ["SEARCH_DELAY_MS", "LinkDialog"]
