@@ -15,10 +15,14 @@ from console.services.settings import ConsoleSettings
 from console.services.worklist import KEEP
 from console.services.workstation import Changes, Workstation
 from console.views.account_details_panel import AccountDetailsPanel
+from console.views.account_forms import DeactivateDialog, EditContactDialog, ResendResetDialog
+from console.views.link_dialog import LinkDialog
 from console.views.main_window import MainWindow
 from console.views.reissue_dialog import ReissueDialog
 from console.views.revoke_dialog import RevokeDialog
 from console.views.worklist_view import WorklistView
+
+_AccountDialog = LinkDialog | ResendResetDialog | DeactivateDialog | EditContactDialog
 
 
 class FrontDesk(QObject):
@@ -43,6 +47,10 @@ class FrontDesk(QObject):
         window.account_selected.connect(self._selected)
         window.actions_by_id["revoke"].triggered.connect(self.revoke)
         window.actions_by_id["reissue"].triggered.connect(self.reissue)
+        window.actions_by_id["link"].triggered.connect(self.link)
+        window.actions_by_id["resend_reset"].triggered.connect(self.resend_reset)
+        window.actions_by_id["edit_contact"].triggered.connect(self.edit_contact)
+        window.actions_by_id["deactivate"].triggered.connect(self.deactivate)
         self.worklist = WorklistView(workstation, actor, runner, window)
         window.add_work_area("Shared e-mails", "shared-email.svg", self.worklist)
         self.worklist.account_chosen.connect(self._step_chosen)
@@ -123,6 +131,76 @@ class FrontDesk(QObject):
             parent=self._window,
         )
         dialog.issued.connect(self.refresh)
+        self._open(dialog)
+
+    def link(self) -> None:
+        """Link the shown account's chart to a guardian's or proxy's account."""
+        details = self.panel.details
+        if details is None:
+            return
+        chart = details.chart
+        dialog = LinkDialog(
+            self._workstation,
+            self._actor,
+            self._runner,
+            chart.patient_id,
+            patient_name=chart.full_name,
+            mrn=chart.mrn,
+            birth_date=chart.birth_date,
+            parent=self._window,
+        )
+        self._connect(dialog)
+
+    def resend_reset(self) -> None:
+        """Queue another reset e-mail for the shown account."""
+        details = self.panel.details
+        if details is not None:
+            self._connect(
+                ResendResetDialog(
+                    self._workstation,
+                    self._actor,
+                    self._runner,
+                    details.account_id,
+                    username=details.account.username,
+                    parent=self._window,
+                )
+            )
+
+    def deactivate(self) -> None:
+        """Close the shown account at the patient's request."""
+        details = self.panel.details
+        if details is not None:
+            self._connect(
+                DeactivateDialog(
+                    self._workstation,
+                    self._actor,
+                    self._runner,
+                    details.account_id,
+                    username=details.account.username,
+                    parent=self._window,
+                )
+            )
+
+    def edit_contact(self) -> None:
+        """Edit the shown chart's contact e-mail and phone."""
+        details = self.panel.details
+        if details is not None:
+            self._connect(
+                EditContactDialog(
+                    self._workstation,
+                    self._actor,
+                    self._runner,
+                    details.chart.patient_id,
+                    patient_name=details.chart.full_name,
+                    parent=self._window,
+                )
+            )
+
+    def _connect(
+        self, dialog: LinkDialog | ResendResetDialog | DeactivateDialog | EditContactDialog
+    ) -> None:
+        dialog.changed.connect(self.refresh)
+        dialog.reload_requested.connect(self.panel.reload)
         self._open(dialog)
 
     def _open(self, dialog: QDialog) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from console.adapters.worker import JobRunner
 from console.app import build_main_window
 from console.models.database import Database
-from console.models.schema import Invitation, PortalAccount, StaffRole
+from console.models.schema import Access, Invitation, PortalAccount, StaffRole
 from console.services.account_actions import RevokeReason
 from console.services.clock import ManualClock
 from console.services.passwords import verify_password
@@ -23,6 +23,7 @@ from console.services.staff_session import StaffSession
 from console.services.staff_users import SignedIn
 from console.views import reissue_dialog
 from console.views.front_desk import FrontDesk
+from console.views.link_dialog import LinkDialog
 from console.views.main_window import MainWindow
 from console.views.reissue_dialog import ReissueDialog
 from console.views.revoke_dialog import RevokeDialog
@@ -144,3 +145,30 @@ def test_a_worklist_step_resolves_its_cluster(
         lambda: all(c.email_key != "unix@example.com" for c in worklist.model.cases), timeout=5000
     )
     assert any(c.email_key == "hopper.family@example.com" for c in worklist.model.cases)
+
+
+def test_link_a_child_to_the_guardian_from_the_details(
+    qtbot: QtBot, database: Database, desk_window: tuple[MainWindow, FrontDesk]
+) -> None:
+    window, desk = desk_window
+    open_account(qtbot, window, desk, "whopper")
+    child = desk.panel.details
+    assert child is not None
+    window.actions_by_id["link"].trigger()
+    (dialog,) = window.findChildren(LinkDialog)
+    qtbot.keyClicks(dialog.search, "ghopper")
+    qtbot.waitUntil(lambda: dialog.results.topLevelItemCount() == 1, timeout=5000)
+    dialog.results.setCurrentItem(dialog.results.topLevelItem(0))
+    qtbot.waitUntil(dialog.link_button.isEnabled, timeout=5000)
+    with qtbot.waitSignal(dialog.changed, timeout=5000):
+        dialog.link_button.click()
+    with Session(database.engine) as session:
+        guardian = session.scalars(
+            select(PortalAccount).where(PortalAccount.username == "ghopper")
+        ).one()
+        links = session.scalars(
+            select(Access.relation).where(
+                Access.account_id == guardian.id, Access.patient_id == child.chart.patient_id
+            )
+        ).all()
+    assert links == ["guardian"]
