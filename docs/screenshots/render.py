@@ -37,7 +37,7 @@ from console.views.main_window import MainWindow
 from console.views.sign_in import SignInDialog
 
 HERE = Path(__file__).resolve().parent
-SIZE = (1440, 860)
+SIZE = (1400, 840)
 
 
 def settle(app: QApplication, done: Callable[[], bool], timeout_s: float = 20.0) -> None:
@@ -65,7 +65,7 @@ def visible_rows_loaded(window: MainWindow) -> bool:
 def save(window: QWidget, name: str) -> Path:
     """Grab the whole window into ``name`` beside this script."""
     path = HERE / name
-    window.grab().save(str(path))
+    window.grab().save(str(path), "PNG", 0)  # 0: the smallest file (lossless)
     return path
 
 
