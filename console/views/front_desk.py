@@ -16,6 +16,7 @@ from console.services.worklist import KEEP
 from console.services.workstation import Changes, Workstation
 from console.views.account_details_panel import AccountDetailsPanel
 from console.views.account_forms import DeactivateDialog, EditContactDialog, ResendResetDialog
+from console.views.invitations_view import InvitationsView
 from console.views.link_dialog import LinkDialog
 from console.views.main_window import MainWindow
 from console.views.reissue_dialog import ReissueDialog
@@ -54,7 +55,11 @@ class FrontDesk(QObject):
         self.worklist = WorklistView(workstation, actor, runner, window)
         window.add_work_area("Shared e-mails", "shared-email.svg", self.worklist)
         self.worklist.account_chosen.connect(self._step_chosen)
+        self.invitations = InvitationsView(workstation, actor, runner, window)
+        window.add_work_area("Invitations", "invite.svg", self.invitations)
+        self.invitations.changed.connect(self.refresh)
         self.worklist.refresh()
+        self.invitations.refresh()
 
     def revoke(self) -> None:
         """Revoke the shown account's access (the dialog shows what stays behind first)."""
@@ -80,10 +85,12 @@ class FrontDesk(QObject):
         """Forget every patient shown (the console is locking)."""
         self.panel.clear()
         self.worklist.clear()
+        self.invitations.clear()
 
     def reopen(self) -> None:
-        """Read the worklist again (the console was unlocked)."""
+        """Read the worklist and the invitations again (the console was unlocked)."""
         self.worklist.refresh()
+        self.invitations.refresh()
 
     def refresh(self, changes: Changes | None = None) -> None:
         """Read the list, the account shown and the changed clusters again."""
@@ -91,6 +98,7 @@ class FrontDesk(QObject):
         self.panel.reload()
         if changes is not None:
             self.worklist.resolved(changes)
+            self.invitations.invitations_changed(changes)
 
     def _step_chosen(self, account_id: int, _patient_id: int, kind: str) -> None:
         """A worklist step: re-inviting and linking both begin by revoking the extra account

@@ -111,6 +111,16 @@ def test_search_select_revoke_reissue_and_print_the_handout(
     reissue.done_button.click()
     assert reissue.pin_label.text() == ""
 
+    # The new invitation is on the Invitations page (Ctrl+3), pending.
+    window.navigation.setCurrentRow(2)
+    qtbot.waitUntil(
+        lambda: any(
+            row.target_email == "walter.hopper@example.net" and row.state == "pending"
+            for row in desk.invitations.model.rows
+        ),
+        timeout=5000,
+    )
+
 
 def test_locking_clears_the_details(
     qtbot: QtBot, desk_window: tuple[MainWindow, FrontDesk]

@@ -1,0 +1,194 @@
+"""The invitations view's table: one row per invitation of the page ``list_invitations``
+returned (at most a few hundred rows, so the model holds them all).
+
+``load`` shows a new page; ``replace_row`` puts one re-read invitation in place (after a
+cancel) with one ``dataChanged``, so the selection and scroll position stay where they are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from enum import IntEnum
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+
+from console.models.schema import InvitationState
+from console.services.invitation_list import InvitationRow
+
+_Index = QModelIndex | QPersistentModelIndex
+_USER_ROLE = int(Qt.ItemDataRole.UserRole)
+
+
+class InvitationColumn(IntEnum):
+    """The table's columns, in order."""
+
+    PATIENT = 0
+    MRN = 1
+    EMAIL = 2
+    STATE = 3
+    CREATED = 4
+    EXPIRES = 5
+    BY = 6
+
+
+_HEADERS = {
+    InvitationColumn.PATIENT: "Patient",
+    InvitationColumn.MRN: "MRN",
+    InvitationColumn.EMAIL: "E-mail",
+    InvitationColumn.STATE: "State",
+    InvitationColumn.CREATED: "Created",
+    InvitationColumn.EXPIRES: "Expires",
+    InvitationColumn.BY: "By",
+}
+
+
+class InvitationRoles(IntEnum):
+    """Item data roles the table answers besides Qt's own (on every column)."""
+
+    #: ``int`` — the invitation's id.
+    INVITATION_ID = _USER_ROLE + 1
+    #: ``str`` — the state as shown ("pending", "expired", "accepted", "cancelled").
+    STATE = _USER_ROLE + 2
+    #: ``int`` — the row version read, for ``expected_version``.
+    VERSION = _USER_ROLE + 3
+    #: ``InvitationRow`` — the whole row.
+    ROW = _USER_ROLE + 4
+
+
+#: The states in the front desk's words (a word, never only a colour).
+STATE_LABELS: dict[InvitationState, str] = {
+    InvitationState.PENDING: "Pending",
+    InvitationState.EXPIRED: "Expired",
+    InvitationState.ACCEPTED: "Accepted",
+    InvitationState.CANCELLED: "Cancelled",
+}
+
+
+def when(moment: dt.datetime) -> str:
+    """ "2 Mar 2026 09:00" in the workstation's local time."""
+    local = moment.astimezone()
+    return f"{local.day} {local:%b %Y %H:%M}"
+
+
+def _text(row: InvitationRow, column: InvitationColumn) -> str:
+    if column is InvitationColumn.PATIENT:
+        return row.patient_name
+    if column is InvitationColumn.MRN:
+        return row.mrn
+    if column is InvitationColumn.EMAIL:
+        return row.target_email
+    if column is InvitationColumn.STATE:
+        return STATE_LABELS[row.state]
+    if column is InvitationColumn.CREATED:
+        return when(row.created_at)
+    if column is InvitationColumn.EXPIRES:
+        return when(row.expires_at)
+    return row.created_by or "—"
+
+
+class InvitationTableModel(QAbstractTableModel):
+    """The invitations of one page, newest first; read-only."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[InvitationRow] = []
+
+    # --- what the view asks ---------------------------------------------------------------
+
+    def load(self, rows: Sequence[InvitationRow]) -> None:
+        """Show ``rows``, replacing all."""
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def replace_row(self, row: InvitationRow) -> bool:
+        """Show ``row`` in place of the invitation with its id; False when not shown."""
+        for number, shown in enumerate(self._rows):
+            if shown.invitation_id == row.invitation_id:
+                self._rows[number] = row
+                self.dataChanged.emit(
+                    self.index(number, 0), self.index(number, len(InvitationColumn) - 1)
+                )
+                return True
+        return False
+
+    def row_at(self, index: _Index) -> InvitationRow | None:
+        """The invitation of ``index``'s row, or None."""
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        return self._rows[index.row()]
+
+    def row_of(self, invitation_id: int) -> int | None:
+        """The row showing ``invitation_id``, or None."""
+        for number, row in enumerate(self._rows):
+            if row.invitation_id == invitation_id:
+                return number
+        return None
+
+    @property
+    def rows(self) -> tuple[InvitationRow, ...]:
+        """The invitations shown, in order."""
+        return tuple(self._rows)
+
+    # --- Qt's model interface -----------------------------------------------------------------
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's default
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's default
+        return 0 if parent.isValid() else len(InvitationColumn)
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        row = self.row_at(index)
+        if row is None or not 0 <= index.column() < len(InvitationColumn):
+            return None
+        column = InvitationColumn(index.column())
+        if role == Qt.ItemDataRole.DisplayRole:
+            return _text(row, column)
+        if role == Qt.ItemDataRole.ToolTipRole and column is InvitationColumn.EXPIRES:
+            if row.state is InvitationState.EXPIRED:
+                return "Past its expiry: the patient can no longer use it"
+            return None
+        if role == InvitationRoles.INVITATION_ID:
+            return row.invitation_id
+        if role == InvitationRoles.STATE:
+            return row.state.value
+        if role == InvitationRoles.VERSION:
+            return row.version
+        if role == InvitationRoles.ROW:
+            return row
+        return None
+
+    def headerData(
+        self,
+        section: int,
+        orientation: Qt.Orientation,
+        role: int = Qt.ItemDataRole.DisplayRole,
+    ) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(InvitationColumn)
+        ):
+            return _HEADERS[InvitationColumn(section)]
+        return None
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return (
+            Qt.ItemFlag.ItemIsEnabled
+            | Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemNeverHasChildren
+        )
+
+
+__all__ = [
+    "STATE_LABELS",
+    "InvitationColumn",
+    "InvitationRoles",
+    "InvitationTableModel",
+    "when",
+]

@@ -1,0 +1,107 @@
+"""The invitations table model: Qt's conformance checker, the texts and roles of a row, and a
+cancelled invitation replaced in place without a reset (issue 6, point 5)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+from PySide6.QtCore import QModelIndex, Qt
+from pytestqt.modeltest import ModelTester
+from pytestqt.qtbot import QtBot
+
+from console.adapters.invitation_table import (
+    InvitationColumn,
+    InvitationRoles,
+    InvitationTableModel,
+    when,
+)
+from console.models.schema import InvitationState
+from console.services.invitation_list import InvitationRow
+
+NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+
+
+def invitation(
+    n: int, first: str, state: InvitationState, by: str | None = "desk"
+) -> InvitationRow:
+    return InvitationRow(
+        invitation_id=n,
+        state=state,
+        target_email=f"{first.lower()}@example.com",
+        patient_id=100 + n,
+        first_name=first,
+        last_name="Hopper",
+        mrn=f"M{n:07d}",
+        created_at=NOW - dt.timedelta(days=n),
+        expires_at=NOW + dt.timedelta(days=14 - n),
+        created_by=by,
+        version=3,
+    )
+
+
+@pytest.fixture
+def rows() -> list[InvitationRow]:
+    return [
+        invitation(1, "Grace", InvitationState.PENDING),
+        invitation(2, "Walter", InvitationState.EXPIRED, by=None),
+        invitation(3, "Ruth", InvitationState.ACCEPTED),
+        invitation(4, "Alan", InvitationState.CANCELLED),
+    ]
+
+
+@pytest.fixture
+def model(qtmodeltester: ModelTester, rows: list[InvitationRow]) -> InvitationTableModel:
+    """A model over ``rows`` that passed Qt's model tester (which keeps watching it)."""
+    table = InvitationTableModel()
+    table.load(rows)
+    qtmodeltester.check(table, force_py=True)
+    return table
+
+
+def column(model: InvitationTableModel, which: InvitationColumn) -> list[str]:
+    return [model.index(row, which).data() for row in range(model.rowCount())]
+
+
+def test_rows_columns_and_roles(model: InvitationTableModel) -> None:
+    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    assert headers == ["Patient", "MRN", "E-mail", "State", "Created", "Expires", "By"]
+    assert column(model, InvitationColumn.PATIENT)[0] == "Grace Hopper"
+    assert column(model, InvitationColumn.MRN)[0] == "M0000001"
+    assert column(model, InvitationColumn.EMAIL)[0] == "grace@example.com"
+    assert column(model, InvitationColumn.STATE) == ["Pending", "Expired", "Accepted", "Cancelled"]
+    assert column(model, InvitationColumn.CREATED)[0] == when(NOW - dt.timedelta(days=1))
+    assert column(model, InvitationColumn.BY) == ["desk", "—", "desk", "desk"]
+    walter = model.index(1, InvitationColumn.EMAIL)
+    assert walter.data(InvitationRoles.INVITATION_ID) == 2
+    assert walter.data(InvitationRoles.STATE) == "expired"
+    assert walter.data(InvitationRoles.VERSION) == 3
+    assert model.index(1, InvitationColumn.EXPIRES).data(Qt.ItemDataRole.ToolTipRole)
+    assert model.index(1, 0).data(InvitationRoles.ROW).first_name == "Walter"
+    assert model.flags(walter) & Qt.ItemFlag.ItemNeverHasChildren
+    assert model.rowCount(model.index(0, 0)) == 0
+    assert model.data(QModelIndex()) is None
+
+
+def test_when_is_day_month_year_and_time() -> None:
+    text = when(dt.datetime(2026, 3, 2, 9, 5, tzinfo=dt.UTC))
+    assert text.split(" ")[1:3] == ["Mar", "2026"]
+
+
+def test_replace_row_changes_one_row_without_a_reset(
+    qtbot: QtBot, model: InvitationTableModel, rows: list[InvitationRow]
+) -> None:
+    resets: list[None] = []
+    model.modelReset.connect(lambda: resets.append(None))
+    cancelled = dataclasses.replace(rows[0], state=InvitationState.CANCELLED, version=4)
+    with qtbot.waitSignal(model.dataChanged) as changed:
+        assert model.replace_row(cancelled)
+    assert changed.args[0].row() == 0 and changed.args[1].row() == 0
+    assert not resets
+    assert model.index(0, InvitationColumn.STATE).data() == "Cancelled"
+    assert model.index(0, 0).data(InvitationRoles.VERSION) == 4
+    assert model.row_of(4) == 3 and model.row_of(99) is None
+    assert not model.replace_row(invitation(99, "Nobody", InvitationState.PENDING))
+    model.load([])
+    assert model.rowCount() == 0
