@@ -11,18 +11,12 @@ open, nothing typed lost). Escape cancels, except while the action runs.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
-    QDialog,
-    QDialogButtonBox,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QPushButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -39,46 +33,30 @@ from console.views.account_forms_presenter import (
     FormState,
     ResendResetPresenter,
 )
+from console.views.action_dialog import ActionDialog, dialog_style
 
 DEACTIVATION_CONFIRMATION = "The patient asked to close their portal account"
 
-_STYLE = """
-QLabel#formHeading { font-size: 16px; font-weight: 600; color: #1f2933; }
-QLabel#formIntro, QLabel#formHint { color: #5f6b7a; }
-QLabel#formProblem, QLabel#fieldProblem {
-    color: #b42318; background: #fef3f2; border: 1px solid #f5c2bd;
-    border-radius: 4px; padding: 4px 8px;
-}
-QPushButton#acceptButton { font-weight: 600; min-width: 96px; padding: 4px 16px; }
+_STYLE = (
+    dialog_style("form", problem_padding="4px 8px")
+    + """
+QPushButton#formButton { font-weight: 600; min-width: 96px; padding: 4px 16px; }
 """
+)
 
 
-class _SmallDialog(QDialog):
+class _SmallDialog(ActionDialog):
     """Heading, intro, the dialog's own rows, a problem line and the buttons."""
 
     #: ``Changes`` — the action is done (then the dialog closes).
     changed = Signal(object)
-    #: The record was changed elsewhere: whatever shows it should read it again.
-    reload_requested = Signal()
 
     presenter: ResendResetPresenter | DeactivatePresenter | EditContactPresenter
 
     def __init__(self, title: str, accept_text: str, parent: QWidget | None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(title)
+        super().__init__(title, accept_text, prefix="form", parent=parent)
         self.setStyleSheet(_STYLE)
-        self.heading = QLabel()
-        self.intro = QLabel()
-        self.problem = QLabel()
-        self.hint = QLabel()
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.accept_text = accept_text
-        self.accept_button: QPushButton = self.buttons.addButton(
-            accept_text, QDialogButtonBox.ButtonRole.AcceptRole
-        )
-        cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
-        assert cancel is not None
-        self.cancel_button = cancel
+        self.accept_button = self.action_button
         self.rows = QFormLayout()
 
     # --- FormView ---------------------------------------------------------------------------
@@ -97,26 +75,12 @@ class _SmallDialog(QDialog):
         )
 
     def show_problem(self, text: str, field: str = "") -> None:
-        self.problem.setText(text)
-        self.problem.setVisible(bool(text))
+        """A form view may name a field; only Edit contact shows a problem next to one."""
+        super().show_problem(text)
 
     def action_done(self, changes: Changes) -> None:
         self.changed.emit(changes)
         self.accept()
-
-    def record_changed(self) -> None:
-        self.reload_requested.emit()
-
-    # --- closing ----------------------------------------------------------------------------
-
-    def reject(self) -> None:
-        """Cancel and Escape: not while the action runs (it cannot be stopped)."""
-        if not self.presenter.busy:
-            super().reject()
-
-    def done(self, result: int) -> None:
-        self.presenter.close()
-        super().done(result)
 
     # --- building ---------------------------------------------------------------------------
 
@@ -124,40 +88,13 @@ class _SmallDialog(QDialog):
         return ()
 
     def _build(self, heading: str, intro: str, accessible: str) -> None:
-        self.heading.setText(heading)
-        self.heading.setObjectName("formHeading")
-        self.heading.setAccessibleName(accessible)
-        self.heading.setAccessibleDescription(heading)
-        self.intro.setText(intro)
-        self.intro.setObjectName("formIntro")
-        self.intro.setAccessibleName("What this does")
-        self.intro.setWordWrap(True)
-        self.problem.setObjectName("formProblem")
-        self.problem.setAccessibleName("Problem")
-        self.problem.setWordWrap(True)
-        self.problem.hide()
-        self.hint.setObjectName("formHint")
-        self.hint.setAccessibleName("What is still needed")
-        self.hint.setWordWrap(True)
-        self.accept_button.setObjectName("acceptButton")
-        self.accept_button.setAccessibleName(self.accept_text.replace("&", ""))
-        self.accept_button.setDefault(True)
-        self.cancel_button.setAccessibleName("Cancel")
+        self.describe(heading, accessible, intro, "What this does")
         self.rows.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.rows.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
-        footer = QHBoxLayout()
-        footer.addWidget(self.hint, 1)
-        footer.addWidget(self.buttons)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(18, 16, 18, 14)
-        layout.setSpacing(10)
-        layout.addWidget(self.heading)
+        layout = self.begin_layout(10)
         layout.addWidget(self.intro)
         layout.addLayout(self.rows)
-        layout.addWidget(self.problem)
-        layout.addStretch(1)
-        layout.addLayout(footer)
-        self.buttons.rejected.connect(self.reject)
+        self.end_layout(layout)
         self.setMinimumWidth(520)
 
 
@@ -232,6 +169,7 @@ class DeactivateDialog(_SmallDialog):
         note_label.setBuddy(self.note)
         self.rows.addRow(note_label, self.note)
         self.rows.addRow("", self.confirmation)
+        self.first_field = self.note
         self._build(
             f"Deactivate {username}'s portal account",
             "The account can no longer sign in and its portal sessions end at once. Its "
@@ -244,10 +182,6 @@ class DeactivateDialog(_SmallDialog):
         self.confirmation.toggled.connect(self.presenter.confirm)
         self.accept_button.clicked.connect(self.presenter.deactivate)
         self.presenter.load()
-
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        self.note.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _note_changed(self) -> None:
         self.presenter.write_note(self.note.toPlainText())
@@ -292,6 +226,7 @@ class EditContactDialog(_SmallDialog):
         self.rows.addRow("", self.field_problems[EMAIL_FIELD])
         self.rows.addRow(phone_label, self.phone)
         self.rows.addRow("", self.field_problems[PHONE_FIELD])
+        self.first_field = self.email
         for field, label in self.field_problems.items():
             label.setObjectName("fieldProblem")
             label.setAccessibleName(
@@ -330,10 +265,6 @@ class EditContactDialog(_SmallDialog):
             (self.email if field == EMAIL_FIELD else self.phone).setFocus()
         else:
             super().show_problem(text)
-
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        self.email.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _save(self) -> None:
         self.presenter.save(self.email.text(), self.phone.text())

@@ -13,12 +13,9 @@ from __future__ import annotations
 import datetime as dt
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
-    QDialog,
-    QDialogButtonBox,
     QFrame,
     QHBoxLayout,
     QHeaderView,
@@ -36,6 +33,7 @@ from console.models.schema import AccessRelation
 from console.services.chart_actions import LinkedChart
 from console.services.permissions import Actor, Permission
 from console.services.workstation import Workstation, age_on
+from console.views.action_dialog import ActionDialog, dialog_style, filled_button_style
 from console.views.link_presenter import (
     RELATION_CHOICES,
     RELATION_LABELS,
@@ -47,10 +45,12 @@ from console.views.link_presenter import (
 #: How long typing must pause before the search runs.
 SEARCH_DELAY_MS = 300
 
+#: The link button's fill, hover and edge once it is enabled.
+_BLUE = ("#1d5fbf", "#174c99", "#174c99")
+
 _STYLE = """
-QLabel#linkHeading { font-size: 16px; font-weight: 600; color: #1f2933; }
 QLabel#linkChart { color: #3e4c59; }
-QLabel#linkIntro, QLabel#linkHint, QLabel#searchStatus { color: #5f6b7a; }
+QLabel#searchStatus { color: #5f6b7a; }
 QLabel#sectionCaption { font-weight: 600; color: #1f2933; }
 QFrame#ageWarning, QFrame#reviewWarning {
     background: #fff8eb; border: 1px solid #f0d49a; border-radius: 6px;
@@ -69,27 +69,16 @@ QTreeWidget#linkResults QHeaderView::section {
     color: #3e4c59; font-weight: 600;
 }
 QTreeWidget#linkResults::item:selected { background: #d8e6fb; color: #102a43; }
-QLabel#linkProblem {
-    color: #b42318; background: #fef3f2; border: 1px solid #f5c2bd;
-    border-radius: 4px; padding: 6px 8px;
-}
-QPushButton#linkButton {
-    color: #8a94a3; background: #eef1f5; border: 1px solid #c9d0d9;
-    border-radius: 4px; padding: 4px 16px; min-width: 96px; font-weight: 600;
-}
-QPushButton#linkButton:enabled { color: #ffffff; background: #1d5fbf; border-color: #174c99; }
-QPushButton#linkButton:enabled:hover { background: #174c99; }
-QPushButton#linkButton:enabled:focus { border: 2px solid #1f2933; }
 """
 
 
-class LinkDialog(QDialog):
+class LinkDialog(ActionDialog):
     """Link one patient's chart to a family member's portal account."""
 
     #: ``Changes`` — the chart is linked (the account and the chart changed).
     changed = Signal(object)
-    #: The account was changed elsewhere: whatever shows it should read it again.
-    reload_requested = Signal()
+
+    presenter: LinkPresenter
 
     def __init__(
         self,
@@ -104,10 +93,13 @@ class LinkDialog(QDialog):
         parent: QWidget | None = None,
     ) -> None:
         actor.require(Permission.LINK_CHART)
-        super().__init__(parent)
-        self.setWindowTitle(f"Link to an account — {patient_name}")
+        super().__init__(
+            f"Link to an account — {patient_name}", "&Link chart", prefix="link", parent=parent
+        )
         self.setObjectName("linkDialog")
-        self.setStyleSheet(_STYLE)
+        self.setStyleSheet(
+            dialog_style("link") + filled_button_style("linkButton", *_BLUE) + _STYLE
+        )
         self.patient_name = patient_name
         self.presenter = LinkPresenter(
             workstation, actor, runner, patient_id, self, mrn=mrn, birth_date=birth_date
@@ -125,15 +117,8 @@ class LinkDialog(QDialog):
         self.linked_frame = QFrame()
         self.review_warning = QLabel()
         self.review_frame = QFrame()
-        self.problem = QLabel()
-        self.hint = QLabel()
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.link_button = self.buttons.addButton(
-            "&Link chart", QDialogButtonBox.ButtonRole.AcceptRole
-        )
-        cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
-        assert cancel is not None
-        self.cancel_button = cancel
+        self.link_button = self.action_button
+        self.first_field = self.search
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(SEARCH_DELAY_MS)
@@ -144,7 +129,6 @@ class LinkDialog(QDialog):
         self.results.currentItemChanged.connect(self._chosen)
         self.relations.idToggled.connect(self._relation_toggled)
         self.link_button.clicked.connect(self.presenter.link)
-        self.buttons.rejected.connect(self.reject)
         self.show_form(self.presenter.form)
 
     # --- LinkView ---------------------------------------------------------------------------
@@ -176,10 +160,6 @@ class LinkDialog(QDialog):
         self.cancel_button.setAccessibleName("Close" if form.linked else "Cancel")
         self.hint.setText("" if form.linked else form.still_needed)
 
-    def show_problem(self, text: str) -> None:
-        self.problem.setText(text)
-        self.problem.setVisible(bool(text))
-
     def chart_linked(self, linked: LinkedChart) -> None:
         chosen = self.presenter.chosen
         holder = chosen.username if chosen is not None else "The account"
@@ -199,24 +179,11 @@ class LinkDialog(QDialog):
         else:
             self.accept()
 
-    def record_changed(self) -> None:
-        self.reload_requested.emit()
-
     # --- closing ----------------------------------------------------------------------------
-
-    def reject(self) -> None:
-        """Cancel and Escape: not while the link is being made (it cannot be stopped)."""
-        if not self.presenter.busy:
-            super().reject()
 
     def done(self, result: int) -> None:
         self._search_timer.stop()
-        self.presenter.close()
         super().done(result)
-
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        self.search.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # --- reacting ---------------------------------------------------------------------------
 
@@ -238,21 +205,17 @@ class LinkDialog(QDialog):
     # --- building ---------------------------------------------------------------------------
 
     def _build(self, mrn: str, birth_date: dt.date, today: dt.date) -> None:
-        heading = QLabel(f"Link {self.patient_name}'s chart to an account")
-        heading.setObjectName("linkHeading")
-        heading.setAccessibleName("Link the chart to an account")
-        heading.setAccessibleDescription(heading.text())
+        self.describe(
+            f"Link {self.patient_name}'s chart to an account",
+            "Link the chart to an account",
+            "The account's holder will see this chart in the portal beside their own. When a "
+            "family shares one e-mail address, link the children's charts to the parent's "
+            "account, then revoke the children's own accounts.",
+            "What linking does",
+        )
         chart = QLabel(f"MRN {mrn} · born {birth_date:%d %b %Y} (age {age_on(birth_date, today)})")
         chart.setObjectName("linkChart")
         chart.setAccessibleName("Chart")
-        intro = QLabel(
-            "The account's holder will see this chart in the portal beside their own. When a "
-            "family shares one e-mail address, link the children's charts to the parent's "
-            "account, then revoke the children's own accounts."
-        )
-        intro.setObjectName("linkIntro")
-        intro.setAccessibleName("What linking does")
-        intro.setWordWrap(True)
 
         self.age_frame.setObjectName("ageWarning")
         self._warning_box(self.age_frame, "Adult's chart", self.age_warning, "Age warning")
@@ -305,27 +268,9 @@ class LinkDialog(QDialog):
         self._warning_box(self.review_frame, "Flagged for review", self.review_warning, "Review")
         self.review_frame.hide()
 
-        self.problem.setObjectName("linkProblem")
-        self.problem.setAccessibleName("Problem")
-        self.problem.setWordWrap(True)
-        self.problem.hide()
-        self.hint.setObjectName("linkHint")
-        self.hint.setAccessibleName("What is still needed")
-        self.hint.setWordWrap(True)
-        self.link_button.setObjectName("linkButton")
-        self.link_button.setAccessibleName("Link chart")
-        self.link_button.setDefault(True)
-        self.cancel_button.setAccessibleName("Cancel")
-        footer = QHBoxLayout()
-        footer.addWidget(self.hint, 1)
-        footer.addWidget(self.buttons)
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(18, 16, 18, 14)
-        layout.setSpacing(8)
-        layout.addWidget(heading)
+        layout = self.begin_layout(8)
         layout.addWidget(chart)
-        layout.addWidget(intro)
+        layout.addWidget(self.intro)
         layout.addWidget(self.age_frame)
         layout.addSpacing(4)
         layout.addWidget(search_label)
@@ -336,8 +281,7 @@ class LinkDialog(QDialog):
         layout.addLayout(relation_row)
         layout.addWidget(self.linked_frame)
         layout.addWidget(self.review_frame)
-        layout.addWidget(self.problem)
-        layout.addLayout(footer)
+        self.end_layout(layout, stretch=False)
         guardian, proxy = self.relation_buttons.values()
         QWidget.setTabOrder(self.search, self.results)
         QWidget.setTabOrder(self.results, guardian)

@@ -11,15 +11,12 @@ answers through signals: ``revoked`` with the ``Changes`` (then it closes), and
 from __future__ import annotations
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
-from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QFrame,
-    QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QVBoxLayout,
@@ -30,39 +27,31 @@ from console.adapters.background import Submitter
 from console.services.account_actions import MAX_NOTE_LENGTH, RevokeReason
 from console.services.permissions import Actor
 from console.services.workstation import Changes, Workstation
+from console.views.action_dialog import ActionDialog, dialog_style, filled_button_style
 from console.views.revoke_presenter import REASON_CHOICES, RevokeForm, RevokePresenter
 
 CONFIRMATION = "I have checked this with the patient"
 
+#: The revoke button's fill, hover and edge once it is enabled.
+_RED = ("#b42318", "#9e1f15", "#8f1b13")
+
 _STYLE = """
-QLabel#revokeHeading { font-size: 16px; font-weight: 600; color: #1f2933; }
-QLabel#revokeIntro, QLabel#revokeHint, QLabel#noteCount { color: #5f6b7a; }
+QLabel#noteCount { color: #5f6b7a; }
 QFrame#revokeFacts {
     background: #fff8eb; border: 1px solid #f0d49a; border-radius: 6px;
 }
 QFrame#revokeFacts QLabel { background: transparent; color: #1f2933; }
 QFrame#revokeFacts QLabel#factsCaption { font-weight: 600; color: #6b4600; }
-QLabel#revokeProblem {
-    color: #b42318; background: #fef3f2; border: 1px solid #f5c2bd;
-    border-radius: 4px; padding: 6px 8px;
-}
-QPushButton#revokeButton {
-    color: #8a94a3; background: #eef1f5; border: 1px solid #c9d0d9;
-    border-radius: 4px; padding: 4px 16px; min-width: 96px; font-weight: 600;
-}
-QPushButton#revokeButton:enabled { color: #ffffff; background: #b42318; border-color: #8f1b13; }
-QPushButton#revokeButton:enabled:hover { background: #9e1f15; }
-QPushButton#revokeButton:enabled:focus { border: 2px solid #1f2933; }
 """
 
 
-class RevokeDialog(QDialog):
+class RevokeDialog(ActionDialog):
     """Revoke one portal account's access, after showing what that leaves behind."""
 
     #: ``Changes`` — the account is revoked (``unblocked`` names who can sign in again).
     revoked = Signal(object)
-    #: The account was changed elsewhere: the panel showing it should read it again.
-    reload_requested = Signal()
+
+    presenter: RevokePresenter
 
     def __init__(
         self,
@@ -74,10 +63,17 @@ class RevokeDialog(QDialog):
         username: str,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(f"Revoke access — {username}")
+        super().__init__(
+            f"Revoke access — {username}",
+            "&Revoke access",
+            prefix="revoke",
+            role=QDialogButtonBox.ButtonRole.DestructiveRole,
+            parent=parent,
+        )
         self.setObjectName("revokeDialog")
-        self.setStyleSheet(_STYLE)
+        self.setStyleSheet(
+            dialog_style("revoke") + filled_button_style("revokeButton", *_RED) + _STYLE
+        )
         self.username = username
         self._note_required = False
         self.left_behind = QLabel()
@@ -87,22 +83,14 @@ class RevokeDialog(QDialog):
         self.note_label = QLabel("&Note:")
         self.note_count = QLabel()
         self.confirmation = QCheckBox(CONFIRMATION)
-        self.problem = QLabel()
-        self.hint = QLabel()
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.revoke_button = self.buttons.addButton(
-            "&Revoke access", QDialogButtonBox.ButtonRole.DestructiveRole
-        )
-        cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
-        assert cancel is not None
-        self.cancel_button = cancel
+        self.revoke_button = self.action_button
+        self.first_field = self.reason
         self._build()
         self.presenter = RevokePresenter(workstation, actor, runner, account_id, self)
         self.reason.currentIndexChanged.connect(self._reason_changed)
         self.note.textChanged.connect(self._note_changed)
         self.confirmation.toggled.connect(self.presenter.confirm)
         self.revoke_button.clicked.connect(self.presenter.revoke)
-        self.buttons.rejected.connect(self.reject)
         self._note_changed()
         self.presenter.load()
 
@@ -140,31 +128,9 @@ class RevokeDialog(QDialog):
             hint = form.still_needed
         self.hint.setText(hint)
 
-    def show_problem(self, text: str) -> None:
-        self.problem.setText(text)
-        self.problem.setVisible(bool(text))
-
     def account_revoked(self, changes: Changes) -> None:
         self.revoked.emit(changes)
         self.accept()
-
-    def record_changed(self) -> None:
-        self.reload_requested.emit()
-
-    # --- closing ----------------------------------------------------------------------------
-
-    def reject(self) -> None:
-        """Cancel and Escape: not while the revocation runs (it cannot be stopped)."""
-        if not self.presenter.busy:
-            super().reject()
-
-    def done(self, result: int) -> None:
-        self.presenter.close()
-        super().done(result)
-
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        self.reason.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # --- building ---------------------------------------------------------------------------
 
@@ -180,19 +146,14 @@ class RevokeDialog(QDialog):
         self.note_count.setText(f"{count} — required for 'Other'" if self._note_required else count)
 
     def _build(self) -> None:
-        heading = QLabel(f"Revoke portal access for {self.username}")
-        heading.setObjectName("revokeHeading")
-        heading.setAccessibleName("Revoke portal access")
-        heading.setAccessibleDescription(heading.text())
-        intro = QLabel(
+        self.describe(
+            f"Revoke portal access for {self.username}",
+            "Revoke portal access",
             "The account can no longer sign in: its portal sessions end at once and the "
             "pending invitations of its chart are cancelled. A new invitation makes a new "
-            "account; this one stays revoked."
+            "account; this one stays revoked.",
+            "What revoking does",
         )
-        intro.setObjectName("revokeIntro")
-        intro.setAccessibleName("What revoking does")
-        intro.setWordWrap(True)
-
         facts = QFrame()
         facts.setObjectName("revokeFacts")
         facts_layout = QVBoxLayout(facts)
@@ -241,32 +202,12 @@ class RevokeDialog(QDialog):
         form.addRow("", self.note_count)
         form.addRow("", self.confirmation)
 
-        self.problem.setObjectName("revokeProblem")
-        self.problem.setAccessibleName("Problem")
-        self.problem.setWordWrap(True)
-        self.problem.hide()
-        self.hint.setObjectName("revokeHint")
-        self.hint.setAccessibleName("What is still needed")
-        self.hint.setWordWrap(True)
-        self.revoke_button.setObjectName("revokeButton")
-        self.revoke_button.setAccessibleName("Revoke access")
-        self.revoke_button.setDefault(True)
-        self.cancel_button.setAccessibleName("Cancel")
-        footer = QHBoxLayout()
-        footer.addWidget(self.hint, 1)
-        footer.addWidget(self.buttons)
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(18, 16, 18, 14)
-        layout.setSpacing(10)
-        layout.addWidget(heading)
-        layout.addWidget(intro)
+        layout = self.begin_layout(10)
+        layout.addWidget(self.intro)
         layout.addWidget(facts)
         layout.addSpacing(4)
         layout.addLayout(form)
-        layout.addWidget(self.problem)
-        layout.addStretch(1)
-        layout.addLayout(footer)
+        self.end_layout(layout)
         QWidget.setTabOrder(self.reason, self.note)
         QWidget.setTabOrder(self.note, self.confirmation)
         QWidget.setTabOrder(self.confirmation, self.revoke_button)

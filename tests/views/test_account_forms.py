@@ -37,35 +37,24 @@ from console.views.account_forms_presenter import (
 from tests.factories import add_account, change_row
 from tests.runners import HeldRunner, InlineRunner
 from tests.services.conftest import add_staff, desk, staff_hash  # noqa: F401
+from tests.views.dialog_helpers import FakeDialogView
 
 
-class FakeFormView:
+class FakeFormView(FakeDialogView[FormState]):
     def __init__(self) -> None:
+        super().__init__()
         self.facts: AccountFacts | ContactFacts | None = None
-        self.form: FormState | None = None
         self.problem = ("", "")
         self.done: list[Changes] = []
-        self.reloads = 0
 
     def show_facts(self, facts: AccountFacts | ContactFacts) -> None:
         self.facts = facts
-
-    def show_form(self, form: FormState) -> None:
-        self.form = form
 
     def show_problem(self, text: str, field: str = "") -> None:
         self.problem = (text, field)
 
     def action_done(self, changes: Changes) -> None:
         self.done.append(changes)
-
-    def record_changed(self) -> None:
-        self.reloads += 1
-
-    @property
-    def current(self) -> FormState:
-        assert self.form is not None
-        return self.form
 
 
 @pytest.fixture

@@ -35,6 +35,7 @@ from console.views.link_presenter import (
 from tests.factories import add_account, add_patient, change_row
 from tests.runners import HeldRunner, InlineRunner
 from tests.services.conftest import add_staff, desk, staff_hash  # noqa: F401
+from tests.views.dialog_helpers import FakeDialogView
 
 
 @dataclass
@@ -71,33 +72,21 @@ def add_family(database: Database) -> Family:
         return Family(account.id, child.id, son.id, gone.id)
 
 
-class FakeLinkView:
+class FakeLinkView(FakeDialogView[LinkForm]):
     def __init__(self) -> None:
+        super().__init__()
         self.choices: tuple[AccountChoice, ...] = ()
-        self.form: LinkForm | None = None
         self.problem = ""
         self.linked: list[LinkedChart] = []
-        self.reloads = 0
 
     def show_results(self, choices: tuple[AccountChoice, ...], chosen: int | None) -> None:
         self.choices = choices
-
-    def show_form(self, form: LinkForm) -> None:
-        self.form = form
 
     def show_problem(self, text: str) -> None:
         self.problem = text
 
     def chart_linked(self, linked: LinkedChart) -> None:
         self.linked.append(linked)
-
-    def record_changed(self) -> None:
-        self.reloads += 1
-
-    @property
-    def current(self) -> LinkForm:
-        assert self.form is not None
-        return self.form
 
 
 @pytest.fixture

@@ -35,6 +35,7 @@ from console.views.revoke_presenter import (
 from tests.factories import add_account, change_row
 from tests.runners import HeldRunner, InlineRunner
 from tests.services.conftest import add_staff, desk, staff_hash  # noqa: F401
+from tests.views.dialog_helpers import FakeDialogView
 
 NO_ROLE = "Your staff account has no valid role; ask an administrator to set it."
 LEFT_BEHIND = (
@@ -73,33 +74,21 @@ def account_state(database: Database, account_id: int) -> tuple[str, str | None,
         return account.state, account.revoke_reason, account.revoke_note
 
 
-class FakeRevokeView:
+class FakeRevokeView(FakeDialogView[RevokeForm]):
     def __init__(self) -> None:
+        super().__init__()
         self.facts: tuple[str, str] = ("", "")
-        self.form: RevokeForm | None = None
         self.problem = ""
         self.revoked: list[Changes] = []
-        self.reloads = 0
 
     def show_facts(self, left_behind: str, sharing: str) -> None:
         self.facts = (left_behind, sharing)
-
-    def show_form(self, form: RevokeForm) -> None:
-        self.form = form
 
     def show_problem(self, text: str) -> None:
         self.problem = text
 
     def account_revoked(self, changes: Changes) -> None:
         self.revoked.append(changes)
-
-    def record_changed(self) -> None:
-        self.reloads += 1
-
-    @property
-    def current(self) -> RevokeForm:
-        assert self.form is not None
-        return self.form
 
 
 @pytest.fixture
