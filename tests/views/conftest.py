@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from pytestqt.qtbot import QtBot
 
+from console.adapters.worker import JobRunner
 from console.app import build_main_window
 from console.models.database import Database
 from console.views.main_window import MainWindow
@@ -14,6 +15,14 @@ from console.views.theme import style_sheet
 from tests.adapters.clinic_accounts import add_clinic_accounts
 from tests.qt_leaks import no_worker_left_running  # noqa: F401 - autouse
 from tests.services.conftest import staff_hash  # noqa: F401 - a fixture
+
+
+@pytest.fixture
+def runner() -> Iterator[JobRunner]:
+    """A real worker pool for a dialog or view under test, closed after it."""
+    jobs = JobRunner()
+    yield jobs
+    jobs.close()
 
 
 @pytest.fixture

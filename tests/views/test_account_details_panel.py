@@ -3,8 +3,6 @@ leaving no patient data behind when cleared (issue 6, point 2)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
@@ -160,13 +158,6 @@ def test_a_missing_account_says_so(qtbot: QtBot, desk: Workstation, actor: Actor
     panel.show_account(4242)
     assert any("no longer exists" in text for text in label_texts(panel))
     assert panel.details is None
-
-
-@pytest.fixture
-def runner() -> Iterator[JobRunner]:
-    job_runner = JobRunner()
-    yield job_runner
-    job_runner.close()
 
 
 def test_loads_off_the_gui_thread(

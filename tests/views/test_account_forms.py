@@ -3,8 +3,6 @@ inline or held), then the real dialogs offscreen over a real SQLite file and a r
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
@@ -180,13 +178,6 @@ def test_edit_contact_presenter_puts_each_refusal_next_to_its_field(
 
 
 # --- dialogs ----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def runner() -> Iterator[JobRunner]:
-    runner = JobRunner()
-    yield runner
-    runner.close()
 
 
 def test_resend_dialog_says_where_it_goes_and_shows_the_rate_limit(

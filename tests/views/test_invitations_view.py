@@ -33,13 +33,6 @@ def actor(desk: Workstation, staff_hash: str) -> Actor:
 
 
 @pytest.fixture
-def runner() -> Iterator[JobRunner]:
-    jobs = JobRunner()
-    yield jobs
-    jobs.close()
-
-
-@pytest.fixture
 def view(
     qtbot: QtBot, desk: Workstation, actor: Actor, runner: JobRunner
 ) -> Iterator[InvitationsView]:

@@ -4,7 +4,6 @@ inline or held), then the real dialog offscreen over a real SQLite file and a re
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -226,13 +225,6 @@ def test_presenter_stale_account_is_searched_again_and_stays_chosen(
 
 
 # --- the dialog -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def runner() -> Iterator[JobRunner]:
-    runner = JobRunner()
-    yield runner
-    runner.close()
 
 
 def open_dialog(

@@ -3,7 +3,7 @@ inline or held), then through the real settings dialog offscreen with a real Job
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -200,13 +200,6 @@ def desk(database: Database) -> Workstation:
 @pytest.fixture
 def settings_file(tmp_path: Path) -> Path:
     return tmp_path / "config" / "settings.toml"
-
-
-@pytest.fixture
-def runner() -> Iterator[JobRunner]:
-    runner = JobRunner()
-    yield runner
-    runner.close()
 
 
 def type_mail_password(qtbot: QtBot, dialog: SettingsDialog, password: str) -> None:

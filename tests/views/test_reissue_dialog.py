@@ -5,7 +5,6 @@ JobRunner — typed address, verdicts, Issue, the PIN page, Copy, the handout, c
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -232,13 +231,6 @@ def test_presenter_reports_a_handout_that_cannot_be_written(
 
 
 # --- the dialog ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def runner() -> Iterator[JobRunner]:
-    runner = JobRunner()
-    yield runner
-    runner.close()
 
 
 def open_dialog(
