@@ -9,13 +9,19 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from console.models.account_list import AccountFilter, AccountSort, iter_account_rows
 from console.models.database import Database
 from console.models.schema import ACTIVE_STATES, Patient, PortalAccount
 from console.services.email_rules import Reader
 from console.services.errors import DomainError, is_storable
 from console.services.patient_view import DEFAULT_PORTAL_NAME, PatientView, what_patient_sees
+from console.services.permissions import Actor, Permission
+from console.services.workstation import Workstation
 
 _MAX_REFERENCE = 150
+RESULT_LIMIT = 20
+#: Rows read to find ``RESULT_LIMIT`` active accounts (inactive ones are skipped).
+_SCAN_LIMIT = 200
 _LARGEST_ID = 2**63 - 1  # a BIGINT; SQLite's and PostgreSQL's integer keys fit in it
 
 
@@ -95,15 +101,105 @@ def explain_account(
     )
 
 
+@dataclass(frozen=True)
+class AccountChoice:
+    """An active account that could be given access to the chart."""
+
+    account_id: int
+    username: str
+    patient_name: str
+    mrn: str
+    login_email: str | None
+    #: The account's version when it was read (``link_chart`` checks it).
+    version: int
+
+    @property
+    def summary(self) -> str:
+        """One line for the results list: "ann.lee — Ann Lee — ann@example.org"."""
+        return " — ".join((self.username, self.patient_name, self.login_email or "no login e-mail"))
+
+
+def find_family_accounts(
+    workstation: Workstation,
+    actor: Actor,
+    text: str,
+    *,
+    exclude_mrn: str = "",
+    limit: int = RESULT_LIMIT,
+) -> tuple[AccountChoice, ...]:
+    """At most ``limit`` active accounts whose username, name, login e-mail or MRN match
+    every word of ``text`` (none for blank text), for a family link. The chart's own account
+    (``exclude_mrn``) is left out: it sees its chart already."""
+    actor.require(Permission.VIEW_ACCOUNTS)
+    if not text.strip():
+        return ()
+    with workstation.database.engine.connect() as connection:
+        rows = [
+            row
+            for row in iter_account_rows(
+                connection, AccountFilter(search=text.strip()), AccountSort(), 0, _SCAN_LIMIT
+            )
+            if row.state in ACTIVE_STATES and row.mrn != exclude_mrn
+        ][:limit]
+        if not rows:
+            return ()
+        versions: dict[int, int] = {
+            account_id: version
+            for account_id, version in connection.execute(
+                select(PortalAccount.id, PortalAccount.version).where(
+                    PortalAccount.id.in_([row.account_id for row in rows])
+                )
+            )
+        }
+    return tuple(
+        AccountChoice(
+            row.account_id,
+            row.username,
+            row.patient_name,
+            row.mrn,
+            row.login_email,
+            versions[row.account_id],
+        )
+        for row in rows
+        if row.account_id in versions
+    )
+
+
+@dataclass(frozen=True)
+class ContactFacts:
+    """A chart's contact details as they are now."""
+
+    contact_email: str
+    mobile_phone: str
+    version: int
+
+
+def chart_contact(workstation: Workstation, actor: Actor, patient_id: int) -> ContactFacts:
+    """The chart's contact e-mail and mobile phone ("" for none), with its version."""
+    actor.require(Permission.VIEW_ACCOUNTS)
+    with Session(workstation.database.engine) as session:
+        patient = session.get(Patient, patient_id)
+        if patient is None:
+            raise NotFound("There is no such chart; it may have been removed.")
+        return ContactFacts(
+            patient.contact_email or "", patient.mobile_phone or "", patient.version
+        )
+
+
 def _shown(text: str) -> str:
     shown = text if is_storable(text) else text.encode("utf-8", "replace").decode("utf-8")
     return shown if len(shown) <= 40 else shown[:40] + "…"
 
 
 __all__ = [
+    "RESULT_LIMIT",
+    "AccountChoice",
     "AccountExplanation",
+    "ContactFacts",
     "NotFound",
+    "chart_contact",
     "explain_account",
     "find_account_id",
+    "find_family_accounts",
     "find_patient_id",
 ]

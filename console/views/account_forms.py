@@ -21,13 +21,13 @@ from PySide6.QtWidgets import (
 )
 
 from console.adapters.background import Submitter
+from console.services.lookup import ContactFacts
 from console.services.permissions import Actor, Permission
 from console.services.workstation import Changes, Workstation
 from console.views.account_forms_presenter import (
     EMAIL_FIELD,
     PHONE_FIELD,
     AccountFacts,
-    ContactFacts,
     DeactivatePresenter,
     EditContactPresenter,
     FormState,

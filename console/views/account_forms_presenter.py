@@ -14,16 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
-
 from console.adapters.background import ServiceCalls, Submitter
-from console.models.schema import Patient
 from console.services.account_actions import MAX_NOTE_LENGTH, deactivate_account, resend_reset
 from console.services.account_details import account_details
 from console.services.chart_actions import edit_contact
 from console.services.errors import DomainError, InvalidEmail, StaleRecord
-from console.services.lookup import NotFound
+from console.services.lookup import ContactFacts, chart_contact
 from console.services.permissions import Actor
 from console.services.workstation import Changes, Workstation
 
@@ -42,26 +38,6 @@ class AccountFacts:
     login_email: str | None
     state: str
     version: int
-
-
-@dataclass(frozen=True)
-class ContactFacts:
-    """A chart's contact details as they are now."""
-
-    contact_email: str
-    mobile_phone: str
-    version: int
-
-
-def chart_contact(engine: Engine, patient_id: int) -> ContactFacts:
-    """The chart's contact e-mail and mobile phone ("" for none), with its version."""
-    with Session(engine) as session:
-        patient = session.get(Patient, patient_id)
-        if patient is None:
-            raise NotFound("There is no such chart; it may have been removed.")
-        return ContactFacts(
-            patient.contact_email or "", patient.mobile_phone or "", patient.version
-        )
 
 
 @dataclass(frozen=True)
@@ -317,7 +293,7 @@ class EditContactPresenter(_OneAction):
         )
 
     def _read(self) -> ContactFacts:
-        return chart_contact(self._workstation.database.engine, self._patient_id)
+        return chart_contact(self._workstation, self._actor, self._patient_id)
 
     def _facts_read(self, facts: object) -> int:
         assert isinstance(facts, ContactFacts)
@@ -339,11 +315,9 @@ __all__ = [
     "READING",
     "TICK_DEACTIVATION",
     "AccountFacts",
-    "ContactFacts",
     "DeactivatePresenter",
     "EditContactPresenter",
     "FormState",
     "FormView",
     "ResendResetPresenter",
-    "chart_contact",
 ]

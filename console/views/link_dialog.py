@@ -31,13 +31,13 @@ from PySide6.QtWidgets import (
 from console.adapters.background import Submitter
 from console.models.schema import AccessRelation
 from console.services.chart_actions import LinkedChart
+from console.services.lookup import AccountChoice
 from console.services.permissions import Actor, Permission
 from console.services.workstation import Workstation, age_on
 from console.views.action_dialog import ActionDialog, dialog_style, filled_button_style
 from console.views.link_presenter import (
     RELATION_CHOICES,
     RELATION_LABELS,
-    AccountChoice,
     LinkForm,
     LinkPresenter,
 )

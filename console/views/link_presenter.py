@@ -15,21 +15,15 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import select
-from sqlalchemy.engine import Engine
-
 from console.adapters.background import ServiceCalls, Submitter
-from console.models.account_list import AccountFilter, AccountSort, iter_account_rows
-from console.models.schema import ACTIVE_STATES, AccessRelation, PortalAccount
+from console.models.schema import AccessRelation
 from console.services.chart_actions import LinkedChart, link_chart
 from console.services.errors import DomainError, StaleRecord
+from console.services.lookup import RESULT_LIMIT, AccountChoice, find_family_accounts
 from console.services.permissions import Actor
 from console.services.workstation import ADULT_AGE, Workstation, age_on
 
 #: At most this many accounts are offered for one search.
-RESULT_LIMIT = 20
-#: Rows read to find them (inactive ones are skipped): keeps a one-letter search quick.
-_SCAN_LIMIT = 200
 #: The relations a chart can be linked as, in the order the dialog offers them.
 RELATION_CHOICES: tuple[AccessRelation, ...] = (AccessRelation.GUARDIAN, AccessRelation.PROXY)
 RELATION_LABELS = {
@@ -42,64 +36,6 @@ SEARCHING = "Searching…"
 NOTHING_FOUND = "No active account matches; check the spelling, or search by MRN."
 CHOOSE_ACCOUNT = "Choose the account that should see this chart."
 LINKING = "Linking the chart…"
-
-
-@dataclass(frozen=True)
-class AccountChoice:
-    """An active account that could be given access to the chart."""
-
-    account_id: int
-    username: str
-    patient_name: str
-    mrn: str
-    login_email: str | None
-    #: The account's version when it was read (``link_chart`` checks it).
-    version: int
-
-    @property
-    def summary(self) -> str:
-        """One line for the results list: "ann.lee — Ann Lee — ann@example.org"."""
-        return " — ".join((self.username, self.patient_name, self.login_email or "no login e-mail"))
-
-
-def find_family_accounts(
-    engine: Engine, text: str, *, exclude_mrn: str = "", limit: int = RESULT_LIMIT
-) -> tuple[AccountChoice, ...]:
-    """At most ``limit`` active accounts whose username, name, login e-mail or MRN match
-    every word of ``text`` (none for blank text). The chart's own account (``exclude_mrn``)
-    is left out: it sees its chart already."""
-    if not text.strip():
-        return ()
-    with engine.connect() as connection:
-        rows = [
-            row
-            for row in iter_account_rows(
-                connection, AccountFilter(search=text.strip()), AccountSort(), 0, _SCAN_LIMIT
-            )
-            if row.state in ACTIVE_STATES and row.mrn != exclude_mrn
-        ][:limit]
-        if not rows:
-            return ()
-        versions: dict[int, int] = {
-            account_id: version
-            for account_id, version in connection.execute(
-                select(PortalAccount.id, PortalAccount.version).where(
-                    PortalAccount.id.in_([row.account_id for row in rows])
-                )
-            )
-        }
-    return tuple(
-        AccountChoice(
-            row.account_id,
-            row.username,
-            row.patient_name,
-            row.mrn,
-            row.login_email,
-            versions[row.account_id],
-        )
-        for row in rows
-        if row.account_id in versions
-    )
 
 
 def adult_warning(birth_date: dt.date, today: dt.date) -> str:
@@ -235,10 +171,10 @@ class LinkPresenter:
             self._results, self._searched = (), False
             self._show_results()
             return
-        engine, mrn = self._workstation.database.engine, self._mrn
+        workstation, actor, mrn = self._workstation, self._actor, self._mrn
         self._searches.run(
             "Searching for the account",
-            lambda: find_family_accounts(engine, text, exclude_mrn=mrn),
+            lambda: find_family_accounts(workstation, actor, text, exclude_mrn=mrn),
             self._found,
             self._search_refused,
         )
@@ -339,10 +275,8 @@ __all__ = [
     "RESULT_LIMIT",
     "SEARCHING",
     "TYPE_TO_SEARCH",
-    "AccountChoice",
     "LinkForm",
     "LinkPresenter",
     "LinkView",
     "adult_warning",
-    "find_family_accounts",
 ]

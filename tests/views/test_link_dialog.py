@@ -18,6 +18,7 @@ from console.models.database import Database
 from console.models.schema import Access, AccountState, PortalAccount, StaffRole
 from console.services.chart_actions import LinkedChart
 from console.services.errors import STALE_RECORD_MESSAGE
+from console.services.lookup import AccountChoice, find_family_accounts
 from console.services.permissions import Actor, NotAllowed
 from console.services.workstation import Changes, Workstation
 from console.views.link_dialog import LinkDialog
@@ -25,11 +26,9 @@ from console.views.link_presenter import (
     CHOOSE_ACCOUNT,
     NOTHING_FOUND,
     TYPE_TO_SEARCH,
-    AccountChoice,
     LinkForm,
     LinkPresenter,
     adult_warning,
-    find_family_accounts,
 )
 from tests.factories import add_account, add_patient, change_row
 from tests.runners import HeldRunner, InlineRunner
@@ -128,25 +127,26 @@ def presenter_for(
 def test_search_finds_active_accounts_by_name_email_username_or_mrn(
     desk: Workstation,  # noqa: F811
     family: Family,
+    front_desk: Actor,
 ) -> None:
-    engine = desk.database.engine
+    actor = front_desk
     for text in ("maria", "lopez.family@", "mlopez", "M1001"):
-        found = find_family_accounts(engine, text, exclude_mrn="M1002")
+        found = find_family_accounts(desk, actor, text, exclude_mrn="M1002")
         assert [c.username for c in found] == ["mlopez"], text
     assert found[0].login_email == "lopez.family@example.org"
     assert found[0].summary == "mlopez — Maria Lopez — lopez.family@example.org"
     # The chart's own account and revoked accounts are not offered.
-    assert [c.username for c in find_family_accounts(engine, "lopez", exclude_mrn="M1002")] == [
-        "mlopez"
-    ]
-    assert find_family_accounts(engine, "  ") == ()
+    assert [
+        c.username for c in find_family_accounts(desk, actor, "lopez", exclude_mrn="M1002")
+    ] == ["mlopez"]
+    assert find_family_accounts(desk, actor, "  ") == ()
 
 
-def test_search_returns_at_most_twenty(desk: Workstation) -> None:  # noqa: F811
+def test_search_returns_at_most_twenty(desk: Workstation, front_desk: Actor) -> None:  # noqa: F811
     with Session(desk.database.writer) as session, session.begin():
         for n in range(25):
             add_account(session, f"p{n}@example.org", username=f"parent{n:02d}")
-    assert len(find_family_accounts(desk.database.engine, "parent")) == 20
+    assert len(find_family_accounts(desk, front_desk, "parent")) == 20
 
 
 def test_adult_warning_from_eighteen() -> None:
