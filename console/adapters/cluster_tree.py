@@ -18,6 +18,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from console.adapters.account_cells import STATE_LABELS
+from console.adapters.row_table import horizontal_header
 from console.models.schema import AccountState
 from console.services.worklist import (
     KEEP,
@@ -48,6 +49,9 @@ _HEADERS = {
     ClusterColumn.STATE: "State",
     ClusterColumn.STEP: "Proposed step",
 }
+
+
+_HEADER_TEXTS = [_HEADERS[c] for c in ClusterColumn]
 
 
 class ClusterRoles(IntEnum):
@@ -287,13 +291,7 @@ class ClusterTreeModel(QAbstractItemModel):
         orientation: Qt.Orientation,
         role: int = Qt.ItemDataRole.DisplayRole,
     ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(ClusterColumn)
-        ):
-            return _HEADERS[ClusterColumn(section)]
-        return None
+        return horizontal_header(_HEADER_TEXTS, section, orientation, role)
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
         if not index.isValid():

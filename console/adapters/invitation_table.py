@@ -1,19 +1,19 @@
 """The invitations view's table: one row per invitation of the page ``list_invitations``
 returned (at most a few hundred rows, so the model holds them all).
 
-``load`` shows a new page; ``replace_row`` puts one re-read invitation in place (after a
+``load`` shows a new page; ``replace`` puts one re-read invitation in place (after a
 cancel) with one ``dataChanged``, so the selection and scroll position stay where they are.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 
+from console.adapters.row_table import RowTableModel
 from console.models.schema import InvitationState
 from console.services.invitation_list import InvitationRow
 
@@ -88,61 +88,17 @@ def _text(row: InvitationRow, column: InvitationColumn) -> str:
     return row.created_by or "—"
 
 
-class InvitationTableModel(QAbstractTableModel):
+class InvitationTableModel(RowTableModel[InvitationRow]):
     """The invitations of one page, newest first; read-only."""
 
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[InvitationRow] = []
-
-    # --- what the view asks ---------------------------------------------------------------
-
-    def load(self, rows: Sequence[InvitationRow]) -> None:
-        """Show ``rows``, replacing all."""
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def replace_row(self, row: InvitationRow) -> bool:
-        """Show ``row`` in place of the invitation with its id; False when not shown."""
-        for number, shown in enumerate(self._rows):
-            if shown.invitation_id == row.invitation_id:
-                self._rows[number] = row
-                self.dataChanged.emit(
-                    self.index(number, 0), self.index(number, len(InvitationColumn) - 1)
-                )
-                return True
-        return False
-
-    def row_at(self, index: _Index) -> InvitationRow | None:
-        """The invitation of ``index``'s row, or None."""
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        return self._rows[index.row()]
-
-    def row_of(self, invitation_id: int) -> int | None:
-        """The row showing ``invitation_id``, or None."""
-        for number, row in enumerate(self._rows):
-            if row.invitation_id == invitation_id:
-                return number
-        return None
-
-    @property
-    def rows(self) -> tuple[InvitationRow, ...]:
-        """The invitations shown, in order."""
-        return tuple(self._rows)
-
-    # --- Qt's model interface -----------------------------------------------------------------
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's default
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's default
-        return 0 if parent.isValid() else len(InvitationColumn)
+        super().__init__(
+            [_HEADERS[c] for c in InvitationColumn], lambda row: row.invitation_id, parent
+        )
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         row = self.row_at(index)
-        if row is None or not 0 <= index.column() < len(InvitationColumn):
+        if row is None:
             return None
         column = InvitationColumn(index.column())
         if role == Qt.ItemDataRole.DisplayRole:
@@ -160,29 +116,6 @@ class InvitationTableModel(QAbstractTableModel):
         if role == InvitationRoles.ROW:
             return row
         return None
-
-    def headerData(
-        self,
-        section: int,
-        orientation: Qt.Orientation,
-        role: int = Qt.ItemDataRole.DisplayRole,
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(InvitationColumn)
-        ):
-            return _HEADERS[InvitationColumn(section)]
-        return None
-
-    def flags(self, index: _Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (
-            Qt.ItemFlag.ItemIsEnabled
-            | Qt.ItemFlag.ItemIsSelectable
-            | Qt.ItemFlag.ItemNeverHasChildren
-        )
 
 
 __all__ = [

@@ -9,18 +9,17 @@ so the selection stays where the administrator left it; only adding someone rese
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from enum import IntEnum
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
     Qt,
 )
 
+from console.adapters.row_table import RowTableModel
 from console.models.schema import StaffRole
 from console.services.staff_admin import StaffMember
 
@@ -103,50 +102,15 @@ def _cell_text(member: StaffMember, column: StaffColumn) -> str:
     return local_time(member.last_login_at) if member.last_login_at is not None else "never"
 
 
-class StaffTableModel(QAbstractTableModel):
+class StaffTableModel(RowTableModel[StaffMember]):
     """Every console user, one per row (read-only; changes go through the services)."""
 
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._members: list[StaffMember] = []
-
-    def set_staff(self, members: Sequence[StaffMember]) -> None:
-        """Show ``members`` (as ``list_staff`` returned them): only changed rows are
-        announced when the same people are listed in the same order."""
-        new = list(members)
-        if [m.id for m in new] != [m.id for m in self._members]:
-            self.beginResetModel()
-            self._members = new
-            self.endResetModel()
-            return
-        old, self._members = self._members, new
-        last = len(StaffColumn) - 1
-        for row, (before, after) in enumerate(zip(old, new, strict=True)):
-            if before != after:
-                self.dataChanged.emit(self.index(row, 0), self.index(row, last))
-
-    def member(self, row: int) -> StaffMember | None:
-        """The staff user on ``row``, or None outside the table."""
-        return self._members[row] if 0 <= row < len(self._members) else None
-
-    def row_of(self, staff_id: int) -> int | None:
-        """The row showing the staff user ``staff_id``, or None."""
-        for row, member in enumerate(self._members):
-            if member.id == staff_id:
-                return row
-        return None
-
-    # --- Qt's model interface -----------------------------------------------------------------
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's default
-        return 0 if parent.isValid() else len(self._members)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's default
-        return 0 if parent.isValid() else len(StaffColumn)
+        super().__init__([_HEADERS[c] for c in StaffColumn], lambda member: member.id, parent)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        member = self.member(index.row()) if index.isValid() else None
-        if member is None or not 0 <= index.column() < len(StaffColumn):
+        member = self.row_at(index)
+        if member is None:
             return None
         column = StaffColumn(index.column())
         if role == Qt.ItemDataRole.DisplayRole:
@@ -158,29 +122,6 @@ class StaffTableModel(QAbstractTableModel):
         if role == StaffRoles.STAFF_MEMBER:
             return member
         return None
-
-    def headerData(
-        self,
-        section: int,
-        orientation: Qt.Orientation,
-        role: int = Qt.ItemDataRole.DisplayRole,
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(StaffColumn)
-        ):
-            return _HEADERS[StaffColumn(section)]
-        return None
-
-    def flags(self, index: _Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (
-            Qt.ItemFlag.ItemIsEnabled
-            | Qt.ItemFlag.ItemIsSelectable
-            | Qt.ItemFlag.ItemNeverHasChildren
-        )
 
 
 __all__ = [

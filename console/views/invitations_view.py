@@ -392,7 +392,7 @@ class InvitationsView(QWidget):
     def _cancelled(self, row: InvitationRow, changes: Changes) -> None:
         self._settled()
         # Shown in place (even under the "Pending" filter) so that staff see it happen.
-        self.model.replace_row(
+        self.model.replace(
             dataclasses.replace(row, state=InvitationState.CANCELLED, version=row.version + 1)
         )
         self._show_message(f"Invitation to {row.patient_name} cancelled", done=True)

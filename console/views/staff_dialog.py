@@ -81,7 +81,7 @@ class StaffDialog(QDialog):
     def selected_member(self) -> StaffMember | None:
         """The staff user selected in the table, if any."""
         rows = self.table.selectionModel().selectedRows()
-        return self.model.member(rows[0].row()) if rows else None
+        return self.model.row_number(rows[0].row()) if rows else None
 
     # --- StaffView --------------------------------------------------------------------------
 
@@ -89,7 +89,7 @@ class StaffDialog(QDialog):
         selected = self.selected_member()
         keep = self._select_when_shown or (selected.id if selected else None)
         self._select_when_shown = None
-        self.model.set_staff(members)
+        self.model.update(members)
         if keep is not None:
             self.select_staff(keep)
         self._update_buttons()

@@ -89,19 +89,19 @@ def test_when_is_day_month_year_and_time() -> None:
     assert text.split(" ")[1:3] == ["Mar", "2026"]
 
 
-def test_replace_row_changes_one_row_without_a_reset(
+def test_replace_changes_one_row_without_a_reset(
     qtbot: QtBot, model: InvitationTableModel, rows: list[InvitationRow]
 ) -> None:
     resets: list[None] = []
     model.modelReset.connect(lambda: resets.append(None))
     cancelled = dataclasses.replace(rows[0], state=InvitationState.CANCELLED, version=4)
     with qtbot.waitSignal(model.dataChanged) as changed:
-        assert model.replace_row(cancelled)
+        assert model.replace(cancelled)
     assert changed.args[0].row() == 0 and changed.args[1].row() == 0
     assert not resets
     assert model.index(0, InvitationColumn.STATE).data() == "Cancelled"
     assert model.index(0, 0).data(InvitationRoles.VERSION) == 4
     assert model.row_of(4) == 3 and model.row_of(99) is None
-    assert not model.replace_row(invitation(99, "Nobody", InvitationState.PENDING))
+    assert not model.replace(invitation(99, "Nobody", InvitationState.PENDING))
     model.load([])
     assert model.rowCount() == 0

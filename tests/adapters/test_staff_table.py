@@ -56,10 +56,10 @@ def test_model_passes_qtmodeltester(
 ) -> None:
     model = StaffTableModel()
     qtmodeltester.check(model)  # empty
-    model.set_staff(list_staff(desk, admin))
+    model.update(list_staff(desk, admin))
     qtmodeltester.check(model)
     set_user(desk.database, "frank", disabled=True)
-    model.set_staff(list_staff(desk, admin))
+    model.update(list_staff(desk, admin))
     qtmodeltester.check(model)
 
 
@@ -69,7 +69,7 @@ def test_rows_show_each_user_as_the_clinic_says_it(desk: Workstation, admin: Act
     set_user(desk.database, "frank", locked_until=NOW + dt.timedelta(minutes=10))
     set_user(desk.database, "maria", must_change_password=True)
     model = StaffTableModel()
-    model.set_staff(list_staff(desk, admin))
+    model.update(list_staff(desk, admin))
 
     assert model.columnCount() == 5
     headers = [
@@ -97,7 +97,7 @@ def test_rows_show_each_user_as_the_clinic_says_it(desk: Workstation, admin: Act
     assert isinstance(member, StaffMember)
     assert member.username == "ada"
     assert model.index(0, StaffColumn.NAME).data(StaffRoles.STAFF_ID) == admin.id
-    assert model.member(99) is None
+    assert model.row_number(99) is None
     assert model.row_of(member.id) == 0
     assert model.rowCount(model.index(0, 0)) == 0  # a table: no children
 
@@ -124,8 +124,8 @@ def test_a_reload_of_the_same_people_announces_only_the_changed_row(
     qtbot: QtBot, desk: Workstation, admin: Actor
 ) -> None:
     model = StaffTableModel()
-    model.set_staff(list_staff(desk, admin))
-    frank = model.member(1)
+    model.update(list_staff(desk, admin))
+    frank = model.row_number(1)
     assert frank is not None
     disable_staff(desk, admin, frank.id)
     changed: list[tuple[int, int]] = []
@@ -133,15 +133,15 @@ def test_a_reload_of_the_same_people_announces_only_the_changed_row(
         lambda first, last, _roles=(): changed.append((first.row(), last.row()))
     )
     with qtbot.assertNotEmitted(model.modelReset):
-        model.set_staff(list_staff(desk, admin))
+        model.update(list_staff(desk, admin))
     assert changed == [(1, 1)]
     assert model.index(1, StaffColumn.STATUS).data() == "disabled"
 
 
 def test_a_new_person_resets_the_model(qtbot: QtBot, desk: Workstation, admin: Actor) -> None:
     model = StaffTableModel()
-    model.set_staff(list_staff(desk, admin)[:2])
+    model.update(list_staff(desk, admin)[:2])
     with qtbot.waitSignal(model.modelReset, timeout=1000):
-        model.set_staff(list_staff(desk, admin))
+        model.update(list_staff(desk, admin))
     assert model.rowCount() == 4
     assert model.data(QModelIndex()) is None

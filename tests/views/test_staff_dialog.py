@@ -237,7 +237,7 @@ def select(dialog: StaffDialog, username: str) -> StaffMember:
 
 
 def list_members(dialog: StaffDialog) -> list[StaffMember]:
-    return [m for r in range(dialog.model.rowCount()) if (m := dialog.model.member(r))]
+    return [m for r in range(dialog.model.rowCount()) if (m := dialog.model.row_number(r))]
 
 
 def status_of(dialog: StaffDialog, username: str) -> str:
