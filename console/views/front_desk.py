@@ -161,25 +161,17 @@ class FrontDesk(QObject):
 
     def resend_reset(self) -> None:
         """Queue another reset e-mail for the shown account."""
-        details = self.panel.details
-        if details is not None:
-            self._connect(
-                ResendResetDialog(
-                    self._workstation,
-                    self._actor,
-                    self._runner,
-                    details.account_id,
-                    username=details.account.username,
-                    parent=self._window,
-                )
-            )
+        self._for_account(ResendResetDialog)
 
     def deactivate(self) -> None:
         """Close the shown account at the patient's request."""
+        self._for_account(DeactivateDialog)
+
+    def _for_account(self, dialog: type[ResendResetDialog | DeactivateDialog]) -> None:
         details = self.panel.details
         if details is not None:
             self._connect(
-                DeactivateDialog(
+                dialog(
                     self._workstation,
                     self._actor,
                     self._runner,

@@ -22,6 +22,7 @@ from console.services.passwords import verify_password
 from console.services.staff_session import StaffSession
 from console.services.staff_users import SignedIn
 from console.views import reissue_dialog
+from console.views.account_forms import DeactivateDialog, EditContactDialog, ResendResetDialog
 from console.views.front_desk import FrontDesk
 from console.views.link_dialog import LinkDialog
 from console.views.main_window import MainWindow
@@ -182,3 +183,20 @@ def test_link_a_child_to_the_guardian_from_the_details(
             )
         ).all()
     assert links == ["guardian"]
+
+
+def test_the_small_account_actions_open_for_the_shown_account(
+    qtbot: QtBot, desk_window: tuple[MainWindow, FrontDesk]
+) -> None:
+    window, desk = desk_window
+    open_account(qtbot, window, desk, "ada")
+    for action, dialog_class in (
+        ("resend_reset", ResendResetDialog),
+        ("deactivate", DeactivateDialog),
+        ("edit_contact", EditContactDialog),
+    ):
+        window.actions_by_id[action].trigger()
+        (dialog,) = window.findChildren(dialog_class)
+        dialog.done(0)
+        dialog.deleteLater()
+        qtbot.waitUntil(lambda cls=dialog_class: not window.findChildren(cls), timeout=5000)
