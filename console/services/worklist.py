@@ -48,6 +48,7 @@ class ClusterAccount:
     #: The login e-mail as the account holds it (cases differ within a cluster).
     login_email: str
     patient_id: int
+    mrn: str
     first_name: str
     last_name: str
     birth_date: dt.date
@@ -128,6 +129,7 @@ def shared_email_worklist(
             PortalAccount.message_count,
             PortalAccount.intake_form_count,
             Patient.id,
+            Patient.mrn,
             Patient.first_name,
             Patient.last_name,
             Patient.birth_date,
@@ -152,12 +154,13 @@ def shared_email_worklist(
     with Session(workstation.database.engine) as session:
         for row in session.execute(statement):
             key, address, account_id, username, state, messages, forms = row[:7]
-            patient_id, first, last, birth_date = row[7:]
+            patient_id, mrn, first, last, birth_date = row[7:]
             account = ClusterAccount(
                 account_id=account_id,
                 username=username,
                 login_email=address or key or "",
                 patient_id=patient_id,
+                mrn=mrn,
                 first_name=first,
                 last_name=last,
                 birth_date=birth_date,

@@ -6,13 +6,16 @@ a dialog changed comes back as ``Changes``: the list, the panel and the worklist
 
 from __future__ import annotations
 
+import datetime as dt
+
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QDialog
 
 from console.adapters.background import Submitter
+from console.services.account_actions import RevokeReason
 from console.services.permissions import Actor
 from console.services.settings import ConsoleSettings
-from console.services.worklist import KEEP
+from console.services.worklist import KEEP, LINK_TO_GUARDIAN
 from console.services.workstation import Changes, Workstation
 from console.views.account_details_panel import AccountDetailsPanel
 from console.views.account_forms import DeactivateDialog, EditContactDialog, ResendResetDialog
@@ -67,19 +70,24 @@ class FrontDesk(QObject):
         if details is not None:
             self.revoke_account(details.account_id, details.account.username)
 
-    def revoke_account(self, account_id: int, username: str) -> None:
-        """Open the revoke dialog for ``account_id``."""
+    def revoke_account(
+        self, account_id: int, username: str, reason: RevokeReason | None = None, note: str = ""
+    ) -> RevokeDialog:
+        """Open the revoke dialog for ``account_id`` (``reason`` and ``note`` filled in)."""
         dialog = RevokeDialog(
             self._workstation,
             self._actor,
             self._runner,
             account_id,
             username=username,
+            reason=reason,
+            note=note,
             parent=self._window,
         )
         dialog.revoked.connect(self.refresh)
         dialog.reload_requested.connect(self.panel.reload)
         self._open(dialog)
+        return dialog
 
     def clear(self) -> None:
         """Forget every patient shown (the console is locking)."""
@@ -101,17 +109,36 @@ class FrontDesk(QObject):
             self.invitations.invitations_changed(changes)
 
     def _step_chosen(self, account_id: int, _patient_id: int, kind: str) -> None:
-        """A worklist step: re-inviting and linking both begin by revoking the extra account
-        (re-invite its chart next; link the chart from the guardian's account details)."""
-        if kind == KEEP:
+        """A worklist step, as a chain of the usual dialogs, each confirmed by staff: a child
+        is linked to the guardian's account (found and chosen already), then the child's own
+        login is revoked; another adult's login is revoked, then the chart re-invited."""
+        case = next((c for c in self.worklist.model.cases if c.step_for(account_id)), None)
+        step = case.step_for(account_id) if case is not None else None
+        if case is None or step is None or kind == KEEP:
             return
-        case = next(
-            (c for c in self.worklist.model.cases if c.step_for(account_id) is not None), None
+        accounts = {a.account_id: a for a in case.accounts}
+        account = accounts[account_id]
+        self.panel.show_account(account_id)
+        guardian = accounts.get(step.guardian_account_id or 0)
+        if kind == LINK_TO_GUARDIAN and guardian is not None:
+            note = f"Chart linked to {guardian.username}'s account."
+            link = self.link_chart(
+                account.patient_id,
+                account.full_name,
+                account.mrn,
+                account.birth_date,
+                guardian=(guardian.username, guardian.account_id),
+            )
+            link.changed.connect(
+                lambda _changes: self.revoke_account(
+                    account_id, account.username, RevokeReason.SHARED_EMAIL, note
+                )
+            )
+            return
+        revoke = self.revoke_account(account_id, account.username, RevokeReason.SHARED_EMAIL)
+        revoke.revoked.connect(
+            lambda _changes: self.reissue_chart(account.patient_id, account.full_name, account.mrn)
         )
-        account = (
-            next((a for a in case.accounts if a.account_id == account_id), None) if case else None
-        )
-        self.revoke_account(account_id, account.username if account else f"account {account_id}")
 
     def _selected(self, account_id: int) -> None:
         if account_id:
@@ -122,42 +149,61 @@ class FrontDesk(QObject):
     def reissue(self) -> None:
         """Invite the shown account's chart to a new account (PIN shown once, handout)."""
         details = self.panel.details
-        if details is None:
-            return
+        if details is not None:
+            chart = details.chart
+            self.reissue_chart(chart.patient_id, chart.full_name, chart.mrn, chart.version)
+
+    def reissue_chart(
+        self, patient_id: int, name: str, mrn: str, version: int | None = None
+    ) -> ReissueDialog:
+        """Open the re-issue dialog for the chart ``patient_id``."""
         settings = self._settings
         dialog = ReissueDialog(
             self._workstation,
             self._actor,
             self._runner,
-            details.chart.patient_id,
-            patient_name=details.chart.full_name,
-            mrn=details.chart.mrn,
+            patient_id,
+            patient_name=name,
+            mrn=mrn,
             clinic_name=settings.clinic_name,
             portal_url=settings.portal_base_url,
             clinic_phone=settings.clinic_phone,
-            expected_version=details.chart.version,
+            expected_version=version,
             parent=self._window,
         )
         dialog.issued.connect(self.refresh)
         self._open(dialog)
+        return dialog
 
     def link(self) -> None:
         """Link the shown account's chart to a guardian's or proxy's account."""
         details = self.panel.details
-        if details is None:
-            return
-        chart = details.chart
+        if details is not None:
+            chart = details.chart
+            self.link_chart(chart.patient_id, chart.full_name, chart.mrn, chart.birth_date)
+
+    def link_chart(
+        self,
+        patient_id: int,
+        name: str,
+        mrn: str,
+        birth_date: dt.date,
+        guardian: tuple[str, int] | None = None,
+    ) -> LinkDialog:
+        """Open the link dialog for the chart ``patient_id`` (``guardian`` found and chosen)."""
         dialog = LinkDialog(
             self._workstation,
             self._actor,
             self._runner,
-            chart.patient_id,
-            patient_name=chart.full_name,
-            mrn=chart.mrn,
-            birth_date=chart.birth_date,
+            patient_id,
+            patient_name=name,
+            mrn=mrn,
+            birth_date=birth_date,
+            guardian=guardian,
             parent=self._window,
         )
         self._connect(dialog)
+        return dialog
 
     def resend_reset(self) -> None:
         """Queue another reset e-mail for the shown account."""

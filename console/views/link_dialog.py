@@ -90,8 +90,11 @@ class LinkDialog(ActionDialog):
         patient_name: str,
         mrn: str,
         birth_date: dt.date,
+        guardian: tuple[str, int] | None = None,
         parent: QWidget | None = None,
     ) -> None:
+        """``guardian``: the username and id of the account to find and choose at once
+        (the worklist's proposal); staff still confirm with the Link button."""
         actor.require(Permission.LINK_CHART)
         super().__init__(
             f"Link to an account — {patient_name}", "&Link chart", prefix="link", parent=parent
@@ -130,6 +133,9 @@ class LinkDialog(ActionDialog):
         self.relations.idToggled.connect(self._relation_toggled)
         self.link_button.clicked.connect(self.presenter.link)
         self.show_form(self.presenter.form)
+        if guardian is not None:
+            self.search.setText(guardian[0])
+            self.presenter.search(guardian[0], choose=guardian[1])
 
     # --- LinkView ---------------------------------------------------------------------------
 

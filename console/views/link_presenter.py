@@ -120,6 +120,7 @@ class LinkPresenter:
         self._chosen: AccountChoice | None = None
         self._relation = AccessRelation.GUARDIAN
         self._linked: LinkedChart | None = None
+        self._wanted: int | None = None
 
     @property
     def busy(self) -> bool:
@@ -162,10 +163,12 @@ class LinkPresenter:
             still_needed=needed,
         )
 
-    def search(self, text: str) -> None:
+    def search(self, text: str, *, choose: int | None = None) -> None:
         """Find the accounts matching ``text`` on a worker (the dialog calls this once the
-        typing pauses); only the newest search's answer is shown."""
+        typing pauses); only the newest search's answer is shown. ``choose``: the account to
+        choose when it is found (the worklist's proposed guardian)."""
         self._text = text
+        self._wanted = choose
         self._searches.cancel()
         if not text.strip():
             self._results, self._searched = (), False
@@ -221,12 +224,10 @@ class LinkPresenter:
 
     def _found(self, choices: tuple[AccountChoice, ...]) -> None:
         self._results, self._searched = choices, True
-        chosen = self._chosen
-        # The same account stays chosen, with the version just read.
-        self._chosen = next(
-            (c for c in choices if chosen is not None and c.account_id == chosen.account_id),
-            None,
-        )
+        # The same account stays chosen (or the one asked for), with the version just read.
+        wanted = self._chosen.account_id if self._chosen is not None else self._wanted
+        self._chosen = next((c for c in choices if c.account_id == wanted), None)
+        self._wanted = None
         self._show_results()
 
     def _search_refused(self, error: DomainError) -> None:

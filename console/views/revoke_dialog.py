@@ -61,8 +61,11 @@ class RevokeDialog(ActionDialog):
         account_id: int,
         *,
         username: str,
+        reason: RevokeReason | None = None,
+        note: str = "",
         parent: QWidget | None = None,
     ) -> None:
+        """``reason`` and ``note`` are filled in (the worklist's step); staff still confirm."""
         super().__init__(
             f"Revoke access — {username}",
             "&Revoke access",
@@ -91,6 +94,9 @@ class RevokeDialog(ActionDialog):
         self.note.textChanged.connect(self._note_changed)
         self.confirmation.toggled.connect(self.presenter.confirm)
         self.revoke_button.clicked.connect(self.presenter.revoke)
+        if reason is not None:
+            self.reason.setCurrentIndex(self.reason.findData(reason.value))
+        self.note.setPlainText(note)
         self._note_changed()
         self.presenter.load()
 

@@ -25,6 +25,7 @@ def person(first: str, last: str, born: dt.date, email: str) -> ClusterAccount:
         username=f"{first}.{last}".lower(),
         login_email=email,
         patient_id=1000 + n,
+        mrn=f"MRN{n:05d}",
         first_name=first,
         last_name=last,
         birth_date=born,

@@ -148,7 +148,8 @@ def test_a_worklist_step_resolves_its_cluster(
     worklist.account_chosen.emit(dennis.account_id, dennis.patient_id, step.kind)
     (dialog,) = window.findChildren(RevokeDialog)
     qtbot.waitUntil(lambda: dialog.reason.isEnabled(), timeout=5000)
-    dialog.reason.setCurrentIndex(dialog.reason.findData(RevokeReason.SHARED_EMAIL.value))
+    assert dialog.chosen_reason() is RevokeReason.SHARED_EMAIL  # filled in, staff confirm
+    assert not dialog.revoke_button.isEnabled()
     dialog.confirmation.setChecked(True)
     with qtbot.waitSignal(dialog.revoked, timeout=5000):
         dialog.revoke_button.click()
@@ -156,6 +157,54 @@ def test_a_worklist_step_resolves_its_cluster(
         lambda: all(c.email_key != "unix@example.com" for c in worklist.model.cases), timeout=5000
     )
     assert any(c.email_key == "hopper.family@example.com" for c in worklist.model.cases)
+    # The next step opens by itself: re-invite Dennis's chart at an address of his own.
+    (reissue,) = window.findChildren(ReissueDialog)
+    assert "Dennis Thompson" in reissue.windowTitle()
+    reissue.done(0)
+
+
+def test_a_worklist_link_step_links_the_child_then_revokes_its_login(
+    qtbot: QtBot, database: Database, desk_window: tuple[MainWindow, FrontDesk]
+) -> None:
+    window, desk = desk_window
+    worklist = desk.worklist
+    qtbot.waitUntil(lambda: not worklist.busy and worklist.model.cases != [], timeout=5000)
+    (hoppers,) = [c for c in worklist.model.cases if c.email_key == "hopper.family@example.com"]
+    walter = next(a for a in hoppers.accounts if a.username == "whopper")
+    step = hoppers.step_for(walter.account_id)
+    assert step is not None and step.kind == "link_to_guardian"
+
+    worklist.account_chosen.emit(walter.account_id, walter.patient_id, step.kind)
+    (link,) = window.findChildren(LinkDialog)
+    # Grace's account is found and chosen already; nothing happens until staff press Link.
+    qtbot.waitUntil(link.link_button.isEnabled, timeout=5000)
+    chosen = link.presenter.chosen
+    assert chosen is not None and chosen.username == "ghopper"
+    with qtbot.waitSignal(link.changed, timeout=5000):
+        link.link_button.click()
+
+    (revoke,) = window.findChildren(RevokeDialog)
+    assert revoke.windowTitle() == "Revoke access — whopper"
+    assert revoke.chosen_reason() is RevokeReason.SHARED_EMAIL
+    assert revoke.note.toPlainText() == "Chart linked to ghopper's account."
+    qtbot.waitUntil(lambda: revoke.reason.isEnabled(), timeout=5000)
+    revoke.confirmation.setChecked(True)
+    with qtbot.waitSignal(revoke.revoked, timeout=5000):
+        revoke.revoke_button.click()
+    with Session(database.engine) as session:
+        grace = session.scalars(select(PortalAccount).where(PortalAccount.username == "ghopper"))
+        relations = session.scalars(
+            select(Access.relation).where(
+                Access.account_id == grace.one().id,
+                Access.patient_id == walter.patient_id,
+                Access.revoked_at.is_(None),
+            )
+        ).all()
+        walter_state = session.scalars(
+            select(PortalAccount.state).where(PortalAccount.id == walter.account_id)
+        ).one()
+    assert relations == ["guardian"] and walter_state == "revoked"
+    assert not window.findChildren(ReissueDialog)  # a linked child needs no invitation
 
 
 def test_link_a_child_to_the_guardian_from_the_details(
