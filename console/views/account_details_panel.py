@@ -371,6 +371,7 @@ class AccountDetailsPanel(QWidget):
         layout.addStretch(1)
         scroll = QScrollArea()
         scroll.setObjectName("detailsScroll")
+        scroll.setAccessibleName("Account details, scrollable")
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(content)
@@ -393,13 +394,16 @@ class AccountDetailsPanel(QWidget):
         top.addWidget(self._tag)
         layout.addLayout(top)
         self._message = _label("Message the patient sees", "patientMessage")
-        self._message.setTextInteractionFlags(
-            Qt.TextInteractionFlag.TextSelectableByMouse
-            | Qt.TextInteractionFlag.TextSelectableByKeyboard
-        )
         self._explanation = _label("Why the patient sees it", "patientExplanation")
         self._fix_caption = _label("Suggested fix caption", "fixCaption", wrap=False)
         self._fix = _label("Suggested fix", "patientFix")
+        # The message and the fix are read with the keyboard too (Tab from the message).
+        for label in (self._message, self._fix):
+            label.setTextInteractionFlags(
+                Qt.TextInteractionFlag.TextSelectableByMouse
+                | Qt.TextInteractionFlag.TextSelectableByKeyboard
+            )
+        self.setFocusProxy(self._message)  # Enter on a row lands on what the patient sees
         for widget in (self._message, self._explanation, self._fix_caption, self._fix):
             layout.addWidget(widget)
         self._banner = banner

@@ -166,8 +166,13 @@ class MainWindow(QMainWindow):
             self.navigation.setCurrentRow(0)
 
     def set_details_panel(self, panel: QWidget) -> None:
-        """Put ``panel`` beside the table (about a third of the width)."""
+        """Put ``panel`` beside the table (about a third of the width). Enter on a row (or a
+        double-click) moves the focus into it; Escape there goes back to the row."""
         self.splitter.addWidget(panel)
+        self.table.activated.connect(lambda _index: panel.setFocus(Qt.FocusReason.OtherFocusReason))
+        back = QShortcut(QKeySequence(Qt.Key.Key_Escape), panel)
+        back.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        back.activated.connect(lambda: self.table.setFocus(Qt.FocusReason.OtherFocusReason))
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([880, 400])
@@ -323,6 +328,10 @@ class MainWindow(QMainWindow):
         clear = QShortcut(QKeySequence(Qt.Key.Key_Escape), self.search_field)
         clear.setContext(Qt.ShortcutContext.WidgetShortcut)
         clear.activated.connect(self.search_field.clear)
+        # Down goes from the search to the results, as in a browser's address bar.
+        down = QShortcut(QKeySequence(Qt.Key.Key_Down), self.search_field)
+        down.setContext(Qt.ShortcutContext.WidgetShortcut)
+        down.activated.connect(lambda: self.table.setFocus(Qt.FocusReason.TabFocusReason))
 
     def _update_actions(self) -> None:
         """Enable what the role may do, and what needs an account only with one selected;

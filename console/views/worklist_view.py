@@ -265,6 +265,7 @@ class WorklistView(QWidget):
         self.detail.step_chosen.connect(self.account_chosen)
         scroll = QScrollArea()
         scroll.setObjectName("clusterDetailScroll")
+        scroll.setAccessibleName("Proposed resolution, scrollable")
         scroll.setWidget(self.detail)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)

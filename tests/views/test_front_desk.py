@@ -8,6 +8,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QMenuBar,
+    QScrollBar,
+    QTabBar,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -249,3 +258,56 @@ def test_the_small_account_actions_open_for_the_shown_account(
         dialog.done(0)
         dialog.deleteLater()
         qtbot.waitUntil(lambda cls=dialog_class: not window.findChildren(cls), timeout=5000)
+
+
+def test_a_shared_email_call_by_keyboard_alone(
+    qtbot: QtBot, desk_window: tuple[MainWindow, FrontDesk]
+) -> None:
+    """Ctrl+F, type, Down to the row, Enter to what the patient sees, Escape back, Ctrl+R
+    (revoke's shortcut) opens the dialog for that account."""
+    window, desk = desk_window
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert window.search_field.hasFocus()
+    with qtbot.waitSignal(window.model.row_count_changed, timeout=5000):
+        qtbot.keyClicks(window.search_field, "whopper")
+    qtbot.keyClick(window.search_field, Qt.Key.Key_Down)
+    assert window.table.hasFocus()
+    with qtbot.waitSignal(desk.panel.loaded, timeout=5000):
+        qtbot.keyClick(window.table, Qt.Key.Key_Down)
+    qtbot.keyClick(window.table, Qt.Key.Key_Return)
+    focused = QApplication.focusWidget()
+    assert focused is not None and focused.accessibleName() == "Message the patient sees"
+    assert "healthcare provider" in focused.text()
+    qtbot.keyClick(focused, Qt.Key.Key_Escape)
+    assert window.table.hasFocus()
+    revoke = window.actions_by_id["revoke"]
+    qtbot.keyClick(
+        window.table, revoke.shortcut()[0].key(), revoke.shortcut()[0].keyboardModifiers()
+    )
+    (dialog,) = window.findChildren(RevokeDialog)
+    assert dialog.windowTitle() == "Revoke access — whopper"
+    dialog.done(0)
+
+
+def test_every_control_on_every_page_has_an_accessible_name(
+    qtbot: QtBot, desk_window: tuple[MainWindow, FrontDesk]
+) -> None:
+    window, desk = desk_window
+    window.show()
+    open_account(qtbot, window, desk, "whopper")
+    qtbot.waitUntil(lambda: not desk.worklist.busy and desk.worklist.model.cases != [])
+    for page in range(window.navigation.count()):
+        window.navigation.setCurrentRow(page)
+        unnamed = [
+            f"{type(widget).__name__} {widget.objectName()}"
+            for widget in window.findChildren(QWidget)
+            if widget.isVisible()
+            and widget.focusPolicy() != Qt.FocusPolicy.NoFocus
+            and not widget.accessibleName()
+            and not (isinstance(widget, QAbstractButton) and widget.text())
+            and not isinstance(widget, QScrollBar | QTabBar | QMenuBar)
+        ]
+        assert unnamed == [], window.navigation.item(page).text()
