@@ -211,6 +211,9 @@ class PortalAccount(Versioned, Base):
     revoked_at: Mapped[dt.datetime | None]
     revoke_reason: Mapped[str | None] = mapped_column(String(40))
     revoke_note: Mapped[str | None] = mapped_column(Text)
+    #: The SHA-256 of the link in the newest reset e-mail sent, and when that link expires.
+    reset_token_hash: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
+    reset_token_expires_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utc_now, onupdate=utc_now)
     #: The holder's name as the account list sorts it: lower-cased last name, a unit
@@ -392,6 +395,8 @@ class OutboxMessage(Versioned, Base):
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
     sent_at: Mapped[dt.datetime | None]
+    #: A relay is sending it until then; after that another relay may take it over.
+    claimed_until: Mapped[dt.datetime | None]
 
     __table_args__ = (
         CheckConstraint(_in("kind", OutboxKind), name="kind"),

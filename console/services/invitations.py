@@ -212,6 +212,52 @@ def cancel_invitation(
         )
 
 
+def resend_invitation(
+    workstation: Workstation,
+    actor: Actor,
+    invitation_id: int,
+    *,
+    expected_version: int | None = None,
+) -> Changes:
+    """Queue the invitation e-mail again (the patient lost it): the PIN stays, and the new
+    e-mail's link replaces the old one when it is sent. A copy still waiting is replaced,
+    so that one e-mail goes. Refused unless the invitation is pending and unexpired."""
+    actor.require(Permission.RESEND_EMAIL)
+    now = workstation.clock.now()
+    with writing(workstation, actor, Permission.RESEND_EMAIL) as session:
+        invitation = lock_row(session, Invitation, invitation_id, expected_version)
+        if invitation is None:
+            raise InvitationRefused("There is no such invitation.")
+        if invitation.state != InvitationState.PENDING or invitation.expires_at <= now:
+            raise InvitationRefused(
+                "Only a pending invitation that has not expired can be sent again; "
+                "re-issue one from the chart instead."
+            )
+        session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.invitation_id == invitation.id,
+                OutboxMessage.state == OutboxState.QUEUED,
+            )
+            .values(state=OutboxState.CANCELLED.value, version=OutboxMessage.version + 1)
+        )
+        queue_email(
+            session,
+            OutboxKind.INVITATION,
+            invitation.target_email,
+            now=now,
+            invitation_id=invitation.id,
+        )
+        workstation.audit.record(
+            session,
+            "resend_invitation",
+            actor=actor,
+            target_type="invitation",
+            target_id=invitation.id,
+        )
+        return Changes(invitations=frozenset({invitation.id}))
+
+
 def cancel_pending_invitations(
     session: Session, patient_id: int, now: dt.datetime, *, only: int | None = None
 ) -> frozenset[int]:
@@ -252,8 +298,16 @@ def mint_invitation_token(session: Session, invitation_id: int, *, now: dt.datet
         or invitation.expires_at <= now
     ):
         return None
-    token = secrets.token_urlsafe(TOKEN_BYTES)
+    token = new_token()
     invitation.token_hash = token_hash(token)
+    return token
+
+
+def new_token() -> str:
+    """A raw link token: TOKEN_BYTES random bytes, URL-safe, never starting with "-" (a
+    patient or staff member pasting it after a command would have it read as an option)."""
+    while (token := secrets.token_urlsafe(TOKEN_BYTES)).startswith("-"):
+        pass
     return token
 
 
@@ -541,6 +595,8 @@ __all__ = [
     "cancel_pending_invitations",
     "check_invitation_address",
     "mint_invitation_token",
+    "new_token",
     "reissue_invitation",
+    "resend_invitation",
     "token_hash",
 ]
