@@ -17,6 +17,7 @@ from typing import NoReturn
 from sqlalchemy import Connection
 
 from console.cli_actions import CommandRefused, add_action_commands
+from console.cli_outbox import add_outbox_commands
 from console.models.account_list import AccountFilter, AccountSort, SortKey, iter_account_rows
 from console.models.database import Database, DatabaseUnavailable, open_database
 from console.models.database import resolve_database_url as _resolve
@@ -205,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add("stats", cmd_stats).add_argument("--format", choices=("table", "json"), default="table")
     add_action_commands(add)
+    add_outbox_commands(add)
     return parser
 
 

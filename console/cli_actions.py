@@ -52,7 +52,9 @@ class CommandRefused(Exception):
 
 
 @contextmanager
-def _workstation(args: argparse.Namespace) -> Iterator[Workstation]:
+def workstation_for(args: argparse.Namespace) -> Iterator[Workstation]:
+    """The workstation a command acts from: the database (``--db``), the audit key and the
+    system clock; the database is closed when the block ends."""
     database = open_database(resolve_database_url(args.db, os.environ), must_exist=True)
     try:
         key_file = os.environ.get(AUDIT_KEY_FILE_VAR)
@@ -102,7 +104,7 @@ def _done(text: str, changes: Changes) -> int:
 
 def cmd_staff_add(args: argparse.Namespace) -> int:
     """Add a console user (the first one of a new database: an admin, without --staff)."""
-    with _workstation(args) as workstation:
+    with workstation_for(args) as workstation:
         actor = _acting(workstation, args.staff) if args.staff else None
         password = _password_input(f"Password for {args.username}")
         changes = add_staff_user(
@@ -113,7 +115,7 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     """What the patient sees at login, and why, for an account."""
-    with _workstation(args) as workstation:
+    with workstation_for(args) as workstation:
         found = explain_account(
             workstation.database,
             args.account,
@@ -138,7 +140,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 def cmd_portal_login(args: argparse.Namespace) -> int:
     """Log in as a patient would; exit 0 when signed in, 3 otherwise."""
     password = _password_input("Portal password", new=False)
-    with _workstation(args) as workstation:
+    with workstation_for(args) as workstation:
 
         def audit(session: Session, outcome: LoginOutcome) -> None:
             workstation.audit.record(
@@ -165,7 +167,7 @@ def cmd_portal_login(args: argparse.Namespace) -> int:
 
 def cmd_revoke(args: argparse.Namespace) -> int:
     """Revoke an account's access (SPEC §5)."""
-    with _workstation(args) as workstation:
+    with workstation_for(args) as workstation:
         actor = _acting(workstation, args.staff)
         account = _account(workstation, args.account)
         changes = revoke_access(workstation, actor, account, reason=args.reason, note=args.note)
@@ -174,7 +176,7 @@ def cmd_revoke(args: argparse.Namespace) -> int:
 
 def cmd_invite(args: argparse.Namespace) -> int:
     """Re-issue an invitation from a chart; prints its id, the PIN and the expiry as JSON."""
-    with _workstation(args) as workstation:
+    with workstation_for(args) as workstation:
         actor = _acting(workstation, args.staff)
         with workstation.database.engine.connect() as connection:
             patient = find_patient_id(connection, args.mrn)
@@ -200,7 +202,7 @@ def cmd_accept(args: argparse.Namespace) -> int:
     except ValueError:
         raise CommandRefused("Give the date of birth as YYYY-MM-DD, e.g. 1984-03-09.") from None
     password = _password_input("New portal password")
-    with _workstation(args) as workstation:
+    with workstation_for(args) as workstation:
         accepted = accept_invitation(workstation, args.token, args.pin, birth_date, password)
     print(f"Account {accepted.account_id} created; log in as {accepted.username}")
     return 0
@@ -208,7 +210,7 @@ def cmd_accept(args: argparse.Namespace) -> int:
 
 def cmd_link(args: argparse.Namespace) -> int:
     """Link a chart to an account as its guardian or proxy."""
-    with _workstation(args) as workstation:
+    with workstation_for(args) as workstation:
         actor = _acting(workstation, args.staff)
         account = _account(workstation, args.account)
         with workstation.database.engine.connect() as connection:
@@ -221,7 +223,7 @@ def cmd_link(args: argparse.Namespace) -> int:
 
 def cmd_resend_reset(args: argparse.Namespace) -> int:
     """Queue another password reset e-mail for an account."""
-    with _workstation(args) as workstation:
+    with workstation_for(args) as workstation:
         actor = _acting(workstation, args.staff)
         account = _account(workstation, args.account)
         changes = resend_reset(workstation, actor, account)
@@ -230,7 +232,7 @@ def cmd_resend_reset(args: argparse.Namespace) -> int:
 
 def cmd_deactivate(args: argparse.Namespace) -> int:
     """Close an account at the patient's request."""
-    with _workstation(args) as workstation:
+    with workstation_for(args) as workstation:
         actor = _acting(workstation, args.staff)
         account = _account(workstation, args.account)
         changes = deactivate_account(workstation, actor, account, note=args.note)
@@ -239,7 +241,7 @@ def cmd_deactivate(args: argparse.Namespace) -> int:
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     """Check the audit log's chain: exit 0 and 'OK <n> events', or 4 and the first bad event."""
-    with _workstation(args) as workstation:
+    with workstation_for(args) as workstation:
         report = verify_chain(workstation.database, workstation.audit.key)
     print(report.summary())
     return 0 if report.ok else EXIT_AUDIT_BROKEN
@@ -295,4 +297,4 @@ def _account(workstation: Workstation, reference: str) -> int:
         return find_account_id(connection, reference)
 
 
-__all__ = ["CommandRefused", "add_action_commands"]
+__all__ = ["Adder", "CommandRefused", "add_action_commands", "workstation_for"]

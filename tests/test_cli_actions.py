@@ -8,9 +8,13 @@ import hashlib
 import io
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterator
+from email import policy
+from email.parser import BytesParser
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -29,7 +33,8 @@ from console.services.demo_data import (
     DEMO_STAFF_PASSWORD,
     fill_demo_database,
 )
-from console.services.invitations import mint_invitation_token
+from console.services.settings import ConsoleSettings, save_settings
+from console.services.settings_file import settings_path
 from console.services.staff_users import change_own_password
 from console.services.workstation import Workstation
 from tests.factories import add_account, add_patient
@@ -37,6 +42,12 @@ from tests.services.conftest import STAFF_PASSWORD, add_staff
 
 NEW_PASSWORD = "Harbour-Lights-42"
 AUDIT_KEY_HEX = hashlib.sha256(b"test audit key").hexdigest()
+MAIL_SETTINGS = ConsoleSettings(
+    clinic_name="Riverside Family Clinic",
+    clinic_phone="555-0100",
+    portal_base_url="https://portal.example.org",
+    smtp_sender="portal@example.org",
+)
 
 
 def run(
@@ -158,15 +169,34 @@ def resolve_a_cluster(
         "carried_links",
     }
 
-    # What the e-mail sender does: mint the link's token as it sends.
+    # The relay sends the invitation to a pickup folder; its link carries the token.
+    pickup = demo.parent / "pickup"
+    pickup.mkdir()
+    save_settings(settings_path(), MAIL_SETTINGS)
+    status, out, err = run(
+        capsys, monkeypatch, "outbox", "send", "--once", "--transport", f"dir://{pickup}"
+    )
+    assert status == 0, err
+    assert out == f"pickup folder {pickup}: 1 sent, 0 to retry, 0 failed, 0 no longer needed\n"
+    (eml,) = pickup.glob("*.eml")
+    email = BytesParser(policy=policy.default).parsebytes(eml.read_bytes())
+    assert email["To"] == "new.address@example.net"
+    body = email.get_body(("plain",))
+    assert body is not None
+    link = re.search(
+        r"https://portal\.example\.org/accept-invitation\?token=(\S+)", body.get_content()
+    )
+    assert link is not None and issued["pin"] not in eml.read_text()
+    token = unquote(link.group(1))
     database = read(demo)
-    with Session(database.writer) as session, session.begin():
-        token = mint_invitation_token(session, issued["invitation_id"], now=SystemClock().now())
-        birth = session.get_one(
-            Patient, session.scalar(select(Patient.id).where(Patient.mrn == mrn))
-        ).birth_date
+    with Session(database.engine) as session:
+        birth = session.scalars(select(Patient.birth_date).where(Patient.mrn == mrn)).one()
     database.dispose()
-    assert token is not None
+
+    status, out, err = run(capsys, monkeypatch, "outbox", "list", "--format", "json")
+    assert status == 0, err
+    (listed,) = json.loads(out)
+    assert listed["state"] == "sent" and listed["kind"] == "invitation"
 
     status, out, err = run(
         capsys,
