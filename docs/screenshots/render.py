@@ -1,10 +1,16 @@
-"""Render the screenshots in this folder from a demo clinic.
+"""Render every screenshot that README.md and docs/front-desk.md show.
 
-    .venv/bin/python docs/screenshots/render.py [--patients 100000] [--seed 7]
+    .venv/bin/python docs/screenshots/render.py [NAME ...]
 
-Uses the same composition as the application (``console.app``: the sign-in dialog, the main
-window signed in as the demo front-desk user, the lock screen) on a throw-away SQLite file
-filled by ``console.services.demo_data``, offscreen.
+NAME is a screenshot's file name, with or without ".png" (``render.py worklist
+revoke-dialog``); without one, all of them are rendered into this folder.
+
+Each screenshot starts from a fresh copy of one small demo clinic
+(``console.services.demo_data``, a fixed seed and date) in a temporary folder, a workstation
+whose clock stands still, and a demo staff user signed in with their password. The windows
+and dialogs are the console's own, composed as ``console.app`` composes them, opened with
+``show()`` / ``open()`` (never ``exec()``) and driven offscreen, as the person at the desk
+would, until their workers have answered; then they are grabbed.
 """
 
 from __future__ import annotations
@@ -12,47 +18,124 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import shutil
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
+from unittest import mock
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Before Qt is imported: no display, and the same dates, times and numbers wherever this runs.
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+os.environ["LC_ALL"] = "C.UTF-8"
+os.environ["TZ"] = "UTC"
+if hasattr(time, "tzset"):
+    time.tzset()
 
+import keyring
+from keyring.backend import KeyringBackend
+from PySide6.QtCore import QCoreApplication, QEvent, QLocale, Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
-from sqlalchemy import select
 
-from console.adapters.worker import JobRunner
-from console.app import build_main_window, build_workstation, create_application
-from console.models.database import open_database, resolve_database_url
-from console.models.schema import StaffUser
-from console.services.demo_data import fill_demo_database
+from console.app import build_main_window, create_application, guard_session, offer_administration
+from console.models.database import open_database
+from console.models.schema import InvitationState
+from console.services import invitations as invitation_service
+from console.services.account_actions import RevokeReason, revoke_access
+from console.services.audit import AuditTrail
+from console.services.audit_key import load_audit_key
+from console.services.clock import ManualClock
+from console.services.demo_data import DEMO_STAFF_PASSWORD, fill_demo_database
 from console.services.permissions import Actor
-from console.services.settings import ConsoleSettings
+from console.services.settings import ConsoleSettings, save_settings
 from console.services.staff_session import StaffSession
-from console.services.staff_users import SignedIn
+from console.services.staff_users import sign_in
+from console.services.worklist import (
+    KEEP,
+    LINK_TO_GUARDIAN,
+    REVOKE_AND_REINVITE,
+    ClusterAccount,
+    ClusterCase,
+    shared_email_worklist,
+)
+from console.services.workstation import Workstation
 from console.views.front_desk import FrontDesk
+from console.views.link_dialog import LinkDialog
 from console.views.main_window import MainWindow
-from console.views.sign_in import SignInDialog
+from console.views.reissue_dialog import ReissueDialog
+from console.views.reissue_presenter import AddressState
+from console.views.revoke_dialog import RevokeDialog
+from console.views.session_guard import SessionGuard
+from console.views.settings_dialog import SettingsDialog
+from console.views.sign_in import SignInDialog, Stage
+from console.views.staff_dialog import StaffDialog
 
 HERE = Path(__file__).resolve().parent
-SIZE = (1400, 840)
+PATIENTS = 10_000
+SEED = 7
+TODAY = dt.date(2026, 11, 2)  # the demo clinic's "today"
+NOW = dt.datetime(2026, 11, 2, 14, 30, tzinfo=dt.UTC)  # the workstation's clock, standing still
+#: The PIN the re-issue shows (it is random; a fixed one keeps the picture the same).
+SHOWN_PIN = 482_916
+WINDOW_SIZE = (1280, 800)
+#: Finds Williams, Wilson, William… in this clinic: invitations in every state, one screenful.
+INVITATIONS_SEARCH = "Wil"
+FRONT_DESK = "demo_front_desk"
+ADMIN = "demo_admin"
+#: Opened relative to each screenshot's folder, so the status bar shows just this name.
+DATABASE = "demo-clinic.db"
+CLINIC_SETTINGS = ConsoleSettings(
+    portal_base_url="https://portal.example.org",
+    clinic_name="Riverside Family Practice",
+    clinic_phone="(555) 010-2040",
+    smtp_host="smtp.example.org",
+    smtp_username="portal@example.org",
+    smtp_sender="portal@example.org",
+)
+
+_Dialog = TypeVar("_Dialog", bound=QWidget)
 
 
-def settle(app: QApplication, done: Callable[[], bool], timeout_s: float = 20.0) -> None:
-    """Process events until ``done()`` (the window has read what it shows)."""
+class DemoKeyring(KeyringBackend):
+    """A secure keyring that keeps its entries in memory: the render neither reads nor
+    writes this computer's own keyring."""
+
+    priority = 1  # type: ignore[assignment]
+    viable = False  # type: ignore[assignment]  # never chosen by keyring on its own
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.entries.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.entries[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.entries.pop((service, username), None)
+
+
+# --- waiting ----------------------------------------------------------------------------------
+
+
+def wait_until(done: Callable[[], bool], what: str, timeout_s: float = 30.0) -> None:
+    """Process events until ``done()``: a worker's answer has arrived and been shown."""
     deadline = time.monotonic() + timeout_s
     while not done():
         if time.monotonic() > deadline:
-            raise TimeoutError("the window did not finish loading")
-        app.processEvents()
-        time.sleep(0.005)
-    app.processEvents()
+            raise TimeoutError(f"gave up waiting for {what}")
+        QTest.qWait(10)
+    QTest.qWait(50)  # layouts and paints that the answer started
 
 
-def visible_rows_loaded(window: MainWindow) -> bool:
-    """Whether every row in the table's viewport has its data."""
+def rows_shown(window: MainWindow) -> bool:
+    """Whether the account list has read every row in its viewport."""
     table, model = window.table, window.model
     if model.is_loading or model.rowCount() == 0:
         return False
@@ -62,68 +145,386 @@ def visible_rows_loaded(window: MainWindow) -> bool:
     return all(model.account_row(r) is not None for r in range(first, last + 1))
 
 
-def save(window: QWidget, name: str) -> Path:
-    """Grab the whole window into ``name`` beside this script."""
-    path = HERE / name
-    window.grab().save(str(path), "PNG", 0)  # 0: the smallest file (lossless)
-    return path
+def opened(window: MainWindow, kind: type[_Dialog]) -> _Dialog:
+    """The dialog of ``kind`` that an action opened on ``window``."""
+    dialog = window.findChild(kind)
+    if dialog is None or not dialog.isVisible():
+        raise RuntimeError(f"no {kind.__name__} opened")
+    return dialog
 
 
-def render(patients: int, seed: int) -> list[Path]:
-    """Write the screenshots; return their paths."""
-    app = create_application([sys.argv[0]])
+# --- the demo clinic and a signed-in console --------------------------------------------------
+
+
+@dataclass
+class Console:
+    """The main window of one signed-in staff user, and what ``console.app`` wires to it."""
+
+    window: MainWindow
+    desk: FrontDesk
+    guard: SessionGuard
+    workstation: Workstation
+    actor: Actor
+
+    def select_row(self, row: int) -> None:
+        """Select the list's ``row`` and wait for its details beside the list."""
+        self.window.table.selectRow(row)
+        account = self.window.model.account_row(row)
+        assert account is not None
+        self._wait_for_details(account.account_id)
+
+    def select_account(self, account: ClusterAccount) -> None:
+        """Search for ``account`` as the front desk would, select it, wait for its details."""
+        window, model = self.window, self.window.model
+        window.search_field.setText(account.username)
+
+        def row() -> int | None:
+            if model.is_loading:
+                return None
+            rows = (model.account_row(r) for r in range(model.rowCount()))
+            ids = [found.account_id if found else None for found in rows]
+            return ids.index(account.account_id) if account.account_id in ids else None
+
+        wait_until(lambda: row() is not None, f"{account.username} in the list")
+        self.select_row(row() or 0)
+
+    def shared_emails(self) -> list[ClusterCase]:
+        """The shared-e-mail clusters, in the worklist's order."""
+        return shared_email_worklist(self.workstation, self.actor)
+
+    def _wait_for_details(self, account_id: int) -> None:
+        panel = self.desk.panel
+        wait_until(
+            lambda: (
+                panel.details is not None
+                and panel.details.account_id == account_id
+                and not panel.busy
+            ),
+            "the account's details",
+        )
+
+
+class Demo:
+    """The demo clinic, copied afresh for each screenshot, and what that screenshot opened
+    (``close()`` closes it)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.template = folder / "template.db"
+        self.config = folder / "settings.toml"
+        self.settings = CLINIC_SETTINGS
+        self._closing: list[Callable[[], None]] = []
+        save_settings(self.config, self.settings)
+        database = open_database(f"sqlite:///{self.template}")
+        fill_demo_database(database, patients=PATIENTS, seed=SEED, today=TODAY)
+        database.dispose()
+
+    def open_clinic(self, name: str) -> Workstation:
+        """A fresh copy of the clinic (in a folder of its own, which becomes the current
+        one) and a workstation on it whose clock stands at NOW."""
+        here = self.folder / name
+        here.mkdir()
+        shutil.copyfile(self.template, here / DATABASE)
+        os.chdir(here)
+        database = open_database(f"sqlite:///{DATABASE}")
+        self._closing.append(database.dispose)
+        clock = ManualClock(NOW)
+        audit = AuditTrail(
+            load_audit_key(database, environ={}), workstation="reception-1", clock=clock
+        )
+        return Workstation(database, audit, clock, self.settings.to_rules())
+
+    def console(self, name: str, username: str) -> Console:
+        """The main window for ``username``, signed in with the demo password, composed as
+        ``console.app.run_gui`` does; shown with its first page of accounts read."""
+        workstation = self.open_clinic(name)
+        session = StaffSession.begin(
+            sign_in(workstation, username, DEMO_STAFF_PASSWORD), workstation.clock.now()
+        )
+        window = build_main_window(workstation.database, session)
+        guard = guard_session(window, workstation, session, self.settings)
+        runner = offer_administration(window, workstation, session.actor, self.config)
+        desk = FrontDesk(window, workstation, session.actor, runner, self.settings)
+        guard.locked.connect(desk.clear)
+        guard.unlocked.connect(desk.reopen)
+        self._closing += [window.deleteLater, window.shutdown, runner.close, guard.close]
+        window.resize(*WINDOW_SIZE)
+        window.show()
+        wait_until(lambda: rows_shown(window), "the first page of accounts")
+        return Console(window, desk, guard, workstation, session.actor)
+
+    def on_close(self, step: Callable[[], None]) -> None:
+        self._closing.append(step)
+
+    def close(self) -> None:
+        """Close what the last screenshot opened, newest first."""
+        while self._closing:
+            self._closing.pop()()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        QCoreApplication.processEvents()
+        os.chdir(self.folder)
+
+
+# --- choosing the patients shown --------------------------------------------------------------
+
+
+def two_adults(console: Console) -> tuple[ClusterAccount, ClusterAccount]:
+    """Of the addresses shared by just two adults, the one where the adult to re-invite
+    leaves the most behind: (the one who keeps it, the one re-invited)."""
+    pairs = [
+        (_account(case, KEEP), _account(case, REVOKE_AND_REINVITE))
+        for case in console.shared_emails()
+        if sorted(step.kind for step in case.steps) == [KEEP, REVOKE_AND_REINVITE]
+    ]
+    return max(pairs, key=lambda pair: pair[1].message_count + pair[1].intake_form_count)
+
+
+def family(console: Console) -> ClusterCase:
+    """The first address shared by a family that needs every kind of step."""
+    for case in console.shared_emails():
+        if {step.kind for step in case.steps} == {KEEP, LINK_TO_GUARDIAN, REVOKE_AND_REINVITE}:
+            return case
+    raise LookupError("the demo clinic has no family needing every kind of step")
+
+
+def _account(case: ClusterCase, kind: str) -> ClusterAccount:
+    step = next(step for step in case.steps if step.kind == kind)
+    return next(a for a in case.accounts if a.account_id == step.account_id)
+
+
+def own_address(account: ClusterAccount) -> str:
+    """A new address of the patient's own, for the re-issued invitation."""
+    return f"{account.first_name}.{account.last_name}.{account.birth_date:%y}@example.net".lower()
+
+
+# --- the screenshots, one function each -------------------------------------------------------
+
+
+def sign_in_dialog(demo: Demo) -> QWidget:
+    """Signing in: the username and password typed."""
+    dialog = SignInDialog(demo.open_clinic("sign-in"), first_run=False)
+    demo.on_close(dialog.deleteLater)
+    demo.on_close(dialog.reject)
+    dialog.show()
+    wait_until(lambda: dialog.presenter.stage is Stage.SIGN_IN, "the sign-in form")
+    QTest.keyClicks(dialog.username, FRONT_DESK)
+    QTest.keyClicks(dialog.password, DEMO_STAFF_PASSWORD)
+    return dialog
+
+
+def main_window(demo: Demo) -> QWidget:
+    """The account list, an account selected, its details beside the list."""
+    console = demo.console("main-window", FRONT_DESK)
+    console.select_row(3)
+    return console.window
+
+
+def shared_emails_only(demo: Demo) -> QWidget:
+    """ "Shared e-mail only" ticked, a shared account selected."""
+    console = demo.console("shared-emails-only", FRONT_DESK)
+    console.window.shared_only.setChecked(True)
+    wait_until(
+        lambda: console.window.model.account_filter.shared_only and rows_shown(console.window),
+        "the shared-e-mail accounts",
+    )
+    console.select_row(1)
+    return console.window
+
+
+def worklist(demo: Demo) -> QWidget:
+    """The shared-e-mail worklist (Ctrl+2), a family's address expanded and selected."""
+    console = demo.console("worklist", FRONT_DESK)
+    case = family(console)
+    view = console.desk.worklist
+    console.window.navigation.setCurrentRow(1)
+    wait_until(lambda: view.model.rowCount() > 0 and not view.busy, "the worklist")
+    row = view.model.row_of(case.email_key)
+    assert row is not None
+    index = view.model.index(row, 0)
+    view.tree.expand(index)
+    view.tree.setCurrentIndex(index)
+    view.tree.scrollTo(index)
+    wait_until(lambda: view.detail.case == case, "the proposed resolution")
+    return console.window
+
+
+def invitations(demo: Demo) -> QWidget:
+    """Invitations (Ctrl+3), searched for a name: every state, newest first; a pending one
+    selected."""
+    console = demo.console("invitations", FRONT_DESK)
+    view = console.desk.invitations
+    console.window.navigation.setCurrentRow(2)
+    wait_until(lambda: view.footer.startswith("Showing") and not view.busy, "the invitations")
+    pages: list[int] = []
+    view.loaded.connect(pages.append)
+    QTest.keyClicks(view.search, INVITATIONS_SEARCH)
+    QTest.keyClick(view.search, Qt.Key.Key_Return)
+    wait_until(lambda: bool(pages) and not view.busy, "the invitations found")
+    shown = [view.model.row_at(view.model.index(r, 0)) for r in range(view.model.rowCount())]
+    pending = [r for r, row in enumerate(shown) if row and row.state is InvitationState.PENDING]
+    view.table.selectRow(pending[0] if pending else 0)
+    return console.window
+
+
+def revoke_dialog(demo: Demo) -> QWidget:
+    """Revoke access for the second adult on a shared address: what stays behind, whom it
+    unblocks, the reason chosen, a note and the confirmation."""
+    console = demo.console("revoke-dialog", FRONT_DESK)
+    keeper, leaving = two_adults(console)
+    console.select_account(leaving)
+    console.window.actions_by_id["revoke"].trigger()
+    dialog = opened(console.window, RevokeDialog)
+    wait_until(lambda: dialog.presenter.facts is not None, "what stays behind")
+    dialog.reason.setCurrentIndex(dialog.reason.findData(RevokeReason.SHARED_EMAIL.value))
+    dialog.note.setPlainText(
+        f"{keeper.full_name} keeps the address; {leaving.first_name} gets an invitation at an "
+        "address of their own (checked by phone)."
+    )
+    dialog.confirmation.setChecked(True)
+    wait_until(dialog.revoke_button.isEnabled, "the Revoke button")
+    return dialog
+
+
+def _reissue(demo: Demo, name: str) -> ReissueDialog:
+    """The re-issue dialog for the adult whose account was revoked, their own address typed
+    and checked."""
+    console = demo.console(name, FRONT_DESK)
+    _keeper, leaving = two_adults(console)
+    revoke_access(
+        console.workstation, console.actor, leaving.account_id, reason=RevokeReason.SHARED_EMAIL
+    )
+    console.select_account(leaving)
+    console.window.actions_by_id["reissue"].trigger()
+    dialog = opened(console.window, ReissueDialog)
+    QTest.keyClicks(dialog.email, own_address(leaving))
+    wait_until(
+        lambda: dialog.presenter.verdict.state is AddressState.FREE, "the address to be checked"
+    )
+    return dialog
+
+
+def reissue_dialog(demo: Demo) -> QWidget:
+    """Re-issue an invitation: the new address typed and found free."""
+    return _reissue(demo, "reissue-dialog")
+
+
+def reissue_pin(demo: Demo) -> QWidget:
+    """The PIN page after the invitation was really issued."""
+    dialog = _reissue(demo, "reissue-pin")
+    with mock.patch.object(invitation_service.secrets, "randbelow", return_value=SHOWN_PIN):
+        dialog.issue_button.click()
+        wait_until(lambda: dialog.on_pin_page, "the PIN")
+    return dialog
+
+
+def link_dialog(demo: Demo) -> QWidget:
+    """Link a child's chart: the guardian found by the family name and selected."""
+    console = demo.console("link-dialog", FRONT_DESK)
+    case = family(console)
+    step = next(step for step in case.steps if step.kind == LINK_TO_GUARDIAN)
+    child = next(a for a in case.accounts if a.account_id == step.account_id)
+    guardian = next(a for a in case.accounts if a.account_id == step.guardian_account_id)
+    console.select_account(child)
+    console.window.actions_by_id["link"].trigger()
+    dialog = opened(console.window, LinkDialog)
+    QTest.keyClicks(dialog.search, guardian.last_name)
+    wait_until(
+        lambda: not dialog.presenter.busy and bool(dialog.presenter.results), "the accounts found"
+    )
+    found = dialog.results
+    item = next(
+        found.topLevelItem(i)
+        for i in range(found.topLevelItemCount())
+        if found.topLevelItem(i).text(0) == guardian.username
+    )
+    found.setCurrentItem(item)
+    wait_until(dialog.link_button.isEnabled, "the Link button")
+    return dialog
+
+
+def locked(demo: Demo) -> QWidget:
+    """The console locked: no patient data on screen."""
+    console = demo.console("locked", FRONT_DESK)
+    console.guard.lock()
+    wait_until(lambda: console.window.locked, "the lock screen")
+    return console.window
+
+
+def staff_dialog(demo: Demo) -> QWidget:
+    """Administration → Staff users…, the front-desk user selected."""
+    console = demo.console("staff-dialog", ADMIN)
+    console.window.staff_action.trigger()
+    dialog = opened(console.window, StaffDialog)
+    wait_until(lambda: dialog.model.rowCount() == 3, "the staff users")
+    members = [dialog.model.row_number(r) for r in range(dialog.model.rowCount())]
+    dialog.table.selectRow(next(r for r, m in enumerate(members) if m and m.username == FRONT_DESK))
+    return dialog
+
+
+def settings_dialog(demo: Demo) -> QWidget:
+    """Administration → Settings…, the clinic's settings read."""
+    console = demo.console("settings-dialog", ADMIN)
+    console.window.settings_action.trigger()
+    dialog = opened(console.window, SettingsDialog)
+    wait_until(
+        lambda: not dialog.presenter.busy and bool(dialog.smtp_password_state.text()),
+        "the settings",
+    )
+    return dialog
+
+
+#: Every screenshot: its file, and the function that brings it on screen.
+SCREENSHOTS: dict[str, Callable[[Demo], QWidget]] = {
+    "sign-in.png": sign_in_dialog,
+    "main-window.png": main_window,
+    "shared-emails-only.png": shared_emails_only,
+    "worklist.png": worklist,
+    "invitations.png": invitations,
+    "revoke-dialog.png": revoke_dialog,
+    "reissue-dialog.png": reissue_dialog,
+    "reissue-pin.png": reissue_pin,
+    "link-dialog.png": link_dialog,
+    "locked.png": locked,
+    "staff-dialog.png": staff_dialog,
+    "settings-dialog.png": settings_dialog,
+}
+
+
+def render(names: list[str]) -> list[Path]:
+    """Render the screenshots ``names`` into this folder; their paths."""
+    app: QApplication = create_application([sys.argv[0]])
+    QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Country.UnitedStates))
+    app.setCursorFlashTime(0)  # a text cursor that does not blink: the same picture each time
+    keyring.set_keyring(DemoKeyring())
     written = []
+    start = Path.cwd()
     with tempfile.TemporaryDirectory() as folder:
-        database = open_database(resolve_database_url(str(Path(folder) / "demo.db"), {}))
-        fill_demo_database(database, patients=patients, seed=seed, today=dt.date(2026, 11, 2))
-        workstation = build_workstation(database, ConsoleSettings())
-        with database.engine.connect() as connection:
-            user = connection.execute(
-                select(StaffUser.id, StaffUser.username, StaffUser.role).where(
-                    StaffUser.username == "demo_front_desk"
-                )
-            ).one()
-        session = StaffSession.begin(SignedIn(Actor(*user), False), workstation.clock.now())
-        dialog = SignInDialog(workstation, first_run=False)
-        dialog.username.setText(user.username)
-        dialog.show()
-        settle(app, lambda: True)
-        written.append(save(dialog, "sign-in.png"))
-        dialog.reject()
-        window = build_main_window(database, session)
-        runner = JobRunner()
-        desk = FrontDesk(window, workstation, session.actor, runner)
+        demo = Demo(Path(folder))
         try:
-            window.resize(*SIZE)
-            window.show()
-            settle(app, lambda: visible_rows_loaded(window))
-            window.table.selectRow(3)
-            settle(app, lambda: visible_rows_loaded(window) and desk.panel.details is not None)
-            written.append(save(window, "main-window.png"))
-            window.shared_only.setChecked(True)
-            settle(app, lambda: visible_rows_loaded(window))
-            window.table.selectRow(1)
-            settle(app, lambda: desk.panel.details is not None and not desk.panel.busy)
-            written.append(save(window, "shared-emails-only.png"))
-            window.show_locked(user.username, 10)
-            settle(app, lambda: True)
-            written.append(save(window, "locked.png"))
+            for name in names:
+                widget = SCREENSHOTS[name](demo)
+                QTest.qWait(300)  # animations (a search field's clear button fading in) end
+                path = HERE / name
+                widget.grab().save(str(path), "PNG", 0)  # 0: the smallest file (lossless)
+                written.append(path)
+                demo.close()
         finally:
-            runner.close()
-            window.shutdown()
-            window.deleteLater()
-            app.processEvents()
-            database.dispose()
+            demo.close()
+            os.chdir(start)
+    app.processEvents()
     return written
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--patients", type=int, default=100_000)
-    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("names", nargs="*", metavar="NAME", help="screenshots to render")
     arguments = parser.parse_args()
-    for path in render(arguments.patients, arguments.seed):
-        print(f"{path} ({path.stat().st_size // 1024} KB)")
+    names = [n if n.endswith(".png") else f"{n}.png" for n in arguments.names] or [*SCREENSHOTS]
+    unknown = [n for n in names if n not in SCREENSHOTS]
+    if unknown:
+        parser.error(f"no screenshot {', '.join(unknown)}; there are: {', '.join(SCREENSHOTS)}")
+    for path in render(names):
+        print(f"{path.relative_to(HERE.parent.parent)}  {path.stat().st_size / 1024:.0f} KB")
     return 0
 
 
