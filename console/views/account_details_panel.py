@@ -228,7 +228,7 @@ class AccountDetailsPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("accountDetailsPanel")
         self.setAccessibleName("Account details")
-        self.setMinimumWidth(320)
+        self.setMinimumWidth(380)  # the banner's caption and its situation tag side by side
         self.setStyleSheet(_STYLE)
         self._workstation = workstation
         self._actor = actor

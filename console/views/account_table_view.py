@@ -20,6 +20,8 @@ _COLUMN_SAMPLES: dict[AccountColumn, str] = {
     AccountColumn.STATE: "Reset pending",
     AccountColumn.LAST_LOGIN: "0000-00-00 00:00",
 }
+#: Shown right after the name, whatever the model's column order.
+_FIRST_SHOWN = (AccountColumn.STATE, AccountColumn.SHARED_EMAIL)
 _CELL_PADDING = 24
 _SORT_ARROW = 28
 _STATE_DOT = 18
@@ -66,6 +68,11 @@ class AccountTableView(QTableView):
         super().setModel(model)
         if model is not None:
             self.fit_columns()
+            # What the front desk looks for first, beside the name: the state and the
+            # shared-e-mail badge stay in view when the details panel narrows the table.
+            header = self.horizontalHeader()
+            for visual, column in enumerate(_FIRST_SHOWN, start=1):
+                header.moveSection(header.visualIndex(column), visual)
 
     def fit_columns(self) -> None:
         """Size each column for a typical long value and its title, never the data: measuring

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
@@ -153,6 +153,27 @@ class ActionDialog(QDialog):
     def done(self, result: int) -> None:
         self.presenter.close()
         super().done(result)
+
+    def event(self, event: QEvent) -> bool:
+        handled = super().event(event)
+        if event.type() == QEvent.Type.LayoutRequest:
+            self._grow_to_fit()
+        return handled
+
+    def _grow_to_fit(self) -> None:
+        """Grow (never shrink) to the height the wrapped text needs at the present width:
+        facts and results arrive from the worker after the dialog opened."""
+        layout = self.layout()
+        if layout is None:
+            return
+        width = self.width()
+        needed = (
+            layout.totalHeightForWidth(width)
+            if layout.hasHeightForWidth()
+            else layout.totalSizeHint().height()
+        )
+        if needed > self.height():
+            self.resize(width, needed)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

@@ -175,7 +175,7 @@ class MainWindow(QMainWindow):
         back.activated.connect(lambda: self.table.setFocus(Qt.FocusReason.OtherFocusReason))
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([880, 400])
+        self.splitter.setSizes([700, 420])  # of the 1,110 px beside the navigation pane
 
     def show_locked(self, display_name: str, idle_minutes: int) -> None:
         """Clear every patient-data model and show the lock screen: nothing of the list, the
@@ -195,9 +195,8 @@ class MainWindow(QMainWindow):
     def show_unlocked(self) -> None:
         """Back to the list as it was (read again)."""
         self._pages.setCurrentWidget(self._workspace)
-        self._filter_bar.setVisible(self.work_areas.currentIndex() == 0)
         self.menuBar().setEnabled(True)
-        self._account_bar.show()
+        self._show_work_area(self.work_areas.currentIndex())
         self._update_actions()
         self._model.unlock()
         self.table.setFocus(Qt.FocusReason.OtherFocusReason)
@@ -385,8 +384,11 @@ class MainWindow(QMainWindow):
 
     def _show_work_area(self, number: int) -> None:
         self.work_areas.setCurrentIndex(number)
-        # The search and filters belong to the account list.
-        self._filter_bar.setVisible(number == 0 and not self.locked)
+        # The search, the filters, the account toolbar and the row count belong to the
+        # account list; the other pages show their own counts.
+        on_list = number == 0 and not self.locked
+        for part in (self._filter_bar, self._account_bar, self.row_count_label):
+            part.setVisible(on_list)
 
     def _current_row_changed(self) -> None:
         self._update_actions()

@@ -251,10 +251,10 @@ class WorklistView(QWidget):
         tree_header = self.tree.header()
         tree_header.setStretchLastSection(True)
         for column, width in (
-            (ClusterColumn.ADDRESS, 240),
-            (ClusterColumn.WHO, 290),
-            (ClusterColumn.AGE, 72),
-            (ClusterColumn.STATE, 92),
+            (ClusterColumn.ADDRESS, 220),
+            (ClusterColumn.WHO, 196),
+            (ClusterColumn.AGE, 84),
+            (ClusterColumn.STATE, 84),
         ):
             tree_header.resizeSection(column, width)
         tree_header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -268,6 +268,7 @@ class WorklistView(QWidget):
         scroll.setAccessibleName("Proposed resolution, scrollable")
         scroll.setWidget(self.detail)
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setMinimumWidth(300)
 
