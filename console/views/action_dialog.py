@@ -38,6 +38,10 @@ QLabel#{prefix}Problem, QLabel#fieldProblem {{
 """
 
 
+#: The fill, hover and edge colours of a dialog's main button (blue: a safe action).
+PRIMARY_BLUE = ("#1d5fbf", "#174c99", "#174c99")
+
+
 def filled_button_style(name: str, fill: str, hover: str, edge: str) -> str:
     """An action button that is grey while disabled and filled with ``fill`` once enabled."""
     return f"""
@@ -181,4 +185,10 @@ class ActionDialog(QDialog):
             self.first_field.setFocus(Qt.FocusReason.OtherFocusReason)
 
 
-__all__ = ["ActionDialog", "ActionPresenter", "dialog_style", "filled_button_style"]
+__all__ = [
+    "PRIMARY_BLUE",
+    "ActionDialog",
+    "ActionPresenter",
+    "dialog_style",
+    "filled_button_style",
+]

@@ -34,7 +34,12 @@ from console.services.chart_actions import LinkedChart
 from console.services.lookup import AccountChoice
 from console.services.permissions import Actor, Permission
 from console.services.workstation import Workstation, age_on
-from console.views.action_dialog import ActionDialog, dialog_style, filled_button_style
+from console.views.action_dialog import (
+    PRIMARY_BLUE,
+    ActionDialog,
+    dialog_style,
+    filled_button_style,
+)
 from console.views.link_presenter import (
     RELATION_CHOICES,
     RELATION_LABELS,
@@ -46,7 +51,6 @@ from console.views.link_presenter import (
 SEARCH_DELAY_MS = 300
 
 #: The link button's fill, hover and edge once it is enabled.
-_BLUE = ("#1d5fbf", "#174c99", "#174c99")
 
 _STYLE = """
 QLabel#linkChart { color: #3e4c59; }
@@ -101,7 +105,7 @@ class LinkDialog(ActionDialog):
         )
         self.setObjectName("linkDialog")
         self.setStyleSheet(
-            dialog_style("link") + filled_button_style("linkButton", *_BLUE) + _STYLE
+            dialog_style("link") + filled_button_style("linkButton", *PRIMARY_BLUE) + _STYLE
         )
         self.patient_name = patient_name
         self.presenter = LinkPresenter(

@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 from console.adapters.background import Submitter
 from console.services.permissions import Actor, Permission
 from console.services.workstation import Changes, Workstation
+from console.views.action_dialog import PRIMARY_BLUE, filled_button_style
 from console.views.handout import print_handout, write_handout
 from console.views.reissue_presenter import (
     AddressState,
@@ -183,6 +184,7 @@ class ReissueDialog(QDialog):
             "&Issue invitation", QDialogButtonBox.ButtonRole.AcceptRole
         )
         self.cancel_button = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        self.issue_button.setObjectName("issueButton")
 
         self.sent_to = QLabel()
         self.pin_label = QLabel()
@@ -194,6 +196,7 @@ class ReissueDialog(QDialog):
         self.handout_button = QPushButton("Print &handout…")
         self.print_button = QPushButton("&Print…")
         self.done_button = QPushButton("&Done")
+        self.done_button.setObjectName("pinDoneButton")
 
         self._check_timer = QTimer(self)
         self._check_timer.setSingleShot(True)
@@ -406,7 +409,11 @@ class ReissueDialog(QDialog):
         layout.addWidget(self.buttons)
         self.setMinimumWidth(580)
         # The light palette greys disabled text but not disabled button text.
-        self.setStyleSheet("QPushButton:disabled { color: #9aa3ae; }")
+        self.setStyleSheet(
+            "QPushButton:disabled { color: #9aa3ae; }"
+            + filled_button_style("issueButton", *PRIMARY_BLUE)
+            + filled_button_style("pinDoneButton", *PRIMARY_BLUE)
+        )
 
     def _form_page(self) -> QWidget:
         intro = QLabel(
