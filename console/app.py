@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 from sqlalchemy.engine import URL, make_url
 
 from console.adapters.account_table import AccountTableModel
+from console.adapters.mail_relay import MailRelay
 from console.adapters.worker import JobRunner
 from console.models.account_list import AccountList
 from console.models.database import (
@@ -36,8 +37,14 @@ from console.services.audit_key import (
 )
 from console.services.clock import SystemClock
 from console.services.errors import DomainError
+from console.services.mail_templates import branding_from
+from console.services.mail_transport import Transport, transport_from_settings
 from console.services.permissions import Actor
-from console.services.secrets_store import SecretsStore, database_password_entry
+from console.services.secrets_store import (
+    SecretsStore,
+    database_password_entry,
+    smtp_password_entry,
+)
 from console.services.settings import ConsoleSettings, load_settings
 from console.services.settings_file import settings_path
 from console.services.staff_session import StaffSession
@@ -173,6 +180,32 @@ def log_file(path: Path) -> Iterator[None]:
         handler.close()
 
 
+def run_mail_relay(
+    desk: FrontDesk, guard: SessionGuard, workstation: Workstation, settings: ConsoleSettings
+) -> MailRelay | None:
+    """Send the outbox in the background while the console is unlocked (issue 7): every
+    30 s and as soon as an action queued an e-mail. None until the mail server and the
+    portal's address are set; the Outbox page says so."""
+    if not (settings.smtp_host and settings.portal_base_url):
+        return None
+    secrets = SecretsStore()
+
+    def make_transport() -> Transport:  # on the relay's worker: the keyring may be slow
+        password = (
+            secrets.get(smtp_password_entry(settings.smtp_host)) if settings.smtp_username else None
+        )
+        return transport_from_settings(settings, password)
+
+    relay = MailRelay(workstation, make_transport, lambda: branding_from(settings), parent=desk)
+    relay.ran.connect(desk.outbox.relay_ran)
+    relay.problem.connect(desk.outbox.relay_problem)
+    desk.outbox.send_now.connect(relay.wake)
+    guard.locked.connect(relay.stop)
+    guard.unlocked.connect(relay.start)
+    relay.start()
+    return relay
+
+
 def offer_administration(
     window: MainWindow, workstation: Workstation, actor: Actor, config: Path
 ) -> JobRunner:
@@ -305,10 +338,13 @@ def _run_gui(database: Database, config: Path | None) -> int:
         desk = FrontDesk(window, workstation, session.actor, admin_runner, settings)
         guard.locked.connect(desk.clear)
         guard.unlocked.connect(desk.reopen)
+        relay = run_mail_relay(desk, guard, workstation, settings)
         window.show()
         try:
             app.exec()
         finally:
+            if relay is not None:
+                relay.stop()
             guard.close()
             admin_runner.close()
             window.shutdown()

@@ -22,6 +22,7 @@ from console.views.account_forms import DeactivateDialog, EditContactDialog, Res
 from console.views.invitations_view import InvitationsView
 from console.views.link_dialog import LinkDialog
 from console.views.main_window import MainWindow
+from console.views.outbox_view import OutboxView
 from console.views.reissue_dialog import ReissueDialog
 from console.views.revoke_dialog import RevokeDialog
 from console.views.worklist_view import WorklistView
@@ -61,6 +62,9 @@ class FrontDesk(QObject):
         self.invitations = InvitationsView(workstation, actor, runner, window)
         window.add_work_area("Invitations", "invite.svg", self.invitations)
         self.invitations.changed.connect(self.refresh)
+        self.outbox = OutboxView(workstation, actor, runner, self._settings, window)
+        window.add_work_area("Outbox", "outbox.svg", self.outbox)
+        self.outbox.refresh()
         self.worklist.refresh()
         self.invitations.refresh()
 
@@ -94,11 +98,13 @@ class FrontDesk(QObject):
         self.panel.clear()
         self.worklist.clear()
         self.invitations.clear()
+        self.outbox.clear()
 
     def reopen(self) -> None:
         """Read the worklist and the invitations again (the console was unlocked)."""
         self.worklist.refresh()
         self.invitations.refresh()
+        self.outbox.refresh()
 
     def refresh(self, changes: Changes | None = None) -> None:
         """Read the list, the account shown and the changed clusters again."""
@@ -107,6 +113,9 @@ class FrontDesk(QObject):
         if changes is not None:
             self.worklist.resolved(changes)
             self.invitations.invitations_changed(changes)
+            # An action may have queued an e-mail: the relay sends it now, not in 30 s.
+            self.outbox.refresh()
+            self.outbox.send_now.emit()
 
     def _step_chosen(self, account_id: int, _patient_id: int, kind: str) -> None:
         """A worklist step, as a chain of the usual dialogs, each confirmed by staff: a child

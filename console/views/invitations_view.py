@@ -6,8 +6,8 @@ dropping the answer of an older one, and typing waits for a pause before it sear
 **Cancel invitation…** asks for a confirmation in a strip under the table (no modal
 dialog: nothing blocks, and a test answers it with a click), then cancels in the worker with
 the version read, shows the row as cancelled in place and emits ``changed(changes)``.
-Resending the e-mail comes with the e-mail relay (issue 7): its button is there, disabled,
-and says so.
+**Resend e-mail** queues the invitation e-mail again, with the same PIN (the relay mints a
+new link as it sends it).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from console.adapters.invitation_table import (
 from console.models.schema import InvitationState
 from console.services.errors import DomainError
 from console.services.invitation_list import InvitationPage, InvitationRow, list_invitations
-from console.services.invitations import cancel_invitation
+from console.services.invitations import cancel_invitation, resend_invitation
 from console.services.permissions import Actor, Permission, refusal
 from console.services.workstation import Changes, Workstation
 
@@ -51,8 +51,8 @@ NONE_MATCH = "No invitations match"
 CANCEL_TEXT = "Cancel invitation…"
 CONFIRM_CANCEL = "Cancel invitation"
 KEEP_TEXT = "Keep it"
-RESEND_TEXT = "Resend"
-RESEND_LATER = "Sending e-mails comes with the e-mail relay"
+RESEND_TEXT = "Resend e-mail"
+RESEND_TIP = "Send the invitation e-mail again: the PIN stays, the older link stops working"
 SEARCH_HINT = "Search by name, MRN or e-mail"
 
 #: The state filter's choices, in order.
@@ -126,6 +126,7 @@ class InvitationsView(QWidget):
         self._reads = ServiceCalls(runner)
         self._writes = ServiceCalls(runner)
         self._may_cancel = refusal(actor.role, Permission.CANCEL_INVITATION)
+        self._may_resend = refusal(actor.role, Permission.RESEND_EMAIL)
         self._confirming: InvitationRow | None = None
         self.setObjectName("invitations")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
@@ -206,9 +207,8 @@ class InvitationsView(QWidget):
         self.cancel_button.setAccessibleName("Cancel the selected invitation")
         self.cancel_button.clicked.connect(self._ask_to_cancel)
         self.resend_button = QPushButton(RESEND_TEXT)
-        self.resend_button.setAccessibleName("Resend the selected invitation")
-        self.resend_button.setEnabled(False)
-        self.resend_button.setToolTip(RESEND_LATER)
+        self.resend_button.setAccessibleName("Resend the selected invitation's e-mail")
+        self.resend_button.clicked.connect(self._resend)
         self._message = _label("Invitation message", "invitationsMessage")
         self._footer = _label("Invitations shown", "invitationsFooter")
         actions = QHBoxLayout()
@@ -348,6 +348,12 @@ class InvitationsView(QWidget):
             self.cancel_button.setToolTip(
                 "Cancel the selected invitation: its link and PIN stop working"
             )
+        idle = not self._writes.busy
+        self.resend_button.setEnabled(pending and idle and self._may_resend is None)
+        self.resend_button.setToolTip(
+            self._may_resend
+            or (RESEND_TIP if pending or row is None else "Only a pending invitation is resent")
+        )
         if self._confirming is not None and (
             row is None or row.invitation_id != self._confirming.invitation_id
         ):
@@ -386,7 +392,7 @@ class InvitationsView(QWidget):
             expected_version=row.version,
         )
         self._writes.run(
-            "Cancelling the invitation", work, partial(self._cancelled, row), self._not_cancelled
+            "Cancelling the invitation", work, partial(self._cancelled, row), self._write_refused
         )
 
     def _cancelled(self, row: InvitationRow, changes: Changes) -> None:
@@ -399,7 +405,34 @@ class InvitationsView(QWidget):
         self._selection_changed()
         self.changed.emit(changes)
 
-    def _not_cancelled(self, error: DomainError) -> None:
+    def _resend(self) -> None:
+        row = self._selected()
+        if row is None or row.state is not InvitationState.PENDING or self._writes.busy:
+            return
+        self._busy.show()
+        work = partial(
+            resend_invitation,
+            self._workstation,
+            self._actor,
+            row.invitation_id,
+            expected_version=row.version,
+        )
+        self._writes.run(
+            "Resending the invitation", work, partial(self._resent, row), self._write_refused
+        )
+        self._selection_changed()
+
+    def _resent(self, row: InvitationRow, changes: Changes) -> None:
+        self._settled()
+        self._show_message(
+            f"Invitation e-mail to {row.target_email} queued again; its older link stops "
+            "working once it is sent",
+            done=True,
+        )
+        self._selection_changed()
+        self.changed.emit(changes)
+
+    def _write_refused(self, error: DomainError) -> None:
         self._settled()
         self._show_message(str(error))
         self._selection_changed()
@@ -410,7 +443,7 @@ __all__ = [
     "CANCEL_TEXT",
     "CONFIRM_CANCEL",
     "FILTERS",
-    "RESEND_LATER",
+    "RESEND_TIP",
     "SEARCH_PAUSE_MS",
     "InvitationsView",
     "footer_text",

@@ -14,14 +14,17 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from console.adapters.worker import open_runners
+from console.adapters.worker import JobRunner, open_runners
 from console.app import (
     FIRST_KEY_QUESTION,
     build_main_window,
     create_application,
+    guard_session,
     offer_administration,
     run_gui,
+    run_mail_relay,
 )
 from console.models.database import Database
 from console.models.schema import AuditEvent, StaffRole
@@ -283,4 +286,84 @@ def test_account_actions_wait_for_a_selected_account(
         assert revoke.isEnabled() and reissue.isEnabled()
         assert revoke.shortcut().toString() == "Ctrl+Shift+R"
     finally:
+        window.shutdown()
+
+
+def test_the_console_sends_what_the_front_desk_queued(
+    qtbot: QtBot, database: Database, staff_hash: str
+) -> None:
+    """Mail set up: an invitation re-issued at the desk reaches a real SMTP server at once
+    (the relay wakes after the action), and the Outbox page shows it sent."""
+    from console.services.clock import ManualClock
+    from console.services.invitations import reissue_invitation
+    from console.services.settings import ConsoleSettings, SmtpSecurity
+    from console.services.staff_session import StaffSession
+    from console.services.staff_users import SignedIn
+    from console.views.front_desk import FrontDesk
+    from tests.factories import add_patient
+    from tests.services.conftest import NOW, make_workstation
+    from tests.smtp_server import HOST, smtp_server
+
+    actor = add_staff(database, StaffRole.FRONT_DESK, staff_hash)
+    workstation = make_workstation(database, ManualClock(NOW))
+    session = StaffSession.begin(SignedIn(actor, False), NOW)
+    window = build_main_window(database, session)
+    qtbot.addWidget(window)
+    with smtp_server() as server:
+        settings = ConsoleSettings(
+            clinic_name="Riverside Family Clinic",
+            clinic_phone="555-0100",
+            portal_base_url="https://portal.example.org",
+            smtp_host=HOST,
+            smtp_port=server.port,
+            smtp_security=SmtpSecurity.NONE,
+            smtp_sender="portal@example.org",
+        )
+        runner = JobRunner()
+        guard = guard_session(window, workstation, session, settings)
+        desk = FrontDesk(window, workstation, actor, runner, settings)
+        relay = run_mail_relay(desk, guard, workstation, settings)
+        assert relay is not None
+        try:
+            with Session(database.writer) as db, db.begin():
+                patient = add_patient(db).id
+            issued = reissue_invitation(workstation, actor, patient, "jane@example.org")
+            desk.refresh(issued.changes)  # what the re-issue dialog's signal does
+            qtbot.waitUntil(lambda: len(server.received) == 1, timeout=10_000)
+            desk.outbox.refresh()
+            qtbot.waitUntil(
+                lambda: [r.state.value for r in desk.outbox.model.rows] == ["sent"],
+                timeout=5000,
+            )
+        finally:
+            relay.stop()
+            guard.close()
+            runner.close()
+            window.shutdown()
+
+
+def test_without_a_mail_server_no_relay_runs(
+    qtbot: QtBot, database: Database, staff_hash: str
+) -> None:
+    from console.services.clock import ManualClock
+    from console.services.settings import ConsoleSettings
+    from console.services.staff_session import StaffSession
+    from console.services.staff_users import SignedIn
+    from console.views.front_desk import FrontDesk
+    from tests.services.conftest import NOW, make_workstation
+
+    actor = add_staff(database, StaffRole.FRONT_DESK, staff_hash)
+    workstation = make_workstation(database, ManualClock(NOW))
+    session = StaffSession.begin(SignedIn(actor, False), NOW)
+    window = build_main_window(database, session)
+    qtbot.addWidget(window)
+    runner = JobRunner()
+    guard = guard_session(window, workstation, session, ConsoleSettings())
+    desk = FrontDesk(window, workstation, actor, runner, ConsoleSettings())
+    try:
+        assert run_mail_relay(desk, guard, workstation, ConsoleSettings()) is None
+        assert "not set up" in desk.outbox.status
+    finally:
+        guard.close()
+        runner.close()
         window.shutdown()

@@ -12,12 +12,13 @@ from pytestqt.qtbot import QtBot
 from console.adapters.invitation_table import InvitationColumn
 from console.adapters.worker import JobRunner
 from console.models.database import Database
-from console.models.schema import InvitationState, StaffRole
+from console.models.schema import InvitationState, OutboxState, StaffRole
 from console.services.clock import ManualClock
 from console.services.invitation_list import list_invitations
+from console.services.outbox_list import list_outbox
 from console.services.permissions import Actor
 from console.services.workstation import Changes, Workstation
-from console.views.invitations_view import RESEND_LATER, InvitationsView, footer_text
+from console.views.invitations_view import RESEND_TIP, InvitationsView, footer_text
 from tests.services.conftest import NOW, add_staff, make_workstation
 from tests.services.test_invitation_list import add_invitations
 
@@ -71,8 +72,8 @@ def test_loads_newest_first_with_the_footer(qtbot: QtBot, view: InvitationsView)
     ]
     assert shown(view, InvitationColumn.STATE)[1] == "Expired"  # pending, past its expiry
     assert view.footer == "Showing 5 of 5 invitations"
-    assert not view.resend_button.isEnabled()
-    assert view.resend_button.toolTip() == RESEND_LATER
+    assert not view.resend_button.isEnabled()  # nothing selected
+    assert view.resend_button.toolTip() == RESEND_TIP
 
 
 def test_state_filter_and_debounced_search(qtbot: QtBot, view: InvitationsView) -> None:
@@ -116,6 +117,27 @@ def test_cancel_a_pending_invitation_after_confirming(
     load(qtbot, view)
     assert shown(view) == []
     assert view.footer == "No invitations match"
+
+
+def test_resend_a_pending_invitation_queues_its_email_again(
+    qtbot: QtBot, view: InvitationsView, desk: Workstation, actor: Actor
+) -> None:
+    load(qtbot, view)
+    with qtbot.waitSignal(view.loaded, timeout=5000):
+        view.set_state_filter(InvitationState.PENDING)
+    grace = view.model.rows[0]
+    view.table.selectRow(0)
+    with qtbot.waitSignal(view.changed, timeout=5000) as changed:
+        view.resend_button.click()
+    assert changed.args[0].invitations == frozenset({grace.invitation_id})
+    assert "queued again" in view.message
+    queued = list_outbox(desk, actor, state=OutboxState.QUEUED).rows
+    assert [row.to_email for row in queued] == [grace.target_email]
+    # An expired one cannot be resent.
+    with qtbot.waitSignal(view.loaded, timeout=5000):
+        view.set_state_filter(InvitationState.EXPIRED)
+    view.table.selectRow(0)
+    assert not view.resend_button.isEnabled()
 
 
 def test_expired_or_accepted_cannot_be_cancelled(qtbot: QtBot, view: InvitationsView) -> None:

@@ -1,0 +1,134 @@
+"""The outbox table model: Qt's conformance checker, the texts and roles of a row in each
+state, and a retried message replaced in place without a reset (issue 7)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+from PySide6.QtCore import QModelIndex, Qt
+from pytestqt.modeltest import ModelTester
+from pytestqt.qtbot import QtBot
+
+from console.adapters.invitation_table import when
+from console.adapters.outbox_table import (
+    OutboxColumn,
+    OutboxRoles,
+    OutboxTableModel,
+    reason_shown,
+)
+from console.models.schema import OutboxKind, OutboxState
+from console.services.outbox_list import OutboxRow
+
+NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+REFUSED = "smtp://mail.example.org:587 (STARTTLS) answered 550 5.1.1 No such\n mailbox here"
+
+
+def message(
+    n: int,
+    state: OutboxState,
+    kind: OutboxKind = OutboxKind.INVITATION,
+    *,
+    attempts: int = 0,
+    last_error: str | None = None,
+) -> OutboxRow:
+    created = NOW - dt.timedelta(hours=n)
+    return OutboxRow(
+        message_id=n,
+        kind=kind,
+        to_email=f"patient{n}@example.org",
+        state=state,
+        attempts=attempts,
+        created_at=created,
+        next_attempt_at=created + dt.timedelta(minutes=5) if state is OutboxState.QUEUED else None,
+        sent_at=created + dt.timedelta(minutes=1) if state is OutboxState.SENT else None,
+        last_error=last_error,
+        version=2,
+    )
+
+
+@pytest.fixture
+def rows() -> list[OutboxRow]:
+    return [
+        message(1, OutboxState.QUEUED, attempts=2, last_error="451 4.3.0 Try again later"),
+        message(2, OutboxState.SENT, OutboxKind.PASSWORD_RESET, attempts=1),
+        message(3, OutboxState.FAILED, OutboxKind.ACCESS_REVOKED, attempts=1, last_error=REFUSED),
+        message(4, OutboxState.CANCELLED),
+    ]
+
+
+@pytest.fixture
+def model(qtmodeltester: ModelTester, rows: list[OutboxRow]) -> OutboxTableModel:
+    """A model over ``rows`` that passed Qt's model tester (which keeps watching it)."""
+    table = OutboxTableModel()
+    table.load(rows)
+    qtmodeltester.check(table, force_py=True)
+    return table
+
+
+def column(model: OutboxTableModel, which: OutboxColumn) -> list[str]:
+    return [model.index(row, which).data() for row in range(model.rowCount())]
+
+
+def test_rows_columns_and_roles(model: OutboxTableModel, rows: list[OutboxRow]) -> None:
+    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    assert headers == ["Created", "Kind", "To", "State", "Attempts", "Next try / Sent", "Reason"]
+    assert column(model, OutboxColumn.CREATED)[0] == when(NOW - dt.timedelta(hours=1))
+    assert column(model, OutboxColumn.KIND) == [
+        "Invitation",
+        "Password reset",
+        "Access ended",
+        "Invitation",
+    ]
+    assert column(model, OutboxColumn.TO)[0] == "patient1@example.org"
+    assert column(model, OutboxColumn.STATE) == ["Queued", "Sent", "Failed", "Cancelled"]
+    assert column(model, OutboxColumn.ATTEMPTS) == ["2", "1", "1", "0"]
+    assert column(model, OutboxColumn.NEXT_OR_SENT) == [
+        when(rows[0].next_attempt_at or NOW),
+        when(rows[1].sent_at or NOW),
+        "—",
+        "—",
+    ]
+    reasons = column(model, OutboxColumn.REASON)
+    assert reasons[0] == "451 4.3.0 Try again later"
+    assert reasons[2] == "550 5.1.1 No such mailbox here"  # the reply, on one line
+    assert reasons[3] == ""
+    failed = model.index(2, OutboxColumn.REASON)
+    assert failed.data(Qt.ItemDataRole.ToolTipRole) == REFUSED
+    assert failed.data(OutboxRoles.MESSAGE_ID) == 3
+    assert failed.data(OutboxRoles.STATE) == "failed"
+    assert failed.data(OutboxRoles.VERSION) == 2
+    assert model.index(2, 0).data(OutboxRoles.ROW) == rows[2]
+    assert model.index(0, OutboxColumn.NEXT_OR_SENT).data(Qt.ItemDataRole.ToolTipRole)
+    assert model.flags(failed) & Qt.ItemFlag.ItemNeverHasChildren
+    assert not model.flags(failed) & Qt.ItemFlag.ItemIsEditable
+    assert model.rowCount(model.index(0, 0)) == 0
+    assert model.data(QModelIndex()) is None
+
+
+def test_a_reason_without_a_reply_is_shown_whole() -> None:
+    assert reason_shown(None) == ""
+    unreachable = "smtp://mail.example.org:587 (STARTTLS) refused the connection: is it up?"
+    assert reason_shown(unreachable) == unreachable
+    assert reason_shown("x answered nothing useful") == "x answered nothing useful"
+
+
+def test_replace_changes_one_row_without_a_reset(
+    qtbot: QtBot, model: OutboxTableModel, rows: list[OutboxRow]
+) -> None:
+    resets: list[None] = []
+    model.modelReset.connect(lambda: resets.append(None))
+    retried = dataclasses.replace(
+        rows[2], state=OutboxState.QUEUED, attempts=0, last_error=None, next_attempt_at=NOW
+    )
+    with qtbot.waitSignal(model.dataChanged) as changed:
+        assert model.replace(retried)
+    assert changed.args[0].row() == 2 and changed.args[1].row() == 2
+    assert not resets
+    assert model.index(2, OutboxColumn.STATE).data() == "Queued"
+    assert model.index(2, OutboxColumn.NEXT_OR_SENT).data() == when(NOW)
+    assert model.index(2, OutboxColumn.REASON).data() == ""
+    assert model.row_of(3) == 2 and model.row_of(99) is None
+    model.load([])
+    assert model.rowCount() == 0
