@@ -170,7 +170,14 @@ def cmd_revoke(args: argparse.Namespace) -> int:
     with workstation_for(args) as workstation:
         actor = _acting(workstation, args.staff)
         account = _account(workstation, args.account)
-        changes = revoke_access(workstation, actor, account, reason=args.reason, note=args.note)
+        changes = revoke_access(
+            workstation,
+            actor,
+            account,
+            reason=args.reason,
+            note=args.note,
+            notify_patient=args.notify,
+        )
     return _done(f"Revoked account {account}", changes)
 
 
@@ -263,6 +270,9 @@ def add_action_commands(add: Adder) -> None:
     revoke.add_argument("account", help="account id or username")
     revoke.add_argument("--reason", required=True, choices=[r.value for r in RevokeReason])
     revoke.add_argument("--note", default="", help="required with --reason other")
+    revoke.add_argument(
+        "--notify", action="store_true", help="e-mail the login address that access ended"
+    )
 
     invite = _with_staff(add("invite", cmd_invite))
     invite.add_argument("mrn")

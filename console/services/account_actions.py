@@ -20,12 +20,14 @@ from console.models.schema import (
     ACTIVE_STATES,
     Access,
     AccountState,
+    OutboxKind,
     OutboxMessage,
     OutboxState,
     PortalAccount,
 )
 from console.services.errors import DomainError, is_storable
 from console.services.invitations import cancel_pending_invitations
+from console.services.outbox import queue_email
 from console.services.patient_view import reset_address
 from console.services.permissions import Actor, Permission
 from console.services.portal_login import queue_password_reset
@@ -110,12 +112,14 @@ def revoke_access(
     *,
     reason: RevokeReason | str,
     note: str = "",
+    notify_patient: bool = False,
     expected_version: int | None = None,
 ) -> Changes:
     """End an account's access (SPEC §5): state ``revoked`` with the reason, every access
     row ended, the pending invitations of its own chart cancelled, its security stamp
     changed (signing out any portal session), and the audit event — in one transaction.
-    Messages and intake forms stay with the revoked account."""
+    Messages and intake forms stay with the revoked account. ``notify_patient`` queues the
+    "access ended" e-mail to its login address (when it has a usable one)."""
     actor.require(Permission.REVOKE_ACCESS)
     why = _revoke_reason(reason)
     note = _note(note, required=why is RevokeReason.OTHER)
@@ -129,6 +133,9 @@ def revoke_access(
         account.revoke_note = note or None
         _close(session, account, actor, now, why.value)
         cancelled = cancel_pending_invitations(session, account.patient_id, now)
+        address = reset_address(account) if notify_patient else None
+        if address is not None:
+            queue_email(session, OutboxKind.ACCESS_REVOKED, address, now=now, account_id=account.id)
         session.flush()
         after = active_sharers(session, [account.email_key])
         unblocked = unblocked_by(before, after)
@@ -145,6 +152,7 @@ def revoke_access(
                 "intake_forms_left_behind": account.intake_form_count,
                 "invitations_cancelled": sorted(cancelled),
                 "unblocked_accounts": sorted(unblocked),
+                "notice_queued": address is not None,
             },
         )
         return _changes(account, before, unblocked, invitations=cancelled)

@@ -10,6 +10,8 @@ answers through signals: ``revoked`` with the ``Changes`` (then it closes), and
 
 from __future__ import annotations
 
+from functools import partial
+
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -31,6 +33,7 @@ from console.views.action_dialog import ActionDialog, dialog_style, filled_butto
 from console.views.revoke_presenter import REASON_CHOICES, RevokeForm, RevokePresenter
 
 CONFIRMATION = "I have checked this with the patient"
+NOTIFY = "E-mail the login address that this access ended (no patient details)"
 
 #: The revoke button's fill, hover and edge once it is enabled.
 _RED = ("#b42318", "#9e1f15", "#8f1b13")
@@ -86,6 +89,9 @@ class RevokeDialog(ActionDialog):
         self.note_label = QLabel("&Note:")
         self.note_count = QLabel()
         self.confirmation = QCheckBox(CONFIRMATION)
+        self.notify = QCheckBox(NOTIFY)
+        self.notify.setChecked(True)
+        self.notify.setAccessibleName(NOTIFY)
         self.revoke_button = self.action_button
         self.first_field = self.reason
         self._build()
@@ -93,6 +99,7 @@ class RevokeDialog(ActionDialog):
         self.reason.currentIndexChanged.connect(self._reason_changed)
         self.note.textChanged.connect(self._note_changed)
         self.confirmation.toggled.connect(self.presenter.confirm)
+        self.notify.toggled.connect(partial(setattr, self.presenter, "notify_patient"))
         self.revoke_button.clicked.connect(self.presenter.revoke)
         if reason is not None:
             self.reason.setCurrentIndex(self.reason.findData(reason.value))
@@ -114,7 +121,7 @@ class RevokeDialog(ActionDialog):
         self.sharing.setAccessibleDescription(sharing)
 
     def show_form(self, form: RevokeForm) -> None:
-        for control in (self.reason, self.note, self.confirmation):
+        for control in (self.reason, self.note, self.notify, self.confirmation):
             control.setEnabled(form.editable)
         if self.confirmation.isChecked() != form.confirmed:
             with QSignalBlocker(self.confirmation):
@@ -206,6 +213,7 @@ class RevokeDialog(ActionDialog):
         form.addRow(reason_label, self.reason)
         form.addRow(self.note_label, self.note)
         form.addRow("", self.note_count)
+        form.addRow("", self.notify)
         form.addRow("", self.confirmation)
 
         layout = self.begin_layout(10)

@@ -161,6 +161,8 @@ class RevokePresenter:
         self._facts: RevokeFacts | None = None
         self._reason: RevokeReason | None = None
         self._note = ""
+        #: Whether the login address gets the "access ended" e-mail (on unless staff untick).
+        self.notify_patient = True
         self._confirmed = False
         self._done = False
 
@@ -225,7 +227,7 @@ class RevokePresenter:
         facts, reason = self._facts, self._reason
         if facts is None or reason is None or not self.form.revoke_enabled:
             return
-        note, version = self._note, facts.preview.version
+        note, version, notify = self._note, facts.preview.version, self.notify_patient
         self._view.show_problem("")
         self._writes.run(
             "Revoking the account",
@@ -235,6 +237,7 @@ class RevokePresenter:
                 self._account_id,
                 reason=reason,
                 note=note,
+                notify_patient=notify,
                 expected_version=version,
             ),
             self._revoked,

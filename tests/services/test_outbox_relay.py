@@ -24,7 +24,7 @@ from console.models.schema import (
     PortalAccount,
     StaffRole,
 )
-from console.services.account_actions import resend_reset
+from console.services.account_actions import resend_reset, revoke_access
 from console.services.clock import ManualClock
 from console.services.errors import StaleRecord
 from console.services.invitations import (
@@ -406,3 +406,20 @@ def test_the_outbox_lists_newest_first_by_state(
     assert queued.next_attempt_at is not None and queued.attempts == 0
     with pytest.raises(NotAllowed):
         list_outbox(desk, Actor(1, "reporting", "nobody"))
+
+
+def test_a_revocation_can_tell_the_login_address_that_access_ended(
+    desk: Workstation, actor: Actor, server: SmtpServer
+) -> None:
+    with Session(desk.database.writer) as session, session.begin():
+        told = add_account(session, "pat@example.org").id
+        quiet = add_account(session, "sam@example.org").id
+    revoke_access(desk, actor, told, reason="patient_request", notify_patient=True)
+    revoke_access(desk, actor, quiet, reason="patient_request")
+    with smtp(server) as transport:
+        assert send_due(desk, transport, BRANDING) == RelayReport(sent=1)
+    (received,) = server.received
+    assert received.rcpt_tos == ("pat@example.org",)
+    body = received.message.get_body(("plain",))
+    assert body is not None and "token=" not in body.get_content()
+    assert BRANDING.clinic_phone in body.get_content()

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from console.adapters.worker import JobRunner
 from console.app import build_main_window
 from console.models.database import Database
-from console.models.schema import Access, Invitation, PortalAccount, StaffRole
+from console.models.schema import Access, Invitation, OutboxMessage, PortalAccount, StaffRole
 from console.services.account_actions import RevokeReason
 from console.services.clock import ManualClock
 from console.services.passwords import verify_password
@@ -166,6 +166,11 @@ def test_a_worklist_step_resolves_its_cluster(
         lambda: all(c.email_key != "unix@example.com" for c in worklist.model.cases), timeout=5000
     )
     assert any(c.email_key == "hopper.family@example.com" for c in worklist.model.cases)
+    with Session(database.engine) as session:  # the notice was ticked by default
+        notices = session.scalars(
+            select(OutboxMessage.kind).where(OutboxMessage.account_id == dennis.account_id)
+        ).all()
+    assert notices == ["access_revoked"]
     # The next step opens by itself: re-invite Dennis's chart at an address of his own.
     (reissue,) = window.findChildren(ReissueDialog)
     assert "Dennis Thompson" in reissue.windowTitle()
@@ -197,6 +202,7 @@ def test_a_worklist_link_step_links_the_child_then_revokes_its_login(
     assert revoke.chosen_reason() is RevokeReason.SHARED_EMAIL
     assert revoke.note.toPlainText() == "Chart linked to ghopper's account."
     qtbot.waitUntil(lambda: revoke.reason.isEnabled(), timeout=5000)
+    revoke.notify.setChecked(False)  # a child's login: nobody to tell
     revoke.confirmation.setChecked(True)
     with qtbot.waitSignal(revoke.revoked, timeout=5000):
         revoke.revoke_button.click()
@@ -212,7 +218,10 @@ def test_a_worklist_link_step_links_the_child_then_revokes_its_login(
         walter_state = session.scalars(
             select(PortalAccount.state).where(PortalAccount.id == walter.account_id)
         ).one()
-    assert relations == ["guardian"] and walter_state == "revoked"
+        notices = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.account_id == walter.account_id)
+        ).all()
+    assert relations == ["guardian"] and walter_state == "revoked" and notices == []
     assert not window.findChildren(ReissueDialog)  # a linked child needs no invitation
 
 
