@@ -15,6 +15,7 @@ import smtplib
 import socket
 import ssl
 import tempfile
+import time
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -26,6 +27,8 @@ from console.services.errors import InvalidSetting
 from console.services.settings import ConsoleSettings, SmtpSecurity
 
 _DEFAULT_PORTS = {"smtp": 587, "smtps": 465}
+#: A connection unused for longer is checked with NOOP before the next message.
+IDLE_CHECK_SECONDS = 5.0
 _SAFE_NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@._-")
 _URL_FORMS = (
     "The mail server must be written as smtp://host:port (STARTTLS; port 587 when left out) "
@@ -132,6 +135,7 @@ class SmtpTransport(_Closing):
         self._ca_file = ca_file
         self._timeout = timeout
         self._connection: smtplib.SMTP | None = None
+        self._last_used = 0.0
         scheme = "smtps" if self._security is SmtpSecurity.TLS else "smtp"
         shown_host = f"[{self._host}]" if ":" in self._host else self._host
         user = f"{_quote_user(username)}@" if username else ""
@@ -182,11 +186,16 @@ class SmtpTransport(_Closing):
             connection.close()
 
     def _live_connection(self) -> smtplib.SMTP:
-        """The open connection when the server still answers NOOP, or else a new one."""
-        if self._connection is not None:
+        """The open connection, or else a new one. One idle for a while is asked NOOP first
+        (servers drop idle connections); back-to-back messages skip that round trip."""
+        connection, idle = self._connection, time.monotonic() - self._last_used
+        self._last_used = time.monotonic()
+        if connection is not None:
+            if idle <= IDLE_CHECK_SECONDS:
+                return connection
             try:
-                if self._connection.noop()[0] == 250:
-                    return self._connection
+                if connection.noop()[0] == 250:
+                    return connection
             except (smtplib.SMTPException, OSError):
                 pass
             self._drop()

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from console.models.schema import OutboxKind
+from console.services import mail_transport
 from console.services.errors import InvalidSetting
 from console.services.mail_templates import Branding, compose
 from console.services.mail_transport import (
@@ -123,7 +124,10 @@ def test_a_5xx_reply_to_the_message_is_permanent_and_the_next_one_goes() -> None
     assert "550 5.1.1 No such mailbox" in str(failure.value)
 
 
-def test_a_connection_the_server_dropped_is_replaced_once() -> None:
+def test_a_connection_the_server_dropped_is_replaced_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(mail_transport, "IDLE_CHECK_SECONDS", 0.0)  # as if idle for a while
     with smtp_server() as server, plain_transport(server) as transport:
         transport.send(an_email(1))
         server.drop_connections()
