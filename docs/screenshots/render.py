@@ -50,8 +50,11 @@ from console.services.audit import AuditTrail
 from console.services.audit_key import load_audit_key
 from console.services.clock import ManualClock
 from console.services.demo_data import DEMO_STAFF_PASSWORD, fill_demo_database
+from console.services.mail_templates import branding_from
+from console.services.mail_transport import SmtpTransport
+from console.services.outbox_relay import RelayReport, send_due
 from console.services.permissions import Actor
-from console.services.settings import ConsoleSettings, save_settings
+from console.services.settings import ConsoleSettings, SmtpSecurity, save_settings
 from console.services.staff_session import StaffSession
 from console.services.staff_users import sign_in
 from console.services.worklist import (
@@ -473,6 +476,62 @@ def settings_dialog(demo: Demo) -> QWidget:
     return dialog
 
 
+def outbox(demo: Demo) -> QWidget:
+    """The Outbox (Ctrl+4) after a morning's e-mail through a local SMTP server that took
+    most, refused one address (550), greylisted two (451) and found one mailbox full (552);
+    the failed one selected."""
+    sys.path.insert(0, str(HERE.parent.parent))
+    from tests.smtp_server import HOST, smtp_server  # a real server on 127.0.0.1
+
+    console = demo.console("outbox", FRONT_DESK)
+    workstation, actor = console.workstation, console.actor
+    clock = workstation.clock
+    assert isinstance(clock, ManualClock)
+    branding = branding_from(demo.settings)
+    accounts = iter(
+        account for case in console.shared_emails() for account in case.accounts if account.adult
+    )
+    with smtp_server() as server:
+
+        def send(*replies: str) -> None:
+            server.script(*replies)
+            with SmtpTransport(HOST, server.port, SmtpSecurity.NONE) as transport:
+                send_due(workstation, transport, branding)
+
+        def reinvite(email: str) -> None:
+            account = next(accounts)
+            revoke_access(
+                workstation, actor, account.account_id, reason=RevokeReason.SHARED_EMAIL,
+                notify_patient=True,
+            )  # fmt: skip
+            invitation_service.reissue_invitation(workstation, actor, account.patient_id, email)
+
+        clock.set(NOW.replace(hour=11, minute=5))
+        reinvite("m.okafor.1987@examplemail.net")
+        send("250 2.0.0 Ok", "550 5.1.1 <m.okafor.1987@examplemail.net>: Recipient address "
+             "rejected: User unknown in virtual mailbox table")  # fmt: skip
+        clock.set(NOW.replace(hour=12, minute=15))
+        reinvite("jlindqvist@post.example.net")
+        send()
+        clock.set(NOW.replace(hour=14, minute=10))
+        reinvite("d.haddad@inbox.example.org")
+        send("250 2.0.0 Ok", "552 5.2.2 Mailbox full: quota exceeded")
+        clock.set(NOW.replace(hour=14, minute=27))
+        reinvite("a.petrova@example.com")
+        send("451 4.7.1 Greylisted, please try again in a few minutes")
+        clock.set(NOW)
+        reinvite("s.nguyen@example.net")
+    window = console.window
+    window.navigation.setCurrentRow(3)
+    view = console.desk.outbox
+    view.refresh()
+    wait_until(lambda: not view.busy and view.model.rowCount() > 0, "the outbox")
+    view.relay_ran(RelayReport(sent=1, retrying=1))
+    states = [row.state.value for row in view.model.rows]
+    view.table.selectRow(states.index("failed"))
+    return window
+
+
 #: Every screenshot: its file, and the function that brings it on screen.
 SCREENSHOTS: dict[str, Callable[[Demo], QWidget]] = {
     "sign-in.png": sign_in_dialog,
@@ -487,6 +546,7 @@ SCREENSHOTS: dict[str, Callable[[Demo], QWidget]] = {
     "locked.png": locked,
     "staff-dialog.png": staff_dialog,
     "settings-dialog.png": settings_dialog,
+    "outbox.png": outbox,
 }
 
 
