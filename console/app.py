@@ -132,7 +132,9 @@ def guard_session(
         parent=window,
     )
     name = session.actor.username
-    guard.locked.connect(lambda: window.show_locked(name, settings.idle_minutes))
+    guard.locked.connect(
+        lambda: window.show_locked(name, settings.idle_minutes, by_hand=guard.locked_by_hand)
+    )
     guard.unlocked.connect(window.show_unlocked)
     guard.refused.connect(window.lock_screen.show_problem)
     guard.ended.connect(lambda _message: window.close())

@@ -8,6 +8,7 @@ cancel) with one ``dataChanged``, so the selection and scroll position stay wher
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from enum import IntEnum
 from typing import Any
 
@@ -89,12 +90,21 @@ def _text(row: InvitationRow, column: InvitationColumn) -> str:
 
 
 class InvitationTableModel(RowTableModel[InvitationRow]):
-    """The invitations of one page, newest first; read-only."""
+    """The invitations of one page, newest first; read-only.
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    ``state_marks`` (from a view: an adapter draws nothing) is what the state cells show
+    beside their text, by state: a coloured dot, as the account list has."""
+
+    def __init__(
+        self,
+        parent: QObject | None = None,
+        *,
+        state_marks: Mapping[InvitationState, Any] | None = None,
+    ) -> None:
         super().__init__(
             [_HEADERS[c] for c in InvitationColumn], lambda row: row.invitation_id, parent
         )
+        self._state_marks = dict(state_marks or {})
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         row = self.row_at(index)
@@ -103,6 +113,8 @@ class InvitationTableModel(RowTableModel[InvitationRow]):
         column = InvitationColumn(index.column())
         if role == Qt.ItemDataRole.DisplayRole:
             return _text(row, column)
+        if role == Qt.ItemDataRole.DecorationRole and column is InvitationColumn.STATE:
+            return self._state_marks.get(row.state)
         if role == Qt.ItemDataRole.ToolTipRole and column is InvitationColumn.EXPIRES:
             if row.state is InvitationState.EXPIRED:
                 return "Past its expiry: the patient can no longer use it"

@@ -8,8 +8,8 @@ so the selection stays where the administrator left it; only adding someone rese
 
 from __future__ import annotations
 
-import datetime as dt
-from enum import IntEnum
+from collections.abc import Mapping
+from enum import IntEnum, StrEnum
 from typing import Any
 
 from PySide6.QtCore import (
@@ -19,6 +19,7 @@ from PySide6.QtCore import (
     Qt,
 )
 
+from console.adapters.invitation_table import when
 from console.adapters.row_table import RowTableModel
 from console.models.schema import StaffRole
 from console.services.staff_admin import StaffMember
@@ -61,20 +62,44 @@ class StaffRoles(IntEnum):
     STAFF_MEMBER = int(Qt.ItemDataRole.UserRole) + 2
 
 
-def local_time(moment: dt.datetime) -> str:
-    """A stored UTC time as the workstation's local date and time, to the minute."""
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+NEVER_SIGNED_IN = "Never"
+
+
+class StaffStatus(StrEnum):
+    """The one thing that most affects a staff user's signing in."""
+
+    ACTIVE = "active"
+    DISABLED = "disabled"
+    LOCKED = "locked"
+    MUST_CHANGE_PASSWORD = "must_change_password"  # noqa: S105 - a status, not a secret
+
+
+_STATUS_WORDS = {
+    StaffStatus.ACTIVE: "Active",
+    StaffStatus.DISABLED: "Disabled",
+    StaffStatus.LOCKED: "Locked",
+    StaffStatus.MUST_CHANGE_PASSWORD: "Must change password",
+}
+
+
+def status_of(member: StaffMember) -> StaffStatus:
+    """``member``'s status: disabled outranks a lock-out, which outranks a password to
+    change."""
+    if member.disabled:
+        return StaffStatus.DISABLED
+    if member.locked and member.locked_until is not None:
+        return StaffStatus.LOCKED
+    if member.must_change_password:
+        return StaffStatus.MUST_CHANGE_PASSWORD
+    return StaffStatus.ACTIVE
 
 
 def staff_status(member: StaffMember) -> str:
-    """What the status column says: the one thing that most affects signing in."""
-    if member.disabled:
-        return "disabled"
-    if member.locked and member.locked_until is not None:
-        return f"locked until {local_time(member.locked_until)}"
-    if member.must_change_password:
-        return "must change password"
-    return "active"
+    """What the status column says (in words: a view may add a colour, never only that)."""
+    status = status_of(member)
+    if status is StaffStatus.LOCKED and member.locked_until is not None:
+        return f"Locked until {when(member.locked_until)}"
+    return _STATUS_WORDS[status]
 
 
 def _status_tooltip(member: StaffMember) -> str:
@@ -99,14 +124,23 @@ def _cell_text(member: StaffMember, column: StaffColumn) -> str:
         return ROLE_LABELS.get(member.role, member.role)
     if column is StaffColumn.STATUS:
         return staff_status(member)
-    return local_time(member.last_login_at) if member.last_login_at is not None else "never"
+    return when(member.last_login_at) if member.last_login_at is not None else NEVER_SIGNED_IN
 
 
 class StaffTableModel(RowTableModel[StaffMember]):
-    """Every console user, one per row (read-only; changes go through the services)."""
+    """Every console user, one per row (read-only; changes go through the services).
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    ``status_marks`` (from a view: an adapter draws nothing) is what the status cells show
+    beside their text, by status: a coloured dot, say."""
+
+    def __init__(
+        self,
+        parent: QObject | None = None,
+        *,
+        status_marks: Mapping[StaffStatus, Any] | None = None,
+    ) -> None:
         super().__init__([_HEADERS[c] for c in StaffColumn], lambda member: member.id, parent)
+        self._status_marks = dict(status_marks or {})
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         member = self.row_at(index)
@@ -115,8 +149,11 @@ class StaffTableModel(RowTableModel[StaffMember]):
         column = StaffColumn(index.column())
         if role == Qt.ItemDataRole.DisplayRole:
             return _cell_text(member, column)
-        if role == Qt.ItemDataRole.ToolTipRole and column is StaffColumn.STATUS:
-            return _status_tooltip(member)
+        if column is StaffColumn.STATUS:
+            if role == Qt.ItemDataRole.DecorationRole:
+                return self._status_marks.get(status_of(member))
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return _status_tooltip(member)
         if role == StaffRoles.STAFF_ID:
             return member.id
         if role == StaffRoles.STAFF_MEMBER:
@@ -125,10 +162,12 @@ class StaffTableModel(RowTableModel[StaffMember]):
 
 
 __all__ = [
+    "NEVER_SIGNED_IN",
     "ROLE_LABELS",
     "StaffColumn",
     "StaffRoles",
+    "StaffStatus",
     "StaffTableModel",
-    "local_time",
     "staff_status",
+    "status_of",
 ]

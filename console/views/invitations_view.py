@@ -43,6 +43,7 @@ from console.services.invitation_list import InvitationPage, InvitationRow, list
 from console.services.invitations import cancel_invitation, resend_invitation
 from console.services.permissions import Actor, Permission, refusal
 from console.services.workstation import Changes, Workstation
+from console.views.theme import invitation_state_dots
 
 #: How long typing must pause before the search runs.
 SEARCH_PAUSE_MS = 300
@@ -175,7 +176,7 @@ class InvitationsView(QWidget):
         self._busy.setFixedHeight(3)
         self._busy.hide()
 
-        self.model = InvitationTableModel(self)
+        self.model = InvitationTableModel(self, state_marks=invitation_state_dots())
         self.table = QTableView()
         self.table.setObjectName("invitationTable")
         self.table.setAccessibleName("Invitations")
@@ -194,7 +195,7 @@ class InvitationsView(QWidget):
             (InvitationColumn.PATIENT, 200),
             (InvitationColumn.MRN, 100),
             (InvitationColumn.EMAIL, 280),
-            (InvitationColumn.STATE, 90),
+            (InvitationColumn.STATE, 112),
             (InvitationColumn.CREATED, 140),
             (InvitationColumn.EXPIRES, 140),
         ):

@@ -177,7 +177,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([700, 420])  # of the 1,110 px beside the navigation pane
 
-    def show_locked(self, display_name: str, idle_minutes: int) -> None:
+    def show_locked(self, display_name: str, idle_minutes: int, *, by_hand: bool = False) -> None:
         """Clear every patient-data model and show the lock screen: nothing of the list, the
         search text or the filters stays visible."""
         self._model.lock()
@@ -187,7 +187,7 @@ class MainWindow(QMainWindow):
         self.menuBar().setEnabled(False)
         self.statusBar().clearMessage()
         self.row_count_label.clear()
-        self.lock_screen.show_for(display_name, idle_minutes)
+        self.lock_screen.show_for(display_name, idle_minutes, by_hand=by_hand)
         self._pages.setCurrentWidget(self.lock_screen)
         self._account_bar.hide()
         self._update_actions()  # shortcuts too: nothing but the lock screen answers

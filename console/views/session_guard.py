@@ -80,6 +80,8 @@ class SessionGuard(QObject):
         self._timer.setInterval(poll_ms)
         self._timer.timeout.connect(self.check)
         self._showing_lock = self._ended = False
+        #: Whether the last lock was asked for (Ctrl+L) rather than the idle time's.
+        self.locked_by_hand = False
         self._role = session.actor.role
         app = QCoreApplication.instance()
         if app is not None:
@@ -99,16 +101,18 @@ class SessionGuard(QObject):
             session_hours=self._session_hours,
         )
         if due is SessionDue.LOCK:
-            self.lock()
+            self.lock(by_hand=False)
         elif due is SessionDue.SIGN_OUT and not self._ended:
             self._end(self.session.expire, EXPIRED.format(hours=self._session_hours))
 
-    def lock(self) -> None:
-        """Lock now (also on the user's request): the window clears first, before anything
-        can fail, then the lock is audited in the background."""
+    def lock(self, *, by_hand: bool = True) -> None:
+        """Lock now: on the user's request, or (``by_hand=False``) after the idle time. The
+        window clears first, before anything can fail, then the lock is audited in the
+        background."""
         if self._showing_lock or self.session.locked:
             return
         self._showing_lock = True
+        self.locked_by_hand = by_hand
         self.locked.emit()
         self._runner.submit(lambda: self.session.lock(self._workstation), _ignore, _logged)
 
@@ -166,6 +170,14 @@ class SessionGuard(QObject):
             self.refused.emit("The password could not be checked (is the database reachable?).")
 
 
+def lock_text(display_name: str, idle_minutes: int, *, by_hand: bool) -> str:
+    """What the lock screen says about why it is locked and whose password opens it."""
+    if by_hand:
+        return f"{display_name} locked this console. Enter your password to go on."
+    minutes = "1 minute" if idle_minutes == 1 else f"{idle_minutes} minutes"
+    return f"Locked after {minutes} without use. {display_name}, enter your password to go on."
+
+
 class LockScreen(QWidget):
     """What a locked console shows: whose session it is, a password field, and a way out
     for someone else to sign in. No patient data."""
@@ -218,12 +230,10 @@ class LockScreen(QWidget):
         self.unlock_button.clicked.connect(self._unlock)
         self.sign_out_button.clicked.connect(self.sign_out_requested)
 
-    def show_for(self, display_name: str, idle_minutes: int) -> None:
-        """Ready the screen for ``display_name``'s locked session."""
-        self.who.setText(
-            f"Locked after {idle_minutes} minutes without use. {display_name}, enter your "
-            "password to go on."
-        )
+    def show_for(self, display_name: str, idle_minutes: int, *, by_hand: bool = False) -> None:
+        """Ready the screen for ``display_name``'s locked session: locked by its user
+        (``by_hand``), or after ``idle_minutes`` without use."""
+        self.who.setText(lock_text(display_name, idle_minutes, by_hand=by_hand))
         self.password.clear()
         self.problem.hide()
         self.setEnabled(True)
@@ -253,4 +263,4 @@ def _logged(error: Exception) -> None:
     _log.error("session audit failed: %s", type(error).__name__)
 
 
-__all__ = ["CHANGED", "EXPIRED", "POLL_MS", "LockScreen", "SessionGuard"]
+__all__ = ["CHANGED", "EXPIRED", "POLL_MS", "LockScreen", "SessionGuard", "lock_text"]

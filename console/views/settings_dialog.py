@@ -40,6 +40,7 @@ from console.services.secrets_store import SecretsStore
 from console.services.settings import ConsoleSettings, SmtpSecurity
 from console.services.settings_file import settings_path
 from console.services.workstation import Workstation
+from console.views.action_dialog import PRIMARY_BLUE, dialog_style, filled_button_style
 from console.views.mail_password import MailPasswordForm
 from console.views.settings_presenter import (
     FORM_GROUPS,
@@ -62,6 +63,24 @@ SECURITY_LABELS = {
 }
 
 _LEFT_GROUPS = 3  # Portal, Clinic and E-mail on the left; the rest on the right.
+
+HEADING = "Console settings"
+INTRO = (
+    "Saved in this workstation's settings file. Sign-in, lock and e-mail settings apply from "
+    "the next sign-in."
+)
+_STYLE = (
+    dialog_style("settings")
+    + filled_button_style("settingsSaveButton", *PRIMARY_BLUE)
+    + """
+QGroupBox#settingsGroup {
+    font-weight: 600; color: #1f2933; background: #ffffff;
+    border: 1px solid #d5dae1; border-radius: 6px; margin-top: 22px; padding: 0 6px 2px 6px;
+}
+QGroupBox#settingsGroup::title { subcontrol-origin: margin; left: 1px; top: 2px; }
+QGroupBox#settingsGroup QWidget { font-weight: 400; }
+"""
+)
 
 
 class SettingsDialog(QDialog):
@@ -101,7 +120,8 @@ class SettingsDialog(QDialog):
         self.close_button = self.buttons.button(QDialogButtonBox.StandardButton.Close)
         self._form_area = QWidget()
         self._focus_before_busy: QWidget | None = None
-        self._labels: list[QLabel] = []
+        #: The field labels of the left and of the right column of groups.
+        self._labels: tuple[list[QLabel], list[QLabel]] = ([], [])
         self._build()
         self.presenter = SettingsPresenter(
             workstation,
@@ -209,16 +229,27 @@ class SettingsDialog(QDialog):
         super().done(result)
 
     def showEvent(self, event: QShowEvent) -> None:
-        # Spin boxes and the security choice as tall as the text fields, for even rows; a
-        # text field's height is known once the style sheet has reached it, on showing.
-        # The labels as tall too, so that each reads level with its field, problem or not.
+        self._line_up()
+        super().showEvent(event)
+
+    def _line_up(self) -> None:
+        # Even rows and straight columns, once the style sheet has reached the fields (on
+        # showing): spin boxes, the security choice and the labels as tall as a text field
+        # (each label level with its field, problem or not); the spin boxes as wide as the
+        # widest; and the labels of a column of groups one width, so that every field of
+        # the column starts at the same x, whichever group it is in.
         row_height = self.editors["portal_name"].sizeHint().height()
+        spin_boxes = [e for e in self.editors.values() if isinstance(e, QSpinBox)]
+        spin_width = max(max(spin.sizeHint().width(), spin.minimumWidth()) for spin in spin_boxes)
         for editor in self.editors.values():
             if isinstance(editor, QSpinBox | QComboBox):
                 editor.setMinimumHeight(row_height)
-        for label in self._labels:
-            label.setMinimumHeight(row_height)
-        super().showEvent(event)
+        for spin in spin_boxes:
+            spin.setMinimumWidth(spin_width)
+        for column in self._labels:
+            width = max(label.sizeHint().width() for label in column)
+            for label in column:
+                label.setMinimumSize(width, row_height)
 
     def _give_focus_back(self) -> None:
         # Disabling the form moves the focus on, to Close at the last, and a focused button
@@ -241,22 +272,35 @@ class SettingsDialog(QDialog):
     # --- building ---------------------------------------------------------------------------
 
     def _build(self) -> None:
+        self.setStyleSheet(_STYLE)
+        heading = QLabel(HEADING)
+        heading.setObjectName("settingsHeading")
+        heading.setAccessibleName("Heading")
+        intro = QLabel(INTRO)
+        intro.setObjectName("settingsIntro")
+        intro.setWordWrap(True)
         columns = QGridLayout(self._form_area)
         columns.setContentsMargins(0, 0, 0, 0)
         columns.setHorizontalSpacing(16)
         left, right = QVBoxLayout(), QVBoxLayout()
+        left.setSpacing(10)
+        right.setSpacing(10)
         for number, (title, fields) in enumerate(FORM_GROUPS):
-            (left if number < _LEFT_GROUPS else right).addWidget(self._group(title, fields))
+            column = 0 if number < _LEFT_GROUPS else 1
+            (left, right)[column].addWidget(self._group(title, fields, self._labels[column]))
         left.addStretch(1)
         right.addStretch(1)
         columns.addLayout(left, 0, 0)
         columns.addLayout(right, 0, 1)
-        columns.setColumnStretch(0, 1)
-        columns.setColumnStretch(1, 1)
+        # The right column's labels are longer: a little more room keeps its key file
+        # field as wide as the text fields on the left.
+        columns.setColumnStretch(0, 3)
+        columns.setColumnStretch(1, 4)
 
         self.status_label.setObjectName("settingsStatus")
         self.status_label.setAccessibleName("Save result")
         self.status_label.setWordWrap(True)  # a keyring's explanation runs long
+        self.save_button.setObjectName("settingsSaveButton")
         self.save_button.setAccessibleName("Save settings")
         self.save_button.setDefault(True)
         self.close_button.setAccessibleName("Close settings")
@@ -267,13 +311,20 @@ class SettingsDialog(QDialog):
         footer.addWidget(self.buttons)
 
         self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(18, 16, 18, 14)
+        self._layout.setSpacing(10)
+        self._layout.addWidget(heading)
+        self._layout.addWidget(intro)
         self._layout.addWidget(self.general_problem)
         self._layout.addWidget(self._form_area)
         self._layout.addLayout(footer)
-        self.setMinimumWidth(860)
+        self.setMinimumWidth(940)
 
-    def _group(self, title: str, fields: tuple[SettingField, ...]) -> QGroupBox:
+    def _group(
+        self, title: str, fields: tuple[SettingField, ...], labels: list[QLabel]
+    ) -> QGroupBox:
         box = QGroupBox(title)
+        box.setObjectName("settingsGroup")
         form = QFormLayout(box)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -299,7 +350,7 @@ class SettingsDialog(QDialog):
                 label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
                 label.setBuddy(editor)
-                self._labels.append(label)
+                labels.append(label)
                 form.addRow(label, cell)
         if title.startswith("E-mail"):
             note = QLabel(KEYRING_NOTE)

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -27,10 +28,11 @@ from PySide6.QtWidgets import (
 )
 
 from console.adapters.background import Submitter
-from console.adapters.staff_table import StaffColumn, StaffTableModel
+from console.adapters.staff_table import StaffColumn, StaffStatus, StaffTableModel
 from console.services.permissions import Actor, Permission
 from console.services.staff_admin import StaffMember
 from console.services.workstation import Changes, Workstation
+from console.views.action_dialog import PRIMARY_BLUE, dialog_style, filled_button_style
 from console.views.staff_forms import (
     PROBLEM_COLOUR,
     AddStaffForm,
@@ -39,6 +41,38 @@ from console.views.staff_forms import (
     StaffForm,
 )
 from console.views.staff_presenter import StaffPresenter
+from console.views.theme import state_dot
+
+HEADING = "Staff users"
+INTRO = (
+    "Everyone who can sign in to this console. Each change is recorded in the audit log and "
+    "applies at once, at every workstation."
+)
+#: The dot beside each status (its name is always written beside it).
+STATUS_COLOURS: dict[StaffStatus, QColor] = {
+    StaffStatus.ACTIVE: QColor("#2f9e44"),
+    StaffStatus.MUST_CHANGE_PASSWORD: QColor("#d98e04"),
+    StaffStatus.LOCKED: QColor("#c92a2a"),
+    StaffStatus.DISABLED: QColor("#8a94a3"),
+}
+#: Room for this many rows before the table scrolls: a clinic has a handful of staff users.
+_ROWS_SHOWN = 6
+_ROW_HEIGHT = 26
+# As the invitations table: no grid, left-aligned headers, a light selection.
+_STYLE = (
+    dialog_style("staff")
+    + filled_button_style("staffAddButton", *PRIMARY_BLUE)
+    + """
+QTableView#staffTable { background: #ffffff; border: 1px solid #d5dae1; border-radius: 4px;
+    outline: 0;
+    selection-background-color: #dbe8f7; selection-color: #1f2933;
+    alternate-background-color: #f9fafb; }
+QTableView#staffTable::item { padding: 0 6px; }
+QTableView#staffTable QHeaderView::section { background: #eef1f5; color: #3e4a59; border: none;
+    border-right: 1px solid #dde2e8; border-bottom: 1px solid #d5dae1; padding: 5px 6px;
+    font-weight: 600; }
+"""
+)
 
 
 class StaffDialog(QDialog):
@@ -61,8 +95,11 @@ class StaffDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Staff users")
         self.setObjectName("staffDialog")
+        self.setStyleSheet(_STYLE)
         self._min_length = workstation.rules.staff_password_length
-        self.model = StaffTableModel(self)
+        self.model = StaffTableModel(
+            self, status_marks={status: state_dot(c) for status, c in STATUS_COLOURS.items()}
+        )
         self.table = QTableView()
         self.add_button = QPushButton("&Add…")
         self.toggle_button = QPushButton("&Disable")
@@ -204,10 +241,11 @@ class StaffDialog(QDialog):
             button.setToolTip(why or "")
 
     def _build(self) -> None:
-        intro = QLabel(
-            "Everyone who can sign in to this console. Each change is recorded in the audit "
-            "log and applies at once, at every workstation."
-        )
+        heading = QLabel(HEADING)
+        heading.setObjectName("staffHeading")
+        heading.setAccessibleName("Heading")
+        intro = QLabel(INTRO)
+        intro.setObjectName("staffIntro")
         intro.setWordWrap(True)
 
         self.table.setObjectName("staffTable")
@@ -217,13 +255,18 @@ class StaffDialog(QDialog):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
         self.table.setTabKeyNavigation(False)
         self.table.verticalHeader().hide()
-        self.table.setStyleSheet("QTableView::item { padding: 0 6px; }")  # as the account list
+        self.table.verticalHeader().setDefaultSectionSize(_ROW_HEIGHT)
         header = self.table.horizontalHeader()
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(StaffColumn.NAME, QHeaderView.ResizeMode.Stretch)
         header.setHighlightSections(False)
+        frame = 2 * self.table.frameWidth()
+        self.table.setMinimumHeight(header.sizeHint().height() + _ROWS_SHOWN * _ROW_HEIGHT + frame)
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
         self.model.modelReset.connect(self._update_buttons)
         self.model.dataChanged.connect(self._update_buttons)
@@ -237,6 +280,7 @@ class StaffDialog(QDialog):
             button.setAccessibleName(name)
             button.setAutoDefault(False)
             button.clicked.connect(slot)
+        self.add_button.setObjectName("staffAddButton")
         side = QVBoxLayout()
         for button in (self.add_button, self.toggle_button, self.role_button, self.reset_button):
             side.addWidget(button)
@@ -258,10 +302,13 @@ class StaffDialog(QDialog):
         footer.addWidget(self.buttons)
 
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(18, 16, 18, 14)
+        layout.setSpacing(10)
+        layout.addWidget(heading)
         layout.addWidget(intro)
         layout.addLayout(middle, 1)
         layout.addLayout(footer)
-        self.resize(880, 380)
+        self.resize(860, self.sizeHint().height())
 
 
 __all__ = ["StaffDialog"]

@@ -8,6 +8,7 @@ import datetime as dt
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QColor
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
@@ -21,6 +22,12 @@ from console.models.schema import InvitationState
 from console.services.invitation_list import InvitationRow
 
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+MARKS = {
+    InvitationState.PENDING: QColor("#d98e04"),
+    InvitationState.EXPIRED: QColor("#8a94a3"),
+    InvitationState.ACCEPTED: QColor("#2f9e44"),
+    InvitationState.CANCELLED: QColor("#c92a2a"),
+}
 
 
 def invitation(
@@ -53,8 +60,9 @@ def rows() -> list[InvitationRow]:
 
 @pytest.fixture
 def model(qtmodeltester: ModelTester, rows: list[InvitationRow]) -> InvitationTableModel:
-    """A model over ``rows`` that passed Qt's model tester (which keeps watching it)."""
-    table = InvitationTableModel()
+    """A model over ``rows`` that passed Qt's model tester (which keeps watching it), a
+    mark beside each state as a view gives it."""
+    table = InvitationTableModel(state_marks=MARKS)
     table.load(rows)
     qtmodeltester.check(table, force_py=True)
     return table
@@ -82,6 +90,17 @@ def test_rows_columns_and_roles(model: InvitationTableModel) -> None:
     assert model.flags(walter) & Qt.ItemFlag.ItemNeverHasChildren
     assert model.rowCount(model.index(0, 0)) == 0
     assert model.data(QModelIndex()) is None
+
+
+def test_the_state_has_its_mark_beside_its_words(model: InvitationTableModel) -> None:
+    decoration = Qt.ItemDataRole.DecorationRole
+    states = [model.index(row, InvitationColumn.STATE) for row in range(model.rowCount())]
+    assert [state.data(decoration) for state in states] == list(MARKS.values())
+    assert [state.data() for state in states] == ["Pending", "Expired", "Accepted", "Cancelled"]
+    assert model.index(0, InvitationColumn.PATIENT).data(decoration) is None
+    unmarked = InvitationTableModel()
+    unmarked.load([invitation(1, "Grace", InvitationState.PENDING)])
+    assert unmarked.index(0, InvitationColumn.STATE).data(decoration) is None
 
 
 def test_when_is_day_month_year_and_time() -> None:

@@ -7,17 +7,20 @@ import datetime as dt
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QColor
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from console.adapters.invitation_table import when
 from console.adapters.staff_table import (
     StaffColumn,
     StaffRoles,
+    StaffStatus,
     StaffTableModel,
-    local_time,
     staff_status,
+    status_of,
 )
 from console.models.database import Database
 from console.models.schema import StaffRole, StaffUser
@@ -54,7 +57,7 @@ def texts(model: StaffTableModel, column: StaffColumn) -> list[str]:
 def test_model_passes_qtmodeltester(
     qtmodeltester: ModelTester, desk: Workstation, admin: Actor
 ) -> None:
-    model = StaffTableModel()
+    model = StaffTableModel(status_marks={status: QColor("#2f9e44") for status in StaffStatus})
     qtmodeltester.check(model)  # empty
     model.update(list_staff(desk, admin))
     qtmodeltester.check(model)
@@ -85,12 +88,12 @@ def test_rows_show_each_user_as_the_clinic_says_it(desk: Workstation, admin: Act
         "Manager",
     ]
     assert texts(model, StaffColumn.STATUS) == [
-        "active",
-        f"locked until {local_time(NOW + dt.timedelta(minutes=10))}",
-        "active",
-        "must change password",
+        "Active",
+        f"Locked until {when(NOW + dt.timedelta(minutes=10))}",
+        "Active",
+        "Must change password",
     ]
-    assert texts(model, StaffColumn.LAST_SIGN_IN) == ["never", "never", local_time(last), "never"]
+    assert texts(model, StaffColumn.LAST_SIGN_IN) == ["Never", "Never", when(last), "Never"]
     status = model.index(1, StaffColumn.STATUS)
     assert "failed sign-ins" in status.data(Qt.ItemDataRole.ToolTipRole)
     member = model.index(0, StaffColumn.NAME).data(StaffRoles.STAFF_MEMBER)
@@ -111,13 +114,31 @@ def test_disabled_outranks_locked_and_must_change(desk: Workstation, admin: Acto
         locked_until=NOW + dt.timedelta(minutes=5),
     )
     frank = next(m for m in list_staff(desk, admin) if m.username == "frank")
-    assert staff_status(frank) == "disabled"
+    assert staff_status(frank) == "Disabled"
+    assert status_of(frank) is StaffStatus.DISABLED
 
 
 def test_a_lock_out_that_has_expired_shows_as_active(desk: Workstation, admin: Actor) -> None:
     set_user(desk.database, "frank", locked_until=NOW - dt.timedelta(minutes=1))
     frank = next(m for m in list_staff(desk, admin) if m.username == "frank")
-    assert staff_status(frank) == "active"
+    assert staff_status(frank) == "Active"
+    assert status_of(frank) is StaffStatus.ACTIVE
+
+
+def test_a_status_cell_shows_the_mark_the_view_gave_for_it_beside_its_words(
+    desk: Workstation, admin: Actor
+) -> None:
+    set_user(desk.database, "frank", disabled=True)
+    marks = {StaffStatus.ACTIVE: QColor("#2f9e44"), StaffStatus.DISABLED: QColor("#8a94a3")}
+    model = StaffTableModel(status_marks=marks)
+    model.update(list_staff(desk, admin))
+    decoration = Qt.ItemDataRole.DecorationRole
+    assert texts(model, StaffColumn.USERNAME)[:2] == ["ada", "frank"]
+    assert model.index(0, StaffColumn.STATUS).data(decoration) == marks[StaffStatus.ACTIVE]
+    assert model.index(1, StaffColumn.STATUS).data(decoration) == marks[StaffStatus.DISABLED]
+    assert model.index(1, StaffColumn.STATUS).data() == "Disabled"  # never the colour alone
+    assert model.index(1, StaffColumn.NAME).data(decoration) is None
+    assert StaffTableModel().index(0, StaffColumn.STATUS).data(decoration) is None
 
 
 def test_a_reload_of_the_same_people_announces_only_the_changed_row(
@@ -135,7 +156,7 @@ def test_a_reload_of_the_same_people_announces_only_the_changed_row(
     with qtbot.assertNotEmitted(model.modelReset):
         model.update(list_staff(desk, admin))
     assert changed == [(1, 1)]
-    assert model.index(1, StaffColumn.STATUS).data() == "disabled"
+    assert model.index(1, StaffColumn.STATUS).data() == "Disabled"
 
 
 def test_a_new_person_resets_the_model(qtbot: QtBot, desk: Workstation, admin: Actor) -> None:

@@ -22,7 +22,7 @@ from console.services.staff_session import StaffSession
 from console.services.staff_users import SignedIn
 from console.services.workstation import Workstation
 from console.views.main_window import MainWindow
-from console.views.session_guard import CHANGED, SessionGuard
+from console.views.session_guard import CHANGED, LockScreen, SessionGuard, lock_text
 from tests.adapters.clinic_accounts import add_clinic_accounts
 from tests.services.conftest import NOW, STAFF_PASSWORD, add_staff, make_workstation
 
@@ -73,6 +73,8 @@ def test_idle_time_locks_and_clears_the_patient_data(
     clock.advance(seconds=1)
     guard.check()
     assert window.locked
+    assert not guard.locked_by_hand
+    assert window.lock_screen.who.text().startswith("Locked after 10 minutes without use.")
     assert window.model.rowCount() == 0
     assert window.model.index(0, 0).data() is None
     assert window.search_field.isHidden() or window.findChild(QToolBar, "filterBar").isHidden()
@@ -125,6 +127,7 @@ def test_signing_out_from_the_lock_screen(
     window, guard = guarded
     window.lock_action.trigger()
     assert window.locked
+    assert guard.locked_by_hand  # Ctrl+L: the lock screen must not blame the idle time
     with qtbot.waitSignal(guard.ended, timeout=5000):
         window.lock_screen.sign_out_button.click()
     qtbot.waitUntil(lambda: "signed_out" in actions(desk), timeout=5000)
@@ -186,3 +189,16 @@ def test_the_timer_locks_without_being_asked(
             pass
     finally:
         guard.close()
+
+
+def test_the_lock_screen_says_why_it_is_locked(qtbot: QtBot) -> None:
+    screen = LockScreen()
+    qtbot.addWidget(screen)
+    screen.show_for("pat", 10)
+    assert screen.who.text() == (
+        "Locked after 10 minutes without use. pat, enter your password to go on."
+    )
+    screen.show_for("pat", 10, by_hand=True)
+    assert screen.who.text() == "pat locked this console. Enter your password to go on."
+    assert "minutes" not in screen.who.text()
+    assert lock_text("pat", 1, by_hand=False).startswith("Locked after 1 minute without use.")

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QLabel, QWidget
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QCheckBox, QGroupBox, QLabel, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -308,6 +309,26 @@ def test_dialog_shows_the_file_in_groups(
     assert note is not None and note.text() == KEYRING_NOTE
     assert "keyring" in note.text()
     assert all(not label.isVisible() for label in dialog.problem_labels.values())
+
+
+def test_the_form_has_a_heading_bold_group_titles_and_straight_columns(
+    qtbot: QtBot, desk: Workstation, admin: Actor, runner: JobRunner, settings_file: Path
+) -> None:
+    dialog = open_dialog(qtbot, desk, admin, runner, settings_file)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    heading = dialog.findChild(QLabel, "settingsHeading")
+    assert heading is not None and heading.text() == "Console settings"
+    groups = dialog.findChildren(QGroupBox)
+    assert groups and all(box.font().weight() >= QFont.Weight.DemiBold for box in groups)
+    assert all(editor.font().weight() == QFont.Weight.Normal for editor in dialog.editors.values())
+
+    # Every field starts at one x in the left column and one in the right, whichever group
+    # it is in (once the labels' shared widths, set on showing, are laid out).
+    def starts() -> set[int]:
+        return {editor.mapTo(dialog, QPoint(0, 0)).x() for editor in dialog.editors.values()}
+
+    qtbot.waitUntil(lambda: len(starts()) == 2, timeout=2000)
 
 
 def test_every_control_is_named_and_reachable_by_keyboard(

@@ -8,7 +8,9 @@ import re
 from collections.abc import Iterator, Sequence
 
 import pytest
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QLabel, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -278,6 +280,24 @@ def test_dialog_lists_staff_and_names_every_control(
         assert control in chain
 
 
+def test_dialog_reads_like_the_action_dialogs_and_the_invitations_table(
+    qtbot: QtBot, desk: Workstation, admin: Actor, runner: JobRunner
+) -> None:
+    dialog = open_dialog(qtbot, desk, admin, runner)
+    heading = dialog.findChild(QLabel, "staffHeading")
+    assert heading is not None and heading.text() == "Staff users"
+    assert dialog.layout().contentsMargins().left() >= 16
+    assert not dialog.table.showGrid()
+    header = dialog.table.horizontalHeader()
+    assert header.defaultAlignment() & Qt.AlignmentFlag.AlignLeft
+    # The status is written, with a dot beside it: never the colour alone.
+    status = dialog.model.index(0, StaffColumn.STATUS)
+    assert status.data() == "Active"
+    assert isinstance(status.data(Qt.ItemDataRole.DecorationRole), QIcon)
+    # Room for a handful of staff users, not a screenful of empty rows.
+    assert dialog.table.height() < 300
+
+
 def test_own_row_cannot_be_disabled_demoted_or_reset(
     qtbot: QtBot, desk: Workstation, admin: Actor, runner: JobRunner
 ) -> None:
@@ -301,7 +321,7 @@ def test_disable_and_enable_from_the_dialog(
     assert runner.pending_jobs >= 1  # on the worker, not the GUI thread
     settle(qtbot, runner)
     assert dialog.message.text() == "frank is disabled and can no longer sign in."
-    assert status_of(dialog, "frank") == "disabled"
+    assert status_of(dialog, "frank") == "Disabled"
     assert dialog.selected_member() is not None
     assert dialog.selected_member().username == "frank"  # type: ignore[union-attr]
     assert dialog.toggle_button.text() == "&Enable"
@@ -309,7 +329,7 @@ def test_disable_and_enable_from_the_dialog(
 
     dialog.toggle_button.click()
     settle(qtbot, runner)
-    assert status_of(dialog, "frank") == "active"
+    assert status_of(dialog, "frank") == "Active"
 
 
 def test_add_form_keeps_a_refusal_in_the_form_and_closes_on_success(
@@ -376,7 +396,7 @@ def test_reset_form_shows_the_temporary_password_once(
 
     form.action_button.click()
     settle(qtbot, runner)
-    qtbot.waitUntil(lambda: status_of(dialog, "frank") == "must change password", timeout=5000)
+    qtbot.waitUntil(lambda: status_of(dialog, "frank") == "Must change password", timeout=5000)
     assert form.isVisible() and form.password.isReadOnly()
     assert form.password.text() == temporary
     assert form.problem.text().startswith("Done. Tell frank this temporary password now")
@@ -399,7 +419,7 @@ def test_closing_the_dialog_drops_answers_still_on_their_way(
     dialog.done(0)
     settle(qtbot, runner)
     assert dialog.message.text() == ""
-    assert status_of(dialog, "frank") == "active"  # the table was not touched again
+    assert status_of(dialog, "frank") == "Active"  # the table was not touched again
 
 
 @pytest.mark.parametrize("role", [StaffRole.FRONT_DESK, StaffRole.MANAGER])
