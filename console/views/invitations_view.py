@@ -156,7 +156,6 @@ class InvitationsView(QWidget):
         self.search.returnPressed.connect(self.refresh)
         self._refresh_button = QPushButton("Refresh")
         self._refresh_button.setAccessibleName("Refresh the invitations")
-        self._refresh_button.setShortcut("F5")
         self._refresh_button.clicked.connect(self.refresh)
         header = QHBoxLayout()
         header.setSpacing(10)

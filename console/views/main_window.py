@@ -307,7 +307,7 @@ class MainWindow(QMainWindow):
         # Shortcuts work from anywhere in the window, whether or not a menu was ever opened.
         self.addActions(list(self.actions_by_id.values()))
         own = {
-            "refresh": self._model.refresh,
+            "refresh": self._refresh_page,
             "lock": self.lock_requested.emit,
             "sign_out": self.sign_out_requested.emit,
             "quit": self.close,
@@ -381,6 +381,12 @@ class MainWindow(QMainWindow):
         self._model.modelReset.connect(self._update_actions)
 
     # --- reacting ---------------------------------------------------------------------------
+
+    def _refresh_page(self) -> None:
+        """F5: read the page on screen again (the list, or a work area's own refresh)."""
+        page = self.work_areas.currentWidget()
+        refresh = getattr(page, "refresh", None) if page is not self.splitter else None
+        (refresh or self._model.refresh)()
 
     def _show_work_area(self, number: int) -> None:
         self.work_areas.setCurrentIndex(number)

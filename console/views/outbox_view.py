@@ -178,7 +178,6 @@ class OutboxView(QWidget):
         show.setBuddy(self.state_filter)
         self._refresh_button = QPushButton("Refresh")
         self._refresh_button.setAccessibleName("Refresh the outbox")
-        self._refresh_button.setShortcut("F5")
         self._refresh_button.clicked.connect(self.refresh)
         header = QHBoxLayout()
         header.setSpacing(10)

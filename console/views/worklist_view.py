@@ -221,7 +221,6 @@ class WorklistView(QWidget):
         self._counts = _label("Shared e-mail counts", "worklistCounts", wrap=False)
         self._refresh_button = QPushButton("Refresh")
         self._refresh_button.setAccessibleName("Refresh the shared e-mails")
-        self._refresh_button.setShortcut("F5")
         self._refresh_button.clicked.connect(self.refresh)
         header = QHBoxLayout()
         header.setSpacing(12)

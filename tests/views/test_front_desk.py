@@ -320,3 +320,17 @@ def test_every_control_on_every_page_has_an_accessible_name(
             and not isinstance(widget, QScrollBar | QTabBar | QMenuBar)
         ]
         assert unnamed == [], window.navigation.item(page).text()
+
+
+def test_f5_reads_the_page_on_screen_again(
+    qtbot: QtBot, desk_window: tuple[MainWindow, FrontDesk]
+) -> None:
+    window, desk = desk_window
+    qtbot.waitUntil(lambda: not desk.worklist.busy and not desk.invitations.busy, timeout=5000)
+    for page, view in ((1, desk.worklist), (2, desk.invitations)):
+        window.navigation.setCurrentRow(page)
+        with qtbot.waitSignal(view.loaded, timeout=5000):
+            window.refresh_action.trigger()
+    window.navigation.setCurrentRow(0)
+    with qtbot.waitSignal(window.model.row_count_changed, timeout=5000):
+        window.refresh_action.trigger()
