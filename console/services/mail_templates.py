@@ -133,8 +133,10 @@ def compose(
     message["Subject"] = subject
     message["Date"] = format_datetime(sent_at)
     message["Message-ID"] = message_id
-    message.set_content(_template(kind, "txt").substitute(values))
-    message.add_alternative(_template(kind, "html").substitute(escaped), subtype="html")
+    message.set_content(_template(kind.value, "txt").substitute(values))
+    content = _template(kind.value, "html").substitute(escaped)
+    frame = _template("frame", "html")  # the clinic's name on top, its phone at the foot
+    message.add_alternative(frame.substitute(escaped, content=content), subtype="html")
     return message
 
 
@@ -145,9 +147,10 @@ def expiry_words(expires_at: dt.datetime) -> str:
     return f"{local:%A} {local.day} {local:%B %Y}, {local:%H:%M}"
 
 
-def _template(kind: OutboxKind, suffix: str) -> Template:
-    """The ``kind`` template of one part, without the notes for developers at its top."""
-    text = (files("console.resources") / "mail" / f"{kind.value}.{suffix}").read_text("utf-8")
+def _template(name: str, suffix: str) -> Template:
+    """The template ``name`` (an e-mail kind, or "frame") of one part, without the notes for
+    developers at its top."""
+    text = (files("console.resources") / "mail" / f"{name}.{suffix}").read_text("utf-8")
     return Template(_COMMENT.sub("", text) if suffix == "html" else text)
 
 
