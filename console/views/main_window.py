@@ -377,6 +377,8 @@ class MainWindow(QMainWindow):
         self._loading_timer.timeout.connect(self.loading_label.show)
         self.lock_screen.sign_out_requested.connect(self.sign_out_requested)
         self.table.selectionModel().currentRowChanged.connect(self._current_row_changed)
+        self._shown_account: int | None = None
+        self._model.dataChanged.connect(self._rows_arrived)
         self.navigation.currentRowChanged.connect(self._show_work_area)
         self._model.modelReset.connect(self._update_actions)
 
@@ -399,7 +401,14 @@ class MainWindow(QMainWindow):
     def _current_row_changed(self) -> None:
         self._update_actions()
         account_id = self.selected_account_id
+        self._shown_account = account_id
         self.account_selected.emit(account_id if account_id is not None else 0)
+
+    def _rows_arrived(self) -> None:
+        """A window of rows was read: the current row (reached by Ctrl+End or Page Down
+        before its data was in memory) may have an account to show now."""
+        if self.selected_account_id != self._shown_account:
+            self._current_row_changed()
 
     def _apply_filter(self) -> None:
         self._model.set_filter(self.current_filter())

@@ -22,7 +22,7 @@ from console.models.database import Database
 from console.models.schema import AccountState
 from console.views.main_window import SEARCH_PLACEHOLDER, MainWindow
 from console.views.theme import SHARED_BADGE_FILL
-from tests.adapters.clinic_accounts import SHARED_USERNAMES
+from tests.adapters.clinic_accounts import SHARED_USERNAMES, add_clinic_accounts
 
 
 def count_text(window: MainWindow) -> str:
@@ -241,3 +241,32 @@ def test_the_layout_is_remembered(qtbot: QtBot, database: Database) -> None:
         assert second.table.columnWidth(1) == 333
     finally:
         second.shutdown()
+
+
+def test_ctrl_end_before_the_last_rows_are_read_still_shows_that_account(
+    qtbot: QtBot, database: Database
+) -> None:
+    """The current row can be one whose data is still being read (Ctrl+End on a long list):
+    once it arrives, its account is announced, so the details panel is not left empty."""
+    from console.adapters.account_table import AccountTableModel
+    from console.models.account_list import AccountList
+
+    add_clinic_accounts(database)
+    model = AccountTableModel(AccountList(database.engine), window_size=4)
+    window = MainWindow(model, database.display_name)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(model.row_count_changed, timeout=5000):
+        model.refresh()
+    qtbot.waitUntil(lambda: model.account_row(0) is not None, timeout=5000)
+    window.table.selectRow(0)
+    announced: list[int] = []
+    window.account_selected.connect(announced.append)
+    last = model.rowCount() - 1
+    assert model.account_row(last) is None  # not read yet
+    qtbot.keyClick(window.table, Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)
+    assert window.table.currentIndex().row() == last
+    qtbot.waitUntil(lambda: model.account_row(last) is not None, timeout=5000)
+    row = model.account_row(last)
+    assert row is not None
+    qtbot.waitUntil(lambda: announced[-1:] == [row.account_id], timeout=5000)
+    window.shutdown()
