@@ -4,6 +4,7 @@ main window over the account table until the window closes or the session ends."
 
 from __future__ import annotations
 
+import gc
 import io
 import logging
 import os
@@ -342,6 +343,11 @@ def _run_gui(database: Database, config: Path | None) -> int:
         guard.unlocked.connect(desk.reopen)
         relay = run_mail_relay(desk, guard, workstation, settings)
         window.show()
+        # What exists now lives as long as the window: keep it out of later full garbage
+        # collections, which hold every thread (the GUI's too) for tens of milliseconds on
+        # a big clinic (bench/gui_stall.py: 70-80 ms → about 6 ms).
+        gc.collect()
+        gc.freeze()
         try:
             app.exec()
         finally:
@@ -350,6 +356,7 @@ def _run_gui(database: Database, config: Path | None) -> int:
             guard.close()
             admin_runner.close()
             window.shutdown()
+            gc.unfreeze()  # the next sign-in's window replaces this one
         if not guard.ended_session:  # closed or quit: the console is done
             session.sign_out(workstation)
             return 0
