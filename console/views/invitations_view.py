@@ -17,16 +17,13 @@ from functools import partial
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QFrame,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QProgressBar,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -43,6 +40,7 @@ from console.services.invitation_list import InvitationPage, InvitationRow, list
 from console.services.invitations import cancel_invitation, resend_invitation
 from console.services.permissions import Actor, Permission, refusal
 from console.services.workstation import Changes, Workstation
+from console.views.row_table_view import row_table_view
 from console.views.theme import invitation_state_dots
 
 #: How long typing must pause before the search runs.
@@ -176,31 +174,19 @@ class InvitationsView(QWidget):
         self._busy.hide()
 
         self.model = InvitationTableModel(self, state_marks=invitation_state_dots())
-        self.table = QTableView()
-        self.table.setObjectName("invitationTable")
-        self.table.setAccessibleName("Invitations")
-        self.table.setModel(self.model)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(26)
-        columns = self.table.horizontalHeader()
-        columns.setHighlightSections(False)
-        columns.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        for column, width in (
-            (InvitationColumn.PATIENT, 200),
-            (InvitationColumn.MRN, 100),
-            (InvitationColumn.EMAIL, 280),
-            (InvitationColumn.STATE, 112),
-            (InvitationColumn.CREATED, 140),
-            (InvitationColumn.EXPIRES, 140),
-        ):
-            columns.resizeSection(column, width)
-        columns.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        columns.setStretchLastSection(True)
+        self.table = row_table_view(
+            self.model,
+            "invitationTable",
+            "Invitations",
+            (
+                (InvitationColumn.PATIENT, 200),
+                (InvitationColumn.MRN, 100),
+                (InvitationColumn.EMAIL, 280),
+                (InvitationColumn.STATE, 112),
+                (InvitationColumn.CREATED, 140),
+                (InvitationColumn.EXPIRES, 140),
+            ),
+        )
         self.table.selectionModel().currentRowChanged.connect(self._selection_changed)
 
         self.cancel_button = QPushButton(CANCEL_TEXT)

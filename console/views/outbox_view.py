@@ -17,15 +17,12 @@ from functools import partial
 
 from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QFrame,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QProgressBar,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -39,6 +36,7 @@ from console.services.outbox_relay import RelayReport, cancel_message, retry_mes
 from console.services.permissions import Actor, Permission, refusal
 from console.services.settings import ConsoleSettings
 from console.services.workstation import Changes, Workstation
+from console.views.row_table_view import row_table_view
 
 LOADING_TEXT = "Loading the outbox…"
 NONE_MATCH = "No e-mails to show"
@@ -209,31 +207,19 @@ class OutboxView(QWidget):
         self._busy.hide()
 
         self.model = OutboxTableModel(self)
-        self.table = QTableView()
-        self.table.setObjectName("outboxTable")
-        self.table.setAccessibleName("Outbox")
-        self.table.setModel(self.model)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(26)
-        columns = self.table.horizontalHeader()
-        columns.setHighlightSections(False)
-        columns.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        for column, width in (
-            (OutboxColumn.CREATED, 135),
-            (OutboxColumn.KIND, 115),
-            (OutboxColumn.TO, 240),
-            (OutboxColumn.STATE, 85),
-            (OutboxColumn.ATTEMPTS, 76),
-            (OutboxColumn.NEXT_OR_SENT, 135),
-        ):
-            columns.resizeSection(column, width)
-        columns.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        columns.setStretchLastSection(True)
+        self.table = row_table_view(
+            self.model,
+            "outboxTable",
+            "Outbox",
+            (
+                (OutboxColumn.CREATED, 135),
+                (OutboxColumn.KIND, 115),
+                (OutboxColumn.TO, 240),
+                (OutboxColumn.STATE, 85),
+                (OutboxColumn.ATTEMPTS, 76),
+                (OutboxColumn.NEXT_OR_SENT, 135),
+            ),
+        )
         self.table.selectionModel().currentRowChanged.connect(self._selection_changed)
 
         self.retry_button = QPushButton(RETRY_TEXT)
