@@ -203,6 +203,7 @@ def run_mail_relay(
     relay.ran.connect(desk.outbox.relay_ran)
     relay.problem.connect(desk.outbox.relay_problem)
     desk.outbox.send_now.connect(relay.wake)
+    desk.mail_queued.connect(relay.wake)
     guard.locked.connect(relay.stop)
     guard.unlocked.connect(relay.start)
     relay.start()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QDialog
 
 from console.adapters.background import Submitter
@@ -32,6 +32,9 @@ _AccountDialog = LinkDialog | ResendResetDialog | DeactivateDialog | EditContact
 
 class FrontDesk(QObject):
     """Connects the window's account actions to the details panel and the dialogs."""
+
+    #: An action finished and may have queued an e-mail (the relay sends it now, not in 30 s).
+    mail_queued = Signal()
 
     def __init__(
         self,
@@ -113,9 +116,8 @@ class FrontDesk(QObject):
         if changes is not None:
             self.worklist.resolved(changes)
             self.invitations.invitations_changed(changes)
-            # An action may have queued an e-mail: the relay sends it now, not in 30 s.
             self.outbox.refresh()
-            self.outbox.send_now.emit()
+            self.mail_queued.emit()
 
     def _step_chosen(self, account_id: int, _patient_id: int, kind: str) -> None:
         """A worklist step, as a chain of the usual dialogs, each confirmed by staff: a child
