@@ -78,7 +78,6 @@ from bench.measure import PaintWatch, visible_rows
 from console.adapters.account_cells import AccountColumn
 from console.app import (
     build_main_window,
-    build_workstation,
     create_application,
     guard_session,
     offer_administration,
@@ -90,6 +89,7 @@ from console.services.settings import ConsoleSettings
 from console.services.staff_session import StaffSession
 from console.services.staff_users import sign_in
 from console.services.worklist import ClusterCase, shared_email_worklist
+from console.services.workstation_setup import build_workstation
 from console.views import reissue_dialog
 from console.views.account_forms import (
     DeactivateDialog,

@@ -29,14 +29,7 @@ from console.models.database import (
     describe_url,
     open_database,
 )
-from console.services.audit import AuditTrail, workstation_name
-from console.services.audit_key import (
-    AuditKeyMissing,
-    create_audit_key,
-    load_audit_key,
-    never_used,
-)
-from console.services.clock import SystemClock
+from console.services.audit_key import AuditKeyMissing, create_audit_key, never_used
 from console.services.errors import DomainError
 from console.services.mail_templates import branding_from
 from console.services.mail_transport import Transport, transport_from_settings
@@ -51,6 +44,7 @@ from console.services.settings_file import settings_path
 from console.services.staff_session import StaffSession
 from console.services.staff_users import has_staff
 from console.services.workstation import Workstation
+from console.services.workstation_setup import audit_key_file, build_workstation
 from console.views.database_password import ask_database_password
 from console.views.front_desk import FrontDesk
 from console.views.main_window import MainWindow
@@ -75,15 +69,6 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
     app.setOrganizationName(APP_NAME)
     apply_theme(app)
     return app
-
-
-def build_workstation(database: Database, settings: ConsoleSettings) -> Workstation:
-    """The workstation over ``database``: its audit key found (``AuditKeyMissing`` when
-    there is none), the system clock, and the rules the settings describe."""
-    key = load_audit_key(database, environ=os.environ, key_file=settings.audit_key_file)
-    clock = SystemClock()
-    audit = AuditTrail(key, workstation=workstation_name(), clock=clock)
-    return Workstation(database, audit, clock, settings.to_rules())
 
 
 def build_main_window(database: Database, session: StaffSession | None = None) -> MainWindow:
@@ -116,7 +101,7 @@ def _workstation_on_first_run(database: Database, settings: ConsoleSettings) -> 
     answer = QMessageBox.question(None, APP_NAME, FIRST_KEY_QUESTION)
     if answer != QMessageBox.StandardButton.Yes:
         return None
-    create_audit_key(database, key_file=settings.audit_key_file)
+    create_audit_key(database, key_file=audit_key_file(settings, os.environ))
     _log.info("audit key created")
     return build_workstation(database, settings)
 

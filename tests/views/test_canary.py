@@ -14,7 +14,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 from sqlalchemy.orm import Session
 
-from console.app import build_main_window, build_workstation, log_file, open_with_password
+from console.app import build_main_window, log_file, open_with_password
 from console.models.database import Database
 from console.models.schema import StaffRole
 from console.services.account_actions import RevokeReason, revoke_access
@@ -28,6 +28,7 @@ from console.services.secrets_store import SecretsStore
 from console.services.settings import change_settings, load_settings
 from console.services.staff_session import StaffSession
 from console.services.staff_users import add_staff_user
+from console.services.workstation_setup import build_workstation
 from console.views.sign_in import SignInDialog
 from tests.factories import add_account, add_patient
 from tests.keyrings import MemoryKeyring
