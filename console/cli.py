@@ -16,8 +16,9 @@ from typing import NoReturn
 
 from sqlalchemy import Connection
 
-from console.cli_actions import CommandRefused, add_action_commands
+from console.cli_actions import add_action_commands
 from console.cli_outbox import add_outbox_commands
+from console.cli_workstation import CommandRefused, reading_patient_data, with_staff
 from console.models.account_list import AccountFilter, AccountSort, SortKey, iter_account_rows
 from console.models.database import Database, DatabaseUnavailable, open_database
 from console.models.database import resolve_database_url as _resolve
@@ -122,30 +123,40 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_accounts(args: argparse.Namespace) -> int:
-    """List portal accounts."""
+    """List portal accounts (signed in with --staff; the reading is audited)."""
     account_filter = AccountFilter(
         search=args.search or "",
         state=AccountState(args.state) if args.state else None,
         shared_only=args.shared_email,
     )
-    with _reading(args) as connection:
+    filters = {
+        "search": args.search,
+        "state": args.state,
+        "shared_email": args.shared_email or None,
+        "limit": args.limit,
+    }
+    with (
+        reading_patient_data(args, "accounts", filters) as (workstation, read),
+        workstation.database.engine.connect() as connection,
+    ):
         rows = iter_account_rows(
             connection, account_filter, AccountSort(SortKey.ACCOUNT_ID), limit=args.limit
         )
-        records = (dataclasses.asdict(row) for row in rows)
+        records = (dataclasses.asdict(row) for row in read.counted(rows))
         write_records(records, ACCOUNT_COLUMNS, args.format, sys.stdout)
     return 0
 
 
 def cmd_shared_emails(args: argparse.Namespace) -> int:
-    """List the shared-e-mail clusters."""
-    with _reading(args) as connection:
-        clusters = shared_email_clusters(connection)
-    records: Iterator[Record] = (
-        {"email_key": c.email_key, "accounts": c.accounts, "usernames": ";".join(c.usernames)}
-        for c in clusters
-    )
-    write_records(records, ("email_key", "accounts", "usernames"), args.format, sys.stdout)
+    """List the shared-e-mail clusters (signed in with --staff; the reading is audited)."""
+    with reading_patient_data(args, "shared-emails", {}) as (workstation, read):
+        with workstation.database.engine.connect() as connection:
+            clusters = shared_email_clusters(connection)
+        records: Iterator[Record] = (
+            {"email_key": c.email_key, "accounts": c.accounts, "usernames": ";".join(c.usernames)}
+            for c in read.counted(clusters)
+        )
+        write_records(records, ("email_key", "accounts", "usernames"), args.format, sys.stdout)
     return 0
 
 
@@ -172,19 +183,19 @@ def cmd_stats(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The command line, with every command and option."""
     db_help = "database: a SQLite file path or URL, or postgresql://USER@HOST/NAME"
-    common = _Parser(add_help=False)
-    common.add_argument("--db", metavar="URL", help=db_help)
-
     parser = _Parser(
         prog=PROG,
         description="Portal Account Console: move a clinic's portal accounts to the new login.",
-        parents=[common],
     )
+    parser.add_argument("--db", metavar="URL", help=db_help)
     parser.set_defaults(handler=cmd_gui)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
 
     def add(name: str, handler: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, parents=[common], help=(handler.__doc__ or "").strip())
+        sub = commands.add_parser(name, help=(handler.__doc__ or "").strip())
+        # Given before the command name, --db is the main parser's; a command's own default
+        # must not overwrite it (SUPPRESS: only a --db given after the name sets it here).
+        sub.add_argument("--db", metavar="URL", help=db_help, default=argparse.SUPPRESS)
         sub.set_defaults(handler=handler)
         return sub
 
@@ -194,14 +205,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--patients", type=_positive, default=5000, help="charts (default 5000)")
     demo.add_argument("--seed", type=_whole, default=1, help="same seed, same clinic")
 
-    accounts = add("accounts", cmd_accounts)
+    accounts = with_staff(add("accounts", cmd_accounts))
     accounts.add_argument("--state", choices=[s.value for s in AccountState])
     accounts.add_argument("--shared-email", action="store_true", help="only shared e-mails")
     accounts.add_argument("--search", metavar="TEXT", help="name, e-mail, username or MRN")
     accounts.add_argument("--limit", type=_positive, metavar="N")
     accounts.add_argument("--format", choices=FORMATS, default="table")
 
-    add("shared-emails", cmd_shared_emails).add_argument(
+    with_staff(add("shared-emails", cmd_shared_emails)).add_argument(
         "--format", choices=FORMATS, default="table"
     )
     add("stats", cmd_stats).add_argument("--format", choices=("table", "json"), default="table")

@@ -1,26 +1,28 @@
 """The headless staff actions of ``portal-console``: one thin function per command over the
 same service functions the window calls. A refusal is one line on stderr and exit status 2.
 
-The acting staff user's password comes from ``PORTAL_CONSOLE_STAFF_PASSWORD`` or is asked for
-without echo on the terminal; a new password (``staff add``, ``accept``) is read from
-standard input, so that no password is ever on a command line.
+Where a command acts from and as whom (the workstation, the signed-in staff user, how
+passwords are read) is ``console.cli_workstation``.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import getpass
 import json
-import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from console.models.database import open_database, resolve_database_url
+from console.cli_workstation import (
+    Adder,
+    CommandRefused,
+    acting,
+    password_input,
+    reading_patient_data,
+    with_staff,
+    workstation_for,
+)
 from console.models.schema import StaffRole
 from console.services.account_actions import (
     RevokeReason,
@@ -28,72 +30,16 @@ from console.services.account_actions import (
     resend_reset,
     revoke_access,
 )
-from console.services.audit import AuditTrail, verify_chain, workstation_name
-from console.services.audit_key import load_audit_key
+from console.services.audit import verify_chain
 from console.services.chart_actions import link_chart
-from console.services.clock import SystemClock
 from console.services.invitations import accept_invitation, reissue_invitation
 from console.services.lookup import explain_account, find_account_id, find_patient_id
-from console.services.permissions import Actor
 from console.services.portal_login import LoginOutcome, portal_login
-from console.services.staff_users import add_staff_user, sign_in
+from console.services.staff_users import add_staff_user
 from console.services.workstation import Changes, Workstation
 
-STAFF_PASSWORD_VAR = "PORTAL_CONSOLE_STAFF_PASSWORD"  # noqa: S105 - a variable's name
-AUDIT_KEY_FILE_VAR = "PORTAL_CONSOLE_AUDIT_KEY_FILE"
 EXIT_NOT_SIGNED_IN = 3
 EXIT_AUDIT_BROKEN = 4
-
-Adder = Callable[[str, Callable[[argparse.Namespace], int]], argparse.ArgumentParser]
-
-
-class CommandRefused(Exception):
-    """Input the command cannot use; the message is shown as it is (exit status 2)."""
-
-
-@contextmanager
-def workstation_for(args: argparse.Namespace) -> Iterator[Workstation]:
-    """The workstation a command acts from: the database (``--db``), the audit key and the
-    system clock; the database is closed when the block ends."""
-    database = open_database(resolve_database_url(args.db, os.environ), must_exist=True)
-    try:
-        key_file = os.environ.get(AUDIT_KEY_FILE_VAR)
-        key = load_audit_key(
-            database, environ=os.environ, key_file=Path(key_file) if key_file else None
-        )
-        clock = SystemClock()
-        audit = AuditTrail(key, workstation=workstation_name(), clock=clock)
-        yield Workstation(database, audit, clock)
-    finally:
-        database.dispose()
-
-
-def _acting(workstation: Workstation, username: str) -> Actor:
-    password = os.environ.get(STAFF_PASSWORD_VAR)
-    if password is None:
-        if not sys.stdin.isatty():
-            raise CommandRefused(
-                f"Set {STAFF_PASSWORD_VAR} to the password of '{username}', or run the "
-                "command on a terminal to be asked for it."
-            )
-        password = getpass.getpass(f"Password of staff user {username}: ")
-    signed_in = sign_in(workstation, username, password)
-    if signed_in.must_change_password:
-        raise CommandRefused(
-            "This staff user must choose a new password first: sign in to the console."
-        )
-    return signed_in.actor
-
-
-def _password_input(prompt: str, *, new: bool = True) -> str:
-    """A password from standard input: typed twice without echo on a terminal (once for
-    ``new=False``), else its first line."""
-    if not sys.stdin.isatty():
-        return sys.stdin.readline().removesuffix("\n").removesuffix("\r")
-    first = getpass.getpass(f"{prompt}: ")
-    if new and getpass.getpass(f"{prompt} again: ") != first:
-        raise CommandRefused("The two passwords are not the same.")
-    return first
 
 
 def _done(text: str, changes: Changes) -> int:
@@ -105,8 +51,8 @@ def _done(text: str, changes: Changes) -> int:
 def cmd_staff_add(args: argparse.Namespace) -> int:
     """Add a console user (the first one of a new database: an admin, without --staff)."""
     with workstation_for(args) as workstation:
-        actor = _acting(workstation, args.staff) if args.staff else None
-        password = _password_input(f"Password for {args.username}")
+        actor = acting(workstation, args.staff) if args.staff else None
+        password = password_input(f"Password for {args.username}")
         changes = add_staff_user(
             workstation, actor, args.username, args.role, password, display_name=args.name
         )
@@ -115,13 +61,14 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     """What the patient sees at login, and why, for an account."""
-    with workstation_for(args) as workstation:
+    with reading_patient_data(args, "explain", {"account": args.account}) as (workstation, read):
         found = explain_account(
             workstation.database,
             args.account,
             now=workstation.clock.now(),
             portal_name=workstation.rules.portal_name,
         )
+        read.rows, read.target = 1, ("account", found.account_id)
     lines = [
         ("Account", f"{found.account_id} ({found.username})"),
         ("Chart", found.mrn),
@@ -139,7 +86,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 def cmd_portal_login(args: argparse.Namespace) -> int:
     """Log in as a patient would; exit 0 when signed in, 3 otherwise."""
-    password = _password_input("Portal password", new=False)
+    password = password_input("Portal password", new=False)
     with workstation_for(args) as workstation:
 
         def audit(session: Session, outcome: LoginOutcome) -> None:
@@ -168,7 +115,7 @@ def cmd_portal_login(args: argparse.Namespace) -> int:
 def cmd_revoke(args: argparse.Namespace) -> int:
     """Revoke an account's access (SPEC §5)."""
     with workstation_for(args) as workstation:
-        actor = _acting(workstation, args.staff)
+        actor = acting(workstation, args.staff)
         account = _account(workstation, args.account)
         changes = revoke_access(
             workstation,
@@ -184,7 +131,7 @@ def cmd_revoke(args: argparse.Namespace) -> int:
 def cmd_invite(args: argparse.Namespace) -> int:
     """Re-issue an invitation from a chart; prints its id, the PIN and the expiry as JSON."""
     with workstation_for(args) as workstation:
-        actor = _acting(workstation, args.staff)
+        actor = acting(workstation, args.staff)
         with workstation.database.engine.connect() as connection:
             patient = find_patient_id(connection, args.mrn)
         issued = reissue_invitation(
@@ -208,7 +155,7 @@ def cmd_accept(args: argparse.Namespace) -> int:
         birth_date = dt.date.fromisoformat(args.dob)
     except ValueError:
         raise CommandRefused("Give the date of birth as YYYY-MM-DD, e.g. 1984-03-09.") from None
-    password = _password_input("New portal password")
+    password = password_input("New portal password")
     with workstation_for(args) as workstation:
         accepted = accept_invitation(workstation, args.token, args.pin, birth_date, password)
     print(f"Account {accepted.account_id} created; log in as {accepted.username}")
@@ -218,7 +165,7 @@ def cmd_accept(args: argparse.Namespace) -> int:
 def cmd_link(args: argparse.Namespace) -> int:
     """Link a chart to an account as its guardian or proxy."""
     with workstation_for(args) as workstation:
-        actor = _acting(workstation, args.staff)
+        actor = acting(workstation, args.staff)
         account = _account(workstation, args.account)
         with workstation.database.engine.connect() as connection:
             patient = find_patient_id(connection, args.mrn)
@@ -231,7 +178,7 @@ def cmd_link(args: argparse.Namespace) -> int:
 def cmd_resend_reset(args: argparse.Namespace) -> int:
     """Queue another password reset e-mail for an account."""
     with workstation_for(args) as workstation:
-        actor = _acting(workstation, args.staff)
+        actor = acting(workstation, args.staff)
         account = _account(workstation, args.account)
         changes = resend_reset(workstation, actor, account)
     return _done(f"Reset e-mail queued for account {account}", changes)
@@ -240,7 +187,7 @@ def cmd_resend_reset(args: argparse.Namespace) -> int:
 def cmd_deactivate(args: argparse.Namespace) -> int:
     """Close an account at the patient's request."""
     with workstation_for(args) as workstation:
-        actor = _acting(workstation, args.staff)
+        actor = acting(workstation, args.staff)
         account = _account(workstation, args.account)
         changes = deactivate_account(workstation, actor, account, note=args.note)
     return _done(f"Deactivated account {account}", changes)
@@ -263,10 +210,10 @@ def add_action_commands(add: Adder) -> None:
     staff.add_argument("--name", help="display name (default: the username)")
     staff.add_argument("--staff", metavar="ADMIN", help="the administrator adding the user")
 
-    add("explain", cmd_explain).add_argument("account", help="account id or username")
+    with_staff(add("explain", cmd_explain)).add_argument("account", help="account id or username")
     add("portal-login", cmd_portal_login).add_argument("login", help="login e-mail or username")
 
-    revoke = _with_staff(add("revoke", cmd_revoke))
+    revoke = with_staff(add("revoke", cmd_revoke))
     revoke.add_argument("account", help="account id or username")
     revoke.add_argument("--reason", required=True, choices=[r.value for r in RevokeReason])
     revoke.add_argument("--note", default="", help="required with --reason other")
@@ -274,7 +221,7 @@ def add_action_commands(add: Adder) -> None:
         "--notify", action="store_true", help="e-mail the login address that access ended"
     )
 
-    invite = _with_staff(add("invite", cmd_invite))
+    invite = with_staff(add("invite", cmd_invite))
     invite.add_argument("mrn")
     invite.add_argument("--email", required=True)
     invite.add_argument("--expires-days", type=int, metavar="N")
@@ -284,22 +231,17 @@ def add_action_commands(add: Adder) -> None:
     accept.add_argument("--pin", required=True)
     accept.add_argument("--dob", required=True, metavar="YYYY-MM-DD")
 
-    link = _with_staff(add("link", cmd_link))
+    link = with_staff(add("link", cmd_link))
     link.add_argument("mrn")
     link.add_argument("--account", required=True, help="the guardian's account id or username")
     link.add_argument("--relation", required=True, choices=("guardian", "proxy"))
 
-    _with_staff(add("resend-reset", cmd_resend_reset)).add_argument("account")
-    deactivate = _with_staff(add("deactivate", cmd_deactivate))
+    with_staff(add("resend-reset", cmd_resend_reset)).add_argument("account")
+    deactivate = with_staff(add("deactivate", cmd_deactivate))
     deactivate.add_argument("account")
     deactivate.add_argument("--note", default="")
 
     add("audit", cmd_audit_verify).add_argument("verb", choices=("verify",))
-
-
-def _with_staff(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    parser.add_argument("--staff", required=True, metavar="USER", help="the acting staff user")
-    return parser
 
 
 def _account(workstation: Workstation, reference: str) -> int:
@@ -307,4 +249,4 @@ def _account(workstation: Workstation, reference: str) -> int:
         return find_account_id(connection, reference)
 
 
-__all__ = ["Adder", "CommandRefused", "add_action_commands", "workstation_for"]
+__all__ = ["EXIT_AUDIT_BROKEN", "EXIT_NOT_SIGNED_IN", "add_action_commands"]

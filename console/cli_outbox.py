@@ -17,15 +17,20 @@ import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from console.cli_actions import Adder, CommandRefused, workstation_for
+from console.cli_workstation import (
+    Adder,
+    CommandRefused,
+    command_settings,
+    reading_patient_data,
+    workstation_for,
+)
 from console.models.schema import OutboxState
 from console.services.mail_templates import branding_from
 from console.services.mail_transport import Transport, transport_from_settings, transport_from_url
 from console.services.outbox_list import list_outbox
 from console.services.outbox_relay import RelayReport, send_due
 from console.services.secrets_store import SecretsStore, smtp_password_entry
-from console.services.settings import ConsoleSettings, load_settings
-from console.services.settings_file import settings_path
+from console.services.settings import ConsoleSettings
 from console.tabular import FORMATS, write_records
 
 OUTBOX_COLUMNS = (
@@ -49,10 +54,10 @@ def cmd_outbox(args: argparse.Namespace) -> int:
 
 
 def _send(args: argparse.Namespace) -> int:
-    settings = load_settings(settings_path())
+    settings = command_settings()
     branding = branding_from(settings)
     make_transport = _transport_maker(args.transport, settings)
-    with workstation_for(args) as workstation:
+    with workstation_for(args, settings) as workstation:
         while True:
             with make_transport() as transport:
                 report = send_due(workstation, transport, branding)
@@ -67,11 +72,12 @@ def _send(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    with workstation_for(args) as workstation:
+    # The outbox holds patients' e-mail addresses: read by a signed-in member of staff only.
+    with reading_patient_data(args, "outbox list", {"state": args.state}) as (workstation, read):
         state = OutboxState(args.state) if args.state else None
-        page = list_outbox(workstation, None, state=state, limit=_LIST_LIMIT)
-    records = ({c: getattr(row, c) for c in OUTBOX_COLUMNS} for row in page.rows)
-    write_records(records, OUTBOX_COLUMNS, args.format, sys.stdout)
+        page = list_outbox(workstation, read.actor, state=state, limit=_LIST_LIMIT)
+        records = ({c: getattr(row, c) for c in OUTBOX_COLUMNS} for row in read.counted(page.rows))
+        write_records(records, OUTBOX_COLUMNS, args.format, sys.stdout)
     return 0
 
 
@@ -118,6 +124,7 @@ def add_outbox_commands(add: Adder) -> None:
         metavar="SECONDS",
         help=f"send: between rounds (default {DEFAULT_INTERVAL:g})",
     )
+    outbox.add_argument("--staff", metavar="USER", help="list: the member of staff reading it")
     outbox.add_argument("--state", choices=[s.value for s in OutboxState], help="list: only these")
     outbox.add_argument("--format", choices=FORMATS, default="table", help="list: output")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import subprocess
@@ -10,14 +11,19 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+import bcrypt
 import pytest
 from sqlalchemy.orm import Session
 
 from console.cli import ACCOUNT_COLUMNS, main
 from console.models.database import Database
 from console.models.email_key import email_key
-from console.models.schema import ACTIVE_STATES, AccountState
+from console.models.schema import ACTIVE_STATES, AccountState, StaffRole
+from console.services.demo_data import DEMO_STAFF_PASSWORD
 from tests.factories import add_account, add_patient
+from tests.services.conftest import STAFF_PASSWORD, add_staff
+
+AUDIT_KEY_HEX = hashlib.sha256(b"cli test audit key").hexdigest()
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -27,8 +33,13 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 @pytest.fixture
-def clinic(database: Database) -> Database:
-    """Five accounts: two sharing an address (typed differently), one revoked on it too."""
+def clinic(database: Database, monkeypatch: pytest.MonkeyPatch) -> Database:
+    """Five accounts: two sharing an address (typed differently), one revoked on it too;
+    a front-desk user ``reader`` (password from the environment) and the audit key."""
+    monkeypatch.setenv("PORTAL_CONSOLE_AUDIT_KEY", AUDIT_KEY_HEX)
+    monkeypatch.setenv("PORTAL_CONSOLE_STAFF_PASSWORD", STAFF_PASSWORD)
+    staff_hash = bcrypt.hashpw(STAFF_PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
+    add_staff(database, StaffRole.FRONT_DESK, staff_hash, "reader")
     with Session(database.writer) as session, session.begin():
         mother = add_patient(session, first_name="Maria", last_name="Lopez", mrn="M100")
         son = add_patient(session, first_name="Diego", last_name="Lopez", mrn="M101")
@@ -41,7 +52,7 @@ def clinic(database: Database) -> Database:
 
 
 def db_args(database: Database) -> list[str]:
-    return ["--db", str(database.engine.url)]
+    return ["--db", str(database.engine.url), "--staff", "reader"]
 
 
 def test_accounts_csv_has_the_documented_columns_and_values(
@@ -106,7 +117,7 @@ def test_shared_emails_lists_clusters(clinic: Database, capsys: pytest.CaptureFi
 
 
 def test_stats(clinic: Database, capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, _ = run(capsys, "stats", *db_args(clinic), "--format", "json")
+    status, out, _ = run(capsys, "stats", "--db", str(clinic.engine.url), "--format", "json")
     assert status == 0
     assert json.loads(out) == {
         "accounts": 5,
@@ -125,11 +136,15 @@ def test_stats(clinic: Database, capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
-        (["accounts", "--db", "mysql://clinic/db"], "not supported"),
-        (["accounts", "--db", "postgresql://u:Secr3tPw@127.0.0.1:1/x"], "Cannot reach"),
-        (["accounts", "--state", "lost"], "invalid choice"),
-        (["accounts", "--limit", "0"], "at least 1"),
-        (["accounts", "--limit", "ten"], "not a whole number"),
+        (["accounts", "--staff", "x", "--db", "mysql://clinic/db"], "not supported"),
+        (
+            ["accounts", "--staff", "x", "--db", "postgresql://u:Secr3tPw@127.0.0.1:1/x"],
+            "Cannot reach",
+        ),
+        (["accounts", "--staff", "x", "--state", "lost"], "invalid choice"),
+        (["accounts", "--staff", "x", "--limit", "0"], "at least 1"),
+        (["accounts", "--staff", "x", "--limit", "ten"], "not a whole number"),
+        (["accounts", "--format", "csv"], "required: --staff"),
         (["demo", "--patients", "-5"], "at least 1"),
         (["stats", "--format", "xml"], "invalid choice"),
         (["shred"], "invalid choice"),
@@ -152,7 +167,7 @@ def test_bad_database_files_through_the_real_command(tmp_path: Path) -> None:
     text_file.write_text("this is not a database\n" * 50)
     for target in (str(text_file), str(tmp_path / "missing.db"), str(tmp_path)):
         result = subprocess.run(
-            [sys.executable, "-m", "console", "accounts", "--db", target],
+            [sys.executable, "-m", "console", "accounts", "--db", target, "--staff", "x"],
             capture_output=True,
             text=True,
             check=False,
@@ -165,16 +180,18 @@ def test_bad_database_files_through_the_real_command(tmp_path: Path) -> None:
 
 
 def test_demo_is_deterministic_and_shared_emails_agree_with_the_csv(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The issue's check, at a size that keeps the suite quick (the README shows 20,000)."""
+    monkeypatch.setenv("PORTAL_CONSOLE_STAFF_PASSWORD", DEMO_STAFF_PASSWORD)
+    reader = ["--staff", "demo_front_desk"]
     exports = []
     for name in ("first.db", "second.db"):
         db = str(tmp_path / name)
         status, _, err = run(capsys, "demo", "--db", db, "--patients", "3000", "--seed", "7")
         assert status == 0, err
         assert "Demo-Console-2026!" in err and "Demo-Portal-2026" in err
-        status, out, _ = run(capsys, "accounts", "--db", db, "--format", "csv")
+        status, out, _ = run(capsys, "accounts", "--db", db, *reader, "--format", "csv")
         assert status == 0
         exports.append(out)
     assert exports[0] == exports[1]
@@ -187,7 +204,7 @@ def test_demo_is_deterministic_and_shared_emails_agree_with_the_csv(
         if key and row["state"] in ACTIVE_STATES:
             groups[key].append(row["username"])
     expected = {key: sorted(names) for key, names in groups.items() if len(names) > 1}
-    _, out, _ = run(capsys, "shared-emails", "--db", db, "--format", "json")
+    _, out, _ = run(capsys, "shared-emails", "--db", db, *reader, "--format", "json")
     listed = {c["email_key"]: c["usernames"].split(";") for c in json.loads(out)}
     assert listed == expected
     assert all(c["accounts"] == len(c["usernames"].split(";")) for c in json.loads(out))
@@ -199,8 +216,9 @@ def test_demo_is_deterministic_and_shared_emails_agree_with_the_csv(
 def test_demo_refuses_a_database_with_data(
     clinic: Database, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status, _, err = run(capsys, "demo", *db_args(clinic), "--patients", "10")
+    db = str(clinic.engine.url)
+    status, _, err = run(capsys, "demo", "--db", db, "--patients", "10")
     assert status == 2
     assert len(err.strip().splitlines()) == 1
-    _, out, _ = run(capsys, "stats", *db_args(clinic), "--format", "json")
+    _, out, _ = run(capsys, "stats", "--db", db, "--format", "json")
     assert json.loads(out)["accounts"] == 5

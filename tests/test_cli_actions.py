@@ -77,6 +77,7 @@ def demo(demo_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
     copy = tmp_path / "demo.db"
     copy.write_bytes(demo_file.read_bytes())
     monkeypatch.setenv("PORTAL_CONSOLE_DB", str(copy))
+    monkeypatch.setenv("PORTAL_CONSOLE_CONFIG", str(tmp_path / "settings.toml"))
     monkeypatch.setenv("PORTAL_CONSOLE_STAFF_PASSWORD", DEMO_STAFF_PASSWORD)
     monkeypatch.delenv("PORTAL_CONSOLE_AUDIT_KEY", raising=False)
     yield copy
@@ -121,7 +122,7 @@ def resolve_a_cluster(
     cluster = a_cluster(demo)
     *extra, (last_id, _last_name, _) = cluster
 
-    status, out, _ = run(capsys, monkeypatch, "explain", str(last_id))
+    status, out, _ = run(capsys, monkeypatch, "explain", str(last_id), "--staff", "demo_front_desk")
     assert status == 0
     assert "Please ask your healthcare provider to create a new Patient Portal account" in out
     assert all(name in out for _, name, _ in extra)
@@ -193,7 +194,9 @@ def resolve_a_cluster(
         birth = session.scalars(select(Patient.birth_date).where(Patient.mrn == mrn)).one()
     database.dispose()
 
-    status, out, err = run(capsys, monkeypatch, "outbox", "list", "--format", "json")
+    status, out, err = run(
+        capsys, monkeypatch, "outbox", "list", "--format", "json", "--staff", "demo_front_desk"
+    )
     assert status == 0, err
     (listed,) = json.loads(out)
     assert listed["state"] == "sent" and listed["kind"] == "invitation"
@@ -357,7 +360,8 @@ def test_no_secret_or_name_reaches_a_log(
 # --- Arbitrary text in every argument ----------------------------------------------------------
 
 COMMANDS = [
-    ("explain", "{0}"),
+    ("explain", "{0}", "--staff", "desk"),
+    ("accounts", "--search", "{0}", "--staff", "desk"),
     ("portal-login", "{0}"),
     ("revoke", "{0}", "--reason", "other", "--note", "{1}", "--staff", "desk"),
     ("invite", "{0}", "--email", "{1}", "--staff", "desk"),

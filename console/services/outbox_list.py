@@ -50,16 +50,14 @@ class OutboxPage:
 
 def list_outbox(
     workstation: Workstation,
-    actor: Actor | None,
+    actor: Actor,
     *,
     state: OutboxState | None = None,
     limit: int = DEFAULT_LIMIT,
 ) -> OutboxPage:
-    """The newest ``limit`` e-mails in ``state`` (None: all) and the filter's total.
-    ``actor`` None is the headless ``outbox list``, whose user holds the database's own
-    credentials; a staff user must be allowed to view accounts (``NotAllowed``)."""
-    if actor is not None:
-        actor.require(Permission.VIEW_ACCOUNTS)
+    """The newest ``limit`` e-mails in ``state`` (None: all) and the filter's total, for a
+    staff user allowed to view accounts (``NotAllowed`` otherwise)."""
+    actor.require(Permission.VIEW_ACCOUNTS)
     conditions = [] if state is None else [OutboxMessage.state == state.value]
     page = (
         select(OutboxMessage)

@@ -402,7 +402,7 @@ def test_the_outbox_lists_newest_first_by_state(
     failed = list_outbox(desk, actor, state=OutboxState.FAILED)
     assert failed.total == 1 and failed.rows[0].to_email == "one@example.org"
     assert "No such mailbox" in (failed.rows[0].last_error or "")
-    (queued,) = list_outbox(desk, None, state=OutboxState.QUEUED).rows
+    (queued,) = list_outbox(desk, actor, state=OutboxState.QUEUED).rows
     assert queued.next_attempt_at is not None and queued.attempts == 0
     with pytest.raises(NotAllowed):
         list_outbox(desk, Actor(1, "reporting", "nobody"))
