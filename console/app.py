@@ -16,7 +16,7 @@ from pathlib import Path
 
 import platformdirs
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog
 from sqlalchemy.engine import URL, make_url
 
 from console.adapters.account_table import AccountTableModel
@@ -50,8 +50,8 @@ from console.views.front_desk import FrontDesk
 from console.views.main_window import MainWindow
 from console.views.session_guard import SessionGuard
 from console.views.settings_dialog import SettingsDialog
-from console.views.sign_in import SignInDialog
 from console.views.staff_dialog import StaffDialog
+from console.views.startup_prompts import DialogPrompts, StartupPrompts
 from console.views.theme import APP_NAME, apply_theme
 
 _ROLE_NAMES = {"front_desk": "front desk", "manager": "manager", "admin": "administrator"}
@@ -83,14 +83,9 @@ def build_main_window(database: Database, session: StaffSession | None = None) -
     return window
 
 
-FIRST_KEY_QUESTION = (
-    "This is a new database without an audit key. The key seals the audit log so that any "
-    "change to it can be detected; it is kept in this computer's keyring (or in the key file "
-    "named in the settings), never in the database.\n\nCreate the audit key now?"
-)
-
-
-def _workstation_on_first_run(database: Database, settings: ConsoleSettings) -> Workstation | None:
+def _workstation_on_first_run(
+    database: Database, settings: ConsoleSettings, prompts: StartupPrompts
+) -> Workstation | None:
     """The workstation; on a database never used before, offer to create its audit key
     first (None if declined). Elsewhere a missing key stays a refusal to start."""
     try:
@@ -98,8 +93,7 @@ def _workstation_on_first_run(database: Database, settings: ConsoleSettings) -> 
     except AuditKeyMissing:
         if not never_used(database):
             raise
-    answer = QMessageBox.question(None, APP_NAME, FIRST_KEY_QUESTION)
-    if answer != QMessageBox.StandardButton.Yes:
+    if not prompts.create_audit_key():
         return None
     create_audit_key(database, key_file=audit_key_file(settings, os.environ))
     _log.info("audit key created")
@@ -287,16 +281,23 @@ def _with_password(url: URL, password: str) -> str:
     return url.set(password=password).render_as_string(hide_password=False)
 
 
-def run_gui(database: Database, *, config: Path | None = None, log_path: Path | None = None) -> int:
+def run_gui(
+    database: Database,
+    *,
+    config: Path | None = None,
+    log_path: Path | None = None,
+    prompts: StartupPrompts | None = None,
+) -> int:
     """Sign in, then run the main window on ``database`` until it is closed; after a
     sign-out or the session limit, ask who signs in next. The exit status. The database
-    stays open: whoever opened it disposes of it."""
+    stays open: whoever opened it disposes of it. ``prompts`` asks the questions before
+    the window opens (message boxes and the sign-in dialog unless given)."""
     with log_file(log_path or log_file_path()):
         _log.info("console started")
-        return _run_gui(database, config)
+        return _run_gui(database, config, prompts or DialogPrompts())
 
 
-def _run_gui(database: Database, config: Path | None) -> int:
+def _run_gui(database: Database, config: Path | None, prompts: StartupPrompts) -> int:
     app = create_application()
     config_path = config or settings_path()
     first = True
@@ -305,20 +306,20 @@ def _run_gui(database: Database, config: Path | None) -> int:
         try:
             settings = load_settings(config_path)
             if first:
-                workstation = _workstation_on_first_run(database, settings)
+                workstation = _workstation_on_first_run(database, settings, prompts)
                 if workstation is None:
                     return 0
             else:
                 workstation = build_workstation(database, settings)
         except DomainError as error:
             _log.error("console cannot start: %s", type(error).__name__)
-            QMessageBox.critical(None, APP_NAME, error.message)
+            prompts.cannot_start(error.message)
             return 2
         first = False
-        dialog = SignInDialog(workstation, first_run=not has_staff(workstation))
-        if dialog.exec() != QDialog.DialogCode.Accepted or dialog.signed_in is None:
+        signed_in = prompts.sign_in(workstation, first_run=not has_staff(workstation))
+        if signed_in is None:
             return 0
-        session = StaffSession.begin(dialog.signed_in, workstation.clock.now())
+        session = StaffSession.begin(signed_in, workstation.clock.now())
         _log.info("staff user %s signed in", session.actor.id)
         window = build_main_window(database, session)
         window.restore_layout()

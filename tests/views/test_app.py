@@ -11,14 +11,13 @@ import keyring
 import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.adapters.worker import JobRunner, open_runners
 from console.app import (
-    FIRST_KEY_QUESTION,
     build_main_window,
     create_application,
     guard_session,
@@ -29,8 +28,9 @@ from console.app import (
 from console.models.database import Database
 from console.models.schema import AuditEvent, StaffRole
 from console.services.audit_key import load_audit_key
+from console.services.staff_users import SignedIn, sign_in
+from console.services.workstation import Workstation
 from console.views.main_window import MainWindow
-from console.views.sign_in import SignInDialog
 from tests.adapters.clinic_accounts import add_clinic_accounts
 from tests.keyrings import MemoryKeyring
 from tests.services.conftest import STAFF_PASSWORD, add_staff
@@ -60,6 +60,28 @@ def test_create_application_names_and_themes_the_existing_application(
     assert "accountTable" in app.styleSheet()
 
 
+class Answers:
+    """The start-up prompts, answered as a test says and noted in ``asked``."""
+
+    def __init__(self, *, create_key: bool = True, sign_in_as: str | None = None) -> None:
+        self.create_key = create_key
+        self.sign_in_as = sign_in_as
+        self.asked: list[str] = []
+
+    def create_audit_key(self) -> bool:
+        self.asked.append("create audit key")
+        return self.create_key
+
+    def cannot_start(self, message: str) -> None:
+        self.asked.append(f"cannot start: {message}")
+
+    def sign_in(self, workstation: Workstation, *, first_run: bool) -> SignedIn | None:
+        self.asked.append("first administrator" if first_run else "sign in")
+        if self.sign_in_as is None:
+            return None
+        return sign_in(workstation, self.sign_in_as, STAFF_PASSWORD)
+
+
 def test_run_gui_signs_in_shows_the_accounts_and_returns_when_the_window_closes(
     database: Database,
     restore_application: QApplication,
@@ -74,13 +96,8 @@ def test_run_gui_signs_in_shows_the_accounts_and_returns_when_the_window_closes(
     poll = QTimer()
     poll.setInterval(20)
 
-    def drive() -> None:
+    def close_once_read() -> None:  # the window is the console itself, not a prompt
         for widget in QApplication.topLevelWidgets():
-            if isinstance(widget, SignInDialog) and widget.isVisible() and "dialog" not in seen:
-                seen["dialog"] = widget.windowTitle()
-                widget.username.setText("PAT")
-                widget.password.setText(STAFF_PASSWORD)
-                widget.buttons.accepted.emit()
             if isinstance(widget, MainWindow) and widget.row_count_label.text():
                 seen["count"] = widget.row_count_label.text()
                 seen["staff"] = widget.staff_label.text()
@@ -88,20 +105,21 @@ def test_run_gui_signs_in_shows_the_accounts_and_returns_when_the_window_closes(
                 poll.stop()
                 widget.close()
 
-    poll.timeout.connect(drive)
+    poll.timeout.connect(close_once_read)
     poll.start()
     give_up = QTimer()
     give_up.setSingleShot(True)
     give_up.timeout.connect(QApplication.quit)
     give_up.start(10_000)
+    answers = Answers(sign_in_as="PAT")
     try:
-        status = run_gui(database, config=tmp_path / "settings.toml")
+        status = run_gui(database, config=tmp_path / "settings.toml", prompts=answers)
     finally:
         poll.stop()
         give_up.stop()
     assert status == 0
+    assert answers.asked == ["sign in"]
     assert seen == {
-        "dialog": "Sign in — Portal Account Console",
         "count": "16 accounts",
         "staff": "Signed in: pat (front desk)",
         "settings": "False",
@@ -112,39 +130,15 @@ def test_run_gui_signs_in_shows_the_accounts_and_returns_when_the_window_closes(
     assert actions == ["staff_sign_in", "signed_out"]
 
 
-def answer_boxes(shown: list[str], *, quit_sign_in: bool = False) -> QTimer:
-    """Answer every message box (Yes to a question) and note its text; with
-    ``quit_sign_in``, close the sign-in dialog too. Polls until stopped."""
-
-    def answer() -> None:
-        for widget in QApplication.topLevelWidgets():
-            if isinstance(widget, QMessageBox) and widget.isVisible():
-                shown.append(widget.text())
-                yes = widget.button(QMessageBox.StandardButton.Yes)
-                (yes or widget.button(QMessageBox.StandardButton.Ok)).click()
-            if quit_sign_in and isinstance(widget, SignInDialog) and widget.isVisible():
-                shown.append(widget.intro.text())
-                widget.reject()
-
-    poll = QTimer()
-    poll.setInterval(20)
-    poll.timeout.connect(answer)
-    poll.start()
-    return poll
-
-
 def test_a_used_database_without_its_audit_key_refuses_to_start(
     database: Database, restore_application: QApplication, tmp_path: Path, staff_hash: str
 ) -> None:
     add_staff(database, StaffRole.ADMIN, staff_hash, name="ann")
-    shown: list[str] = []
-    poll = answer_boxes(shown)
-    try:
-        status = run_gui(database, config=tmp_path / "settings.toml")
-    finally:
-        poll.stop()
+    answers = Answers()
+    status = run_gui(database, config=tmp_path / "settings.toml", prompts=answers)
     assert status == 2
-    assert len(shown) == 1 and "No audit key is set up" in shown[0]
+    (said,) = answers.asked
+    assert "No audit key is set up" in said
 
 
 @pytest.fixture
@@ -163,32 +157,38 @@ def test_a_new_database_gets_its_audit_key_in_the_keyring(
     tmp_path: Path,
     memory_keyring: MemoryKeyring,
 ) -> None:
-    shown: list[str] = []
-    poll = answer_boxes(shown, quit_sign_in=True)
-    try:
-        status = run_gui(database, config=tmp_path / "settings.toml")
-    finally:
-        poll.stop()
+    answers = Answers()
+    status = run_gui(database, config=tmp_path / "settings.toml", prompts=answers)
     assert status == 0
-    assert shown[0] == FIRST_KEY_QUESTION
-    assert "Create the first administrator" in shown[1]
+    assert answers.asked == ["create audit key", "first administrator"]
     assert len(memory_keyring.entries) == 1
     key = load_audit_key(database, environ={}, keyring_backend=memory_keyring)
     assert key.source == "keyring"
 
 
+def test_declining_the_audit_key_creates_nothing(
+    database: Database,
+    restore_application: QApplication,
+    tmp_path: Path,
+    memory_keyring: MemoryKeyring,
+) -> None:
+    answers = Answers(create_key=False)
+    status = run_gui(database, config=tmp_path / "settings.toml", prompts=answers)
+    assert status == 0
+    assert answers.asked == ["create audit key"]
+    assert memory_keyring.entries == {}
+
+
 def test_without_a_secure_keyring_the_first_run_says_what_to_do(
     database: Database, restore_application: QApplication, tmp_path: Path
 ) -> None:
-    shown: list[str] = []
-    poll = answer_boxes(shown)
-    try:
-        status = run_gui(database, config=tmp_path / "settings.toml")
-    finally:
-        poll.stop()
+    answers = Answers()
+    status = run_gui(database, config=tmp_path / "settings.toml", prompts=answers)
     assert status == 2
-    assert shown[0] == FIRST_KEY_QUESTION
-    assert "no secure keyring" in shown[1] and "PORTAL_CONSOLE_AUDIT_KEY" in shown[1]
+    assert answers.asked[0] == "create audit key"
+    assert (
+        "no secure keyring" in answers.asked[1] and "PORTAL_CONSOLE_AUDIT_KEY" in answers.asked[1]
+    )
 
 
 def test_an_administrator_opens_staff_users_and_settings(
