@@ -32,7 +32,8 @@ from console.services.account_actions import (
 )
 from console.services.audit import verify_chain
 from console.services.chart_actions import link_chart
-from console.services.invitations import accept_invitation, reissue_invitation
+from console.services.invitation_acceptance import accept_invitation
+from console.services.invitations import reissue_invitation
 from console.services.lookup import explain_account, find_account_id, find_patient_id
 from console.services.portal_login import LoginOutcome, portal_login
 from console.services.staff_users import add_staff_user

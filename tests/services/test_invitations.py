@@ -24,9 +24,9 @@ from console.models.schema import (
 from console.services.account_actions import revoke_access
 from console.services.clock import ManualClock
 from console.services.errors import EmailTaken, InvalidEmail, WeakPassword
+from console.services.invitation_acceptance import accept_invitation
 from console.services.invitations import (
     InvitationRefused,
-    accept_invitation,
     cancel_invitation,
     check_invitation_address,
     mint_invitation_token,

@@ -27,9 +27,9 @@ from console.models.schema import (
 from console.services.account_actions import resend_reset, revoke_access
 from console.services.clock import ManualClock
 from console.services.errors import StaleRecord
+from console.services.invitation_acceptance import accept_invitation
 from console.services.invitations import (
     InvitationRefused,
-    accept_invitation,
     cancel_invitation,
     reissue_invitation,
     resend_invitation,

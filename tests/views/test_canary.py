@@ -19,11 +19,8 @@ from console.models.database import Database
 from console.models.schema import StaffRole
 from console.services.account_actions import RevokeReason, revoke_access
 from console.services.errors import DomainError
-from console.services.invitations import (
-    accept_invitation,
-    mint_invitation_token,
-    reissue_invitation,
-)
+from console.services.invitation_acceptance import accept_invitation
+from console.services.invitations import mint_invitation_token, reissue_invitation
 from console.services.secrets_store import SecretsStore
 from console.services.settings import change_settings, load_settings
 from console.services.staff_session import StaffSession
