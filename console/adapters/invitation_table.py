@@ -15,8 +15,8 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from console.adapters.row_table import RowTableModel
+from console.models.invitation_list import InvitationRow
 from console.models.schema import InvitationState
-from console.services.invitation_list import InvitationRow
 
 _Index = QModelIndex | QPersistentModelIndex
 _USER_ROLE = int(Qt.ItemDataRole.UserRole)

@@ -34,11 +34,12 @@ from console.adapters.invitation_table import (
     InvitationTableModel,
     when,
 )
+from console.models.invitation_list import InvitationPage, InvitationRow
 from console.models.schema import InvitationState
 from console.services.errors import DomainError
-from console.services.invitation_list import InvitationPage, InvitationRow, list_invitations
 from console.services.invitations import cancel_invitation, resend_invitation
 from console.services.permissions import Actor, Permission, refusal
+from console.services.staff_lists import list_invitations
 from console.services.workstation import Changes, Workstation
 from console.views.row_table_view import row_table_view
 from console.views.theme import invitation_state_dots

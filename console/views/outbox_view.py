@@ -29,12 +29,13 @@ from PySide6.QtWidgets import (
 
 from console.adapters.background import ServiceCalls, Submitter
 from console.adapters.outbox_table import OutboxColumn, OutboxTableModel
+from console.models.outbox_list import OutboxPage, OutboxRow
 from console.models.schema import OutboxState
 from console.services.errors import DomainError, StaleRecord
-from console.services.outbox_list import OutboxPage, OutboxRow, list_outbox
 from console.services.outbox_relay import RelayReport, cancel_message, retry_message
 from console.services.permissions import Actor, Permission, refusal
 from console.services.settings import ConsoleSettings
+from console.services.staff_lists import list_outbox
 from console.services.workstation import Changes, Workstation
 from console.views.row_table_view import row_table_view
 

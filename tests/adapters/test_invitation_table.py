@@ -18,8 +18,8 @@ from console.adapters.invitation_table import (
     InvitationTableModel,
     when,
 )
+from console.models.invitation_list import InvitationRow
 from console.models.schema import InvitationState
-from console.services.invitation_list import InvitationRow
 
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 MARKS = {

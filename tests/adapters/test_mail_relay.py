@@ -22,10 +22,10 @@ from console.services.errors import InvalidSetting
 from console.services.invitations import reissue_invitation
 from console.services.mail_templates import Branding
 from console.services.mail_transport import SmtpTransport, Transport
-from console.services.outbox_list import list_outbox
 from console.services.outbox_relay import RelayReport
 from console.services.permissions import Actor
 from console.services.settings import SmtpSecurity
+from console.services.staff_lists import list_outbox
 from console.services.workstation import Workstation
 from tests.factories import add_patient
 from tests.services.conftest import (

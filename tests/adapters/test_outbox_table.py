@@ -18,8 +18,8 @@ from console.adapters.outbox_table import (
     OutboxTableModel,
     reason_shown,
 )
+from console.models.outbox_list import OutboxRow
 from console.models.schema import OutboxKind, OutboxState
-from console.services.outbox_list import OutboxRow
 
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 REFUSED = "smtp://mail.example.org:587 (STARTTLS) answered 550 5.1.1 No such\n mailbox here"

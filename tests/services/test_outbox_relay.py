@@ -40,7 +40,6 @@ from console.services.mail_transport import (
     SmtpTransport,
     Transport,
 )
-from console.services.outbox_list import list_outbox
 from console.services.outbox_relay import (
     OutboxRefused,
     RelayPolicy,
@@ -52,6 +51,7 @@ from console.services.outbox_relay import (
 from console.services.password_reset import ResetRefused, reset_password_with_link
 from console.services.permissions import Actor, NotAllowed
 from console.services.settings import SmtpSecurity
+from console.services.staff_lists import list_outbox
 from console.services.workstation import Workstation
 from tests.factories import add_account, add_patient, refuse_audit_appends
 from tests.services.conftest import add_staff

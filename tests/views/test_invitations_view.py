@@ -14,9 +14,8 @@ from console.adapters.worker import JobRunner
 from console.models.database import Database
 from console.models.schema import InvitationState, OutboxState, StaffRole
 from console.services.clock import ManualClock
-from console.services.invitation_list import list_invitations
-from console.services.outbox_list import list_outbox
 from console.services.permissions import Actor
+from console.services.staff_lists import list_invitations, list_outbox
 from console.services.workstation import Changes, Workstation
 from console.views.invitations_view import RESEND_TIP, InvitationsView, footer_text
 from tests.services.conftest import NOW, add_staff, make_workstation

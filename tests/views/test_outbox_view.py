@@ -30,10 +30,10 @@ from console.services.clock import ManualClock
 from console.services.invitations import reissue_invitation
 from console.services.mail_templates import Branding
 from console.services.mail_transport import SmtpTransport
-from console.services.outbox_list import list_outbox
 from console.services.outbox_relay import RelayReport, cancel_message, send_due
 from console.services.permissions import Actor
 from console.services.settings import ConsoleSettings, SmtpSecurity
+from console.services.staff_lists import list_outbox
 from console.services.workstation import Workstation
 from console.views.outbox_view import (
     NOT_SET_UP,

@@ -1,5 +1,5 @@
-"""The invitations view's list (issue 6, point 5): every invitation with its chart, newest
-first, filtered by state and by what staff typed.
+"""The invitations list's query: every invitation with its chart, newest first, filtered by
+state and by what staff typed. Who may read it is ``services.staff_lists``.
 
 An invitation still ``pending`` after its expiry can no longer be accepted, but nothing
 rewrites its row when the time passes: the list shows it as ``expired``, and the "Expired"
@@ -22,8 +22,6 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from console.models.email_key import email_key
 from console.models.schema import Invitation, InvitationState, Patient, StaffUser
-from console.services.permissions import Actor, Permission
-from console.services.workstation import Workstation
 
 DEFAULT_LIMIT = 500
 _MAX_SEARCH = 200
@@ -63,19 +61,17 @@ class InvitationPage:
     total: int
 
 
-def list_invitations(
-    workstation: Workstation,
-    actor: Actor,
+def read_invitations(
+    session: Session,
     *,
+    now: dt.datetime,
     state: InvitationState | None = None,
     search: str = "",
     limit: int = DEFAULT_LIMIT,
 ) -> InvitationPage:
-    """The newest ``limit`` invitations in ``state`` (None: all) whose chart's name, MRN or
-    target e-mail matches ``search`` (any case; empty: all), and the filter's total.
-    Raises ``NotAllowed`` for a role that may not view accounts."""
-    actor.require(Permission.VIEW_ACCOUNTS)
-    now = workstation.clock.now()
+    """The newest ``limit`` invitations in ``state`` (None: all; pending ones past their
+    expiry at ``now`` count as expired) whose chart's name, MRN or target e-mail matches
+    ``search`` (any case; empty: all), and the filter's total."""
     conditions = [*_state_filter(state, now), *_search_filter(search)]
     page = (
         select(
@@ -104,24 +100,23 @@ def list_invitations(
         .join(Patient, Patient.id == Invitation.patient_id)
         .where(*conditions)
     )
-    with Session(workstation.database.engine) as session:
-        total = int(session.scalar(count) or 0)
-        rows = tuple(
-            InvitationRow(
-                invitation_id=row[0],
-                state=_shown_state(row[1], row[8], now),
-                target_email=row[2],
-                patient_id=row[3],
-                first_name=row[4],
-                last_name=row[5],
-                mrn=row[6],
-                created_at=row[7],
-                expires_at=row[8],
-                created_by=row[9],
-                version=row[10],
-            )
-            for row in session.execute(page)
+    total = int(session.scalar(count) or 0)
+    rows = tuple(
+        InvitationRow(
+            invitation_id=row[0],
+            state=_shown_state(row[1], row[8], now),
+            target_email=row[2],
+            patient_id=row[3],
+            first_name=row[4],
+            last_name=row[5],
+            mrn=row[6],
+            created_at=row[7],
+            expires_at=row[8],
+            created_by=row[9],
+            version=row[10],
         )
+        for row in session.execute(page)
+    )
     return InvitationPage(rows, total)
 
 
@@ -175,4 +170,4 @@ def _search_filter(search: str) -> list[ColumnElement[bool]]:
     return [or_(*choices)]
 
 
-__all__ = ["DEFAULT_LIMIT", "InvitationPage", "InvitationRow", "list_invitations"]
+__all__ = ["DEFAULT_LIMIT", "InvitationPage", "InvitationRow", "read_invitations"]
