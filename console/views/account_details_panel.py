@@ -323,7 +323,7 @@ class AccountDetailsPanel(QWidget):
 
     def _show_details(self, details: AccountDetails) -> None:
         self._busy.hide()
-        self._wipe()
+        self._clear_labels()  # the details stay known until the new ones replace them
         self._fill(details)
         self._set_details(details)
         self._stack.setCurrentIndex(1)
@@ -498,6 +498,9 @@ class AccountDetailsPanel(QWidget):
 
     def _wipe(self) -> None:
         self._set_details(None)
+        self._clear_labels()
+
+    def _clear_labels(self) -> None:
         for label in (
             self._name,
             self._subtitle,
