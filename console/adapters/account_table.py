@@ -9,6 +9,17 @@ breaks ties), reset the model when it arrives, and count afterwards; answers to 
 requests are dropped. A plain ``refresh()`` keeps the cached windows, marked stale, so the
 table goes on showing them while fresh copies are fetched.
 
+An action that changed some accounts calls ``reread_accounts()``: of those accounts, the ones
+whose rows are in memory are read again by id, and only the rows whose data differs are
+announced with ``dataChanged``. Nothing is counted again and no row moves: a revoked account
+under a "Legacy" filter, or one whose shared-e-mail flag was cleared under "Shared e-mail
+only", stays in its place with its new data (its state, its flag) until the next search, sort
+or refresh, as in Anki's browser. Staff see the effect of what they did where they did it,
+and the rows under their eyes do not jump; the count in the status bar is that of the search
+as it was made. An account that now matches but is not shown (a new one) appears with the
+next search or refresh. A window whose read was under way when the accounts changed may hold
+their old rows: it is kept, marked stale, and so read again when it is shown.
+
 A view asks ``data()`` for every cell and several roles on every paint, so each row's cell
 texts are worked out once, when first shown, and roles nobody answers are turned away first.
 
@@ -19,7 +30,7 @@ data stays in memory behind the lock screen, and reads that were running are nev
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, replace
 from enum import IntEnum
 from functools import partial
@@ -80,6 +91,10 @@ class AccountSource(Protocol):
         """Rows ``offset`` to ``offset + limit`` of the sorted, filtered list."""
         ...
 
+    def rows_by_id(self, account_ids: Collection[int]) -> list[AccountRow]:
+        """The accounts ``account_ids`` as they are now, whatever the filter."""
+        ...
+
 
 @dataclass(frozen=True)
 class _Query:
@@ -93,6 +108,8 @@ class _Answer:
 
     serial: int
     query: _Query
+    #: ``AccountTableModel._changes_seen`` when the first window's read started.
+    changes_seen: int = 0
     first_rows: list[AccountRow] | None = None
     count: int | None = None
     failed: bool = False
@@ -156,6 +173,9 @@ class AccountTableModel(QAbstractTableModel):
         self._loading = False
         self._closed = False
         self._locked = False
+        #: Calls of ``reread_accounts``: a read started before the latest one may be outdated.
+        self._changes_seen = 0
+        self._rereads = 0
 
     # --- what the view and the tests may ask -------------------------------------------------
 
@@ -213,6 +233,25 @@ class AccountTableModel(QAbstractTableModel):
         """Count again and re-read the windows as they are shown, keeping the old ones on
         screen until then."""
         self._start_count()
+
+    def reread_accounts(self, account_ids: Collection[int]) -> None:
+        """Read again the rows of ``account_ids`` that are in memory (an action changed
+        those accounts) and announce the rows whose data changed; see the module's
+        docstring for what stays as it was."""
+        if self._closed or self._locked:
+            return
+        self._changes_seen += 1
+        held = self._windows.held(account_ids)
+        if not held:
+            return
+        self._rereads += 1
+        generation = self._windows.generation
+        self._runner.submit(
+            partial(self._source.rows_by_id, held),
+            partial(self._rows_reread, generation),
+            self._reread_failed,
+        )
+        self._update_loading()
 
     def lock(self) -> None:
         """Become empty and read nothing until ``unlock()``: every cached window is dropped,
@@ -316,14 +355,16 @@ class AccountTableModel(QAbstractTableModel):
         for number in windows.fetches_to_start():
             self._runner.submit(
                 partial(self._source.window, query.account_filter, query.sort, number * size, size),
-                partial(self._window_arrived, windows.generation, number),
+                partial(self._window_arrived, windows.generation, number, self._changes_seen),
                 partial(self._window_failed, windows.generation, number),
             )
         self._update_loading()
 
-    def _window_arrived(self, generation: int, number: int, rows: list[AccountRow]) -> None:
+    def _window_arrived(
+        self, generation: int, number: int, changes_seen: int, rows: list[AccountRow]
+    ) -> None:
         if self._windows.fetch_ended(generation, number):
-            self._windows.store(number, rows)
+            self._windows.store(number, rows, stale=changes_seen != self._changes_seen)
             size = self._windows.window_size
             first = number * size
             last = min(first + size, self._row_count) - 1
@@ -332,6 +373,23 @@ class AccountTableModel(QAbstractTableModel):
                     self.index(first, 0), self.index(last, len(AccountColumn) - 1)
                 )
         self._start_fetches()
+
+    def _rows_reread(self, generation: int, rows: list[AccountRow]) -> None:
+        self._rereads -= 1
+        self._update_loading()
+        if self._closed or self._locked or generation != self._windows.generation:
+            return  # the list was replaced meanwhile, and read after the change
+        last_column = len(AccountColumn) - 1
+        for first, last in _runs(
+            r for r in self._windows.replace_rows(rows) if r < self._row_count
+        ):
+            self.dataChanged.emit(self.index(first, 0), self.index(last, last_column))
+
+    def _reread_failed(self, error: Exception) -> None:
+        self._rereads -= 1
+        self._update_loading()
+        if not (self._closed or self._locked):
+            self._report(error)
 
     def _window_failed(self, generation: int, number: int, error: Exception) -> None:
         if self._windows.fetch_ended(generation, number):
@@ -368,7 +426,7 @@ class AccountTableModel(QAbstractTableModel):
             self._update_loading()
             return  # the newest request is read when the current reads end
         self._read_serial = self._request_serial
-        answer = _Answer(self._request_serial, self._requested)
+        answer = _Answer(self._request_serial, self._requested, self._changes_seen)
         self._answer = answer
         query = answer.query
         window = partial(self._source.window, query.account_filter, query.sort)
@@ -422,14 +480,14 @@ class AccountTableModel(QAbstractTableModel):
                 # Until the count is there, the table is as long as the first window.
                 known = count if count is not None else len(rows)
                 self._windows.forget_wishes()
-                self._reset_to(answer.query, known, rows)
+                self._reset_to(answer.query, known, rows, self._outdated(answer))
                 answer.shown = True
                 self._loaded = True
             if answer.shown and count is not None and count != self._row_count:
                 self._resize_to(count)
         elif rows is not None and count is not None:  # a refresh: swap in place
             self._windows.forget_wishes()
-            self._refresh_to(count, rows)
+            self._refresh_to(count, rows, self._outdated(answer))
         if answer.shown_count is None and answer.complete and count is not None:
             answer.shown_count = count
             self.row_count_changed.emit(count)
@@ -439,10 +497,16 @@ class AccountTableModel(QAbstractTableModel):
             self._answer = None
         self._read_newest_request()
 
-    def _reset_to(self, query: _Query, count: int, first_rows: list[AccountRow]) -> None:
+    def _outdated(self, answer: _Answer) -> bool:
+        """Whether accounts changed after ``answer``'s first window was read."""
+        return answer.changes_seen != self._changes_seen
+
+    def _reset_to(
+        self, query: _Query, count: int, first_rows: list[AccountRow], stale: bool
+    ) -> None:
         self.beginResetModel()
         self._shown = query
-        self._windows.start_over(first_rows)
+        self._windows.start_over(first_rows, stale=stale)
         self._row_count = count
         self.endResetModel()
 
@@ -458,16 +522,16 @@ class AccountTableModel(QAbstractTableModel):
             self.endRemoveRows()
             self._windows.drop_from(count)
 
-    def _refresh_to(self, count: int, first_rows: list[AccountRow]) -> None:
+    def _refresh_to(self, count: int, first_rows: list[AccountRow], stale: bool) -> None:
         self._windows.mark_stale()
         self._resize_to(count)
-        self._windows.store(0, first_rows)
+        self._windows.store(0, first_rows, stale=stale)
         if count:
             # Repaint what is on screen; the stale windows behind it are re-read as shown.
             self.dataChanged.emit(self.index(0, 0), self.index(count - 1, len(AccountColumn) - 1))
 
     def _update_loading(self) -> None:
-        busy = self._answer is not None or self._windows.fetching
+        busy = self._answer is not None or self._windows.fetching or self._rereads > 0
         loading = busy and not self._closed and not self._locked
         if loading != self._loading:
             self._loading = loading
@@ -478,3 +542,14 @@ class AccountTableModel(QAbstractTableModel):
         reason = str(getattr(error, "orig", None) or error).strip().splitlines()
         detail = f" ({reason[0]})" if reason else ""
         self.load_failed.emit(f"The account list could not be read from the database{detail}.")
+
+
+def _runs(rows: Iterable[int]) -> list[tuple[int, int]]:
+    """Sorted row numbers as (first, last) runs of consecutive numbers."""
+    runs: list[tuple[int, int]] = []
+    for row in rows:
+        if runs and runs[-1][1] == row - 1:
+            runs[-1] = (runs[-1][0], row)
+        else:
+            runs.append((row, row))
+    return runs

@@ -11,7 +11,7 @@ tells it what arrived.
 from __future__ import annotations
 
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from typing import NamedTuple
 
 from console.adapters.account_cells import row_texts
@@ -126,10 +126,11 @@ class AccountWindows:
         self._pending.discard(number)
         return True
 
-    def store(self, number: int, rows: list[AccountRow]) -> None:
+    def store(self, number: int, rows: list[AccountRow], *, stale: bool = False) -> None:
         """Keep ``rows`` as window ``number``, forgetting the least recently used beyond
-        ``max_windows``."""
-        self._windows[number] = _Window(rows)
+        ``max_windows``; ``stale``: show them, but read them again when next shown."""
+        window = self._windows[number] = _Window(rows)
+        window.stale = stale
         self._windows.move_to_end(number)
         while len(self._windows) > self.max_windows:
             self._windows.popitem(last=False)
@@ -140,10 +141,34 @@ class AccountWindows:
         self._pending.clear()
         self._queue.clear()
 
-    def start_over(self, first_rows: list[AccountRow]) -> None:
+    def start_over(self, first_rows: list[AccountRow], *, stale: bool = False) -> None:
         """Hold only ``first_rows``, as window 0 of a new list."""
         self._windows.clear()
-        self.store(0, first_rows)
+        self.store(0, first_rows, stale=stale)
+
+    def held(self, account_ids: Collection[int]) -> frozenset[int]:
+        """Those of ``account_ids`` whose rows are in memory."""
+        return frozenset(
+            row.account_id
+            for window in self._windows.values()
+            for row in window.rows
+            if row.account_id in account_ids
+        )
+
+    def replace_rows(self, rows: Iterable[AccountRow]) -> list[int]:
+        """Put ``rows`` in place of the rows in memory with the same account ids, where they
+        stand; the list's row numbers whose data is now different, in order. Nothing moves:
+        the windows keep their places in the list."""
+        fresh = {row.account_id: row for row in rows}
+        changed: list[int] = []
+        for number, window in self._windows.items():
+            for offset, old in enumerate(window.rows):
+                new = fresh.get(old.account_id)
+                if new is not None and new != old:
+                    window.rows[offset] = new
+                    window.lines[offset] = None
+                    changed.append(number * self.window_size + offset)
+        return sorted(changed)
 
     def mark_stale(self) -> None:
         """Keep every window for showing, but read each again when it is next shown."""

@@ -14,7 +14,7 @@ A search goes through the trigram index where there is one (``console.models.acc
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -306,6 +306,20 @@ def iter_account_rows(
     return _ListQuery(connection, account_filter, search_index).rows(sort, offset, limit)
 
 
+def account_rows(connection: Connection, account_ids: Collection[int]) -> list[AccountRow]:
+    """The rows of the accounts ``account_ids`` as they are now, whatever filter they were
+    found by (accounts that no longer exist are left out), in id order."""
+    if not account_ids:
+        return []
+    statement = (
+        select(*_ROW_COLUMNS)
+        .select_from(_ACCOUNTS_WITH_CHARTS)
+        .where(_account.id.in_(sorted(account_ids)))
+        .order_by(_account.id)
+    )
+    return [_to_row(values) for values in connection.execute(statement)]
+
+
 class AccountList:
     """The account list as a thread-safe source of windows: every call borrows its own
     connection, so a worker thread can fetch while the window goes on painting."""
@@ -324,3 +338,8 @@ class AccountList:
         """Rows ``offset`` to ``offset + limit`` of the sorted, filtered list."""
         with self._engine.connect() as connection:
             return list(iter_account_rows(connection, account_filter, sort, offset, limit))
+
+    def rows_by_id(self, account_ids: Collection[int]) -> list[AccountRow]:
+        """The accounts ``account_ids`` as they are now (an action changed them)."""
+        with self._engine.connect() as connection:
+            return account_rows(connection, account_ids)

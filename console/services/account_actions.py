@@ -22,12 +22,11 @@ from console.models.schema import (
     AccountState,
     OutboxKind,
     OutboxMessage,
-    OutboxState,
     PortalAccount,
 )
 from console.services.errors import DomainError, is_storable
 from console.services.invitations import cancel_pending_invitations
-from console.services.outbox import queue_email
+from console.services.outbox import cancel_queued, queue_email
 from console.services.patient_view import reset_address
 from console.services.permissions import Actor, Permission
 from console.services.portal_login import queue_password_reset
@@ -131,11 +130,14 @@ def revoke_access(
         account.revoked_at = now
         account.revoke_reason = why.value
         account.revoke_note = note or None
-        _close(session, account, actor, now, why.value)
+        unsent = _close(session, account, actor, now, why.value)
         cancelled = cancel_pending_invitations(session, account.patient_id, now)
         address = reset_address(account) if notify_patient else None
+        notice = None
         if address is not None:
-            queue_email(session, OutboxKind.ACCESS_REVOKED, address, now=now, account_id=account.id)
+            notice = queue_email(
+                session, OutboxKind.ACCESS_REVOKED, address, now=now, account_id=account.id
+            ).id
         session.flush()
         after = active_sharers(session, [account.email_key])
         unblocked = unblocked_by(before, after)
@@ -150,12 +152,20 @@ def revoke_access(
                 "note": note,
                 "messages_left_behind": account.message_count,
                 "intake_forms_left_behind": account.intake_form_count,
-                "invitations_cancelled": sorted(cancelled),
+                "invitations_cancelled": sorted(cancelled.invitations),
                 "unblocked_accounts": sorted(unblocked),
                 "notice_queued": address is not None,
             },
         )
-        return _changes(account, before, unblocked, invitations=cancelled)
+        queued = frozenset({notice}) if notice is not None else frozenset()
+        return _changes(
+            account,
+            before,
+            unblocked,
+            invitations=cancelled.invitations,
+            outbox=unsent | cancelled.emails | queued,
+            mail_queued=queued,
+        )
 
 
 def deactivate_account(
@@ -175,7 +185,7 @@ def deactivate_account(
         account = _lock_active(session, account_id, expected_version, "deactivate")
         before = active_sharers(session, [account.email_key])
         account.state = AccountState.DEACTIVATED.value
-        _close(session, account, actor, now, RevokeReason.PATIENT_REQUEST.value)
+        unsent = _close(session, account, actor, now, RevokeReason.PATIENT_REQUEST.value)
         session.flush()
         unblocked = unblocked_by(before, active_sharers(session, [account.email_key]))
         workstation.audit.record(
@@ -186,7 +196,7 @@ def deactivate_account(
             target_id=account.id,
             details={"note": note, "unblocked_accounts": sorted(unblocked)},
         )
-        return _changes(account, before, unblocked)
+        return _changes(account, before, unblocked, outbox=unsent)
 
 
 def resend_reset(
@@ -230,7 +240,11 @@ def resend_reset(
             target_id=account.id,
             details={"outbox_message": message.id},
         )
-        return Changes(accounts=frozenset({account.id}))
+        return Changes(
+            accounts=frozenset({account.id}),
+            outbox=frozenset({message.id}),
+            mail_queued=frozenset({message.id}),
+        )
 
 
 # --- Shared steps ------------------------------------------------------------------------------
@@ -277,9 +291,9 @@ def _must_be_active(account: PortalAccount | None, doing: str) -> PortalAccount:
 
 def _close(
     session: Session, account: PortalAccount, actor: Actor, now: dt.datetime, reason: str
-) -> None:
-    """End the account's access rows, cancel e-mails still waiting to go to it, and change
-    its security stamp so that no portal session of it survives."""
+) -> frozenset[int]:
+    """End the account's access rows, cancel e-mails still waiting to go to it (their ids
+    are returned), and change its security stamp so that no portal session of it survives."""
     account.security_stamp = secrets.token_hex(16)
     account.locked_until = None
     session.execute(
@@ -292,11 +306,7 @@ def _close(
             version=Access.version + 1,
         )
     )
-    session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.account_id == account.id, OutboxMessage.state == OutboxState.QUEUED)
-        .values(state=OutboxState.CANCELLED.value, version=OutboxMessage.version + 1)
-    )
+    return cancel_queued(session, OutboxMessage.account_id == account.id)
 
 
 def _changes(
@@ -305,14 +315,19 @@ def _changes(
     unblocked: frozenset[int],
     *,
     invitations: frozenset[int] = frozenset(),
+    outbox: frozenset[int] = frozenset(),
+    mail_queued: frozenset[int] = frozenset(),
 ) -> Changes:
     key = account.email_key
     return Changes(
+        # Every account that shared the address: the flag of each may have changed.
         accounts=frozenset({account.id}) | frozenset(before.get(key or "", set())),
         patients=frozenset({account.patient_id}),
         invitations=invitations,
         email_keys=frozenset({key}) if key else frozenset(),
         unblocked=unblocked,
+        outbox=outbox,
+        mail_queued=mail_queued,
     )
 
 

@@ -15,6 +15,7 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -28,13 +29,12 @@ from console.models.schema import (
     InvitationState,
     OutboxKind,
     OutboxMessage,
-    OutboxState,
     Patient,
     PortalAccount,
 )
 from console.services.email_rules import NewAddress, check_new_address, validate_email
 from console.services.errors import DomainError
-from console.services.outbox import queue_email
+from console.services.outbox import cancel_queued, queue_email
 from console.services.passwords import (
     hash_password,
 )
@@ -144,7 +144,7 @@ def reissue_invitation(
                 "invitation": invitation.id,
                 "email": new.address,
                 "expires_at": invitation.expires_at.isoformat(),
-                "invitations_cancelled": sorted(cancelled),
+                "invitations_cancelled": sorted(cancelled.invitations),
                 "same_mailbox_warning": new.warning is not None,
                 "carried_links": len(links),
                 "outbox_message": message.id,
@@ -158,7 +158,9 @@ def reissue_invitation(
             new.warning,
             Changes(
                 patients=frozenset({patient_id}),
-                invitations=frozenset({invitation.id}) | cancelled,
+                invitations=frozenset({invitation.id}) | cancelled.invitations,
+                outbox=frozenset({message.id}) | cancelled.emails,
+                mail_queued=frozenset({message.id}),
             ),
             len(links),
         )
@@ -182,7 +184,9 @@ def cancel_invitation(
             raise InvitationRefused(
                 f"This invitation is already {invitation.state}; there is nothing to cancel."
             )
-        cancel_pending_invitations(session, invitation.patient_id, now, only=invitation.id)
+        cancelled = cancel_pending_invitations(
+            session, invitation.patient_id, now, only=invitation.id
+        )
         workstation.audit.record(
             session,
             "cancel_invitation",
@@ -191,7 +195,9 @@ def cancel_invitation(
             target_id=invitation.id,
         )
         return Changes(
-            patients=frozenset({invitation.patient_id}), invitations=frozenset({invitation.id})
+            patients=frozenset({invitation.patient_id}),
+            invitations=frozenset({invitation.id}),
+            outbox=cancelled.emails,
         )
 
 
@@ -216,15 +222,8 @@ def resend_invitation(
                 "Only a pending invitation that has not expired can be sent again; "
                 "re-issue one from the chart instead."
             )
-        session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.invitation_id == invitation.id,
-                OutboxMessage.state == OutboxState.QUEUED,
-            )
-            .values(state=OutboxState.CANCELLED.value, version=OutboxMessage.version + 1)
-        )
-        queue_email(
+        replaced = cancel_queued(session, OutboxMessage.invitation_id == invitation.id)
+        message = queue_email(
             session,
             OutboxKind.INVITATION,
             invitation.target_email,
@@ -238,20 +237,32 @@ def resend_invitation(
             target_type="invitation",
             target_id=invitation.id,
         )
-        return Changes(invitations=frozenset({invitation.id}))
+        return Changes(
+            invitations=frozenset({invitation.id}),
+            outbox=frozenset({message.id}) | replaced,
+            mail_queued=frozenset({message.id}),
+        )
+
+
+class CancelledInvitations(NamedTuple):
+    """What ``cancel_pending_invitations`` cancelled: invitations, and outbox e-mails."""
+
+    invitations: frozenset[int]
+    emails: frozenset[int]
 
 
 def cancel_pending_invitations(
     session: Session, patient_id: int, now: dt.datetime, *, only: int | None = None
-) -> frozenset[int]:
+) -> CancelledInvitations:
     """Cancel a chart's pending invitations (or ``only`` that one) and the e-mails still
-    waiting to carry them, in the session's transaction; the ids cancelled."""
+    waiting to carry them, in the session's transaction; the ids of both."""
     query = select(Invitation.id).where(
         Invitation.patient_id == patient_id, Invitation.state == InvitationState.PENDING
     )
     if only is not None:
         query = query.where(Invitation.id == only)
     ids = session.scalars(query.with_for_update()).all()
+    emails: frozenset[int] = frozenset()
     if ids:
         session.execute(
             update(Invitation)
@@ -262,12 +273,8 @@ def cancel_pending_invitations(
                 version=Invitation.version + 1,
             )
         )
-        session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.invitation_id.in_(ids), OutboxMessage.state == OutboxState.QUEUED)
-            .values(state=OutboxState.CANCELLED.value, version=OutboxMessage.version + 1)
-        )
-    return frozenset(ids)
+        emails = cancel_queued(session, OutboxMessage.invitation_id.in_(ids))
+    return CancelledInvitations(frozenset(ids), emails)
 
 
 def mint_invitation_token(session: Session, invitation_id: int, *, now: dt.datetime) -> str | None:
@@ -347,6 +354,7 @@ def refuse_if_account_active(session: Session, patient_id: int) -> None:
 __all__ = [
     "MAX_PIN_FAILURES",
     "PIN_DIGITS",
+    "CancelledInvitations",
     "InvitationRefused",
     "IssuedInvitation",
     "cancel_invitation",

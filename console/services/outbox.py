@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
+from sqlalchemy import ColumnElement, update
 from sqlalchemy.orm import Session
 
 from console.models.schema import OutboxKind, OutboxMessage, OutboxState
@@ -44,4 +45,16 @@ def queue_email(
     return message
 
 
-__all__ = ["new_message_id", "queue_email"]
+def cancel_queued(session: Session, *which: ColumnElement[bool]) -> frozenset[int]:
+    """Cancel the e-mails still queued that match ``which``, in the session's transaction;
+    the ids cancelled (an e-mail being sent or sent already is left alone)."""
+    cancelled = session.scalars(
+        update(OutboxMessage)
+        .where(*which, OutboxMessage.state == OutboxState.QUEUED)
+        .values(state=OutboxState.CANCELLED.value, version=OutboxMessage.version + 1)
+        .returning(OutboxMessage.id)
+    )
+    return frozenset(cancelled)
+
+
+__all__ = ["cancel_queued", "new_message_id", "queue_email"]

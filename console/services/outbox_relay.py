@@ -284,7 +284,7 @@ def retry_message(
         message.next_attempt_at = workstation.clock.now()
         message.last_error = None
         _audit(workstation, session, message, "email_retried", actor=actor)
-    return Changes()
+    return Changes(outbox=frozenset({message_id}), mail_queued=frozenset({message_id}))
 
 
 def cancel_message(
@@ -298,7 +298,7 @@ def cancel_message(
         message.state = OutboxState.CANCELLED.value
         message.claimed_until = None
         _audit(workstation, session, message, "email_cancelled", actor=actor)
-    return Changes()
+    return Changes(outbox=frozenset({message_id}))
 
 
 def _staff_lock(session: Session, message_id: int, expected_version: int | None) -> OutboxMessage:

@@ -76,6 +76,11 @@ class Changes:
     email_keys: frozenset[str] = frozenset()
     #: Accounts whose shared-e-mail flag the action cleared: they can sign in again.
     unblocked: frozenset[int] = frozenset()
+    #: Outbox e-mails the action queued, queued again or cancelled (the Outbox page reads
+    #: again only when there are some).
+    outbox: frozenset[int] = frozenset()
+    #: Of ``outbox``, the e-mails now waiting to be sent (the mail relay wakes for them).
+    mail_queued: frozenset[int] = frozenset()
 
 
 @contextmanager

@@ -3,8 +3,9 @@
 It shows one ``AccountDetails`` value, loaded off the GUI thread through ``ServiceCalls``: an
 answer for an account that is no longer the chosen one is dropped, and ``clear()`` (the lock
 screen) wipes every label so that no patient data stays on screen or in memory of the widgets.
-At the top, "What the patient sees" states the exact login message with a text tag, so that
-its meaning never rests on colour alone.
+After an action, ``apply_changes`` reads the account again only when the ``Changes`` name it
+or its chart. At the top, "What the patient sees" states the exact login message with a text
+tag, so that its meaning never rests on colour alone.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from console.services.account_details import AccountDetails, account_details
 from console.services.errors import DomainError
 from console.services.patient_view import LoginSituation
 from console.services.permissions import Actor
-from console.services.workstation import Workstation
+from console.services.workstation import Changes, Workstation
 
 EMPTY_TEXT = "Select an account to see its details"
 LOADING_TEXT = "Opening the account…"
@@ -214,9 +215,11 @@ class _Section(QWidget):
 
 class AccountDetailsPanel(QWidget):
     """One account in full, beside the table. ``loaded`` carries the ``AccountDetails`` each
-    time an account has been shown (the window enables its actions from it)."""
+    time an account has been shown; ``details_changed`` the details on screen, or None, each
+    time they change (the window enables its account actions from it)."""
 
     loaded = Signal(object)
+    details_changed = Signal(object)
 
     def __init__(
         self,
@@ -294,6 +297,18 @@ class AccountDetailsPanel(QWidget):
         if self._account_id is not None:
             self.show_account(self._account_id)
 
+    def apply_changes(self, changes: Changes) -> None:
+        """Read the shown account again if ``changes`` name it or its chart (an account being
+        opened, whose chart is not known yet, is read again too)."""
+        if self._account_id is None:
+            return
+        details = self._details
+        named = self._account_id in changes.accounts or (
+            details.chart.patient_id in changes.patients if details else self.busy
+        )
+        if named:
+            self.reload()
+
     def clear(self) -> None:
         """Show nothing and keep no patient data (the lock screen, an empty selection)."""
         self._calls.cancel()
@@ -308,9 +323,9 @@ class AccountDetailsPanel(QWidget):
 
     def _show_details(self, details: AccountDetails) -> None:
         self._busy.hide()
-        self._wipe()
-        self._details = details
+        self._clear_labels()  # the details stay known until the new ones replace them
         self._fill(details)
+        self._set_details(details)
         self._stack.setCurrentIndex(1)
         self.loaded.emit(details)
 
@@ -476,8 +491,16 @@ class AccountDetailsPanel(QWidget):
         if not details.history:
             self._history.add_note("Nothing recorded yet.")
 
+    def _set_details(self, details: AccountDetails | None) -> None:
+        if details is not self._details:
+            self._details = details
+            self.details_changed.emit(details)
+
     def _wipe(self) -> None:
-        self._details = None
+        self._set_details(None)
+        self._clear_labels()
+
+    def _clear_labels(self) -> None:
         for label in (
             self._name,
             self._subtitle,

@@ -1,24 +1,32 @@
 """The front-desk work (issue 6): the details of the selected account beside the table, the
-actions on it, and the shared-e-mail worklist whose proposed steps open the same dialogs. What
-a dialog changed comes back as ``Changes``: the list, the panel and the worklist read again
-(a resolved cluster leaves the worklist at once).
+actions on it, and the shared-e-mail worklist whose proposed steps open the same dialogs.
+
+What an action changed comes back as ``Changes`` and is published on one ``ChangeFeed``
+(issue 12, point 5); every page takes from it what concerns it: the table reads again the
+changed accounts it holds, the details panel its account when named, the worklist the changed
+addresses (a resolved cluster leaves at once), the Invitations page when an invitation
+changed, the Outbox page when an e-mail was queued or cancelled, and the mail relay wakes
+(``mail_queued``) when one was queued. Changes made elsewhere will come through the same feed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QDialog
 
 from console.adapters.background import Submitter
 from console.services.account_actions import RevokeReason
+from console.services.account_details import AccountDetails
 from console.services.permissions import Actor
 from console.services.settings import ConsoleSettings
 from console.services.worklist import KEEP, LINK_TO_GUARDIAN
 from console.services.workstation import Changes, Workstation
 from console.views.account_details_panel import AccountDetailsPanel
 from console.views.account_forms import DeactivateDialog, EditContactDialog, ResendResetDialog
+from console.views.change_feed import ChangeFeed
 from console.views.invitations_view import InvitationsView
 from console.views.link_dialog import LinkDialog
 from console.views.main_window import MainWindow
@@ -31,9 +39,10 @@ _AccountDialog = LinkDialog | ResendResetDialog | DeactivateDialog | EditContact
 
 
 class FrontDesk(QObject):
-    """Connects the window's account actions to the details panel and the dialogs."""
+    """Connects the window's account actions to the details panel and the dialogs, and
+    every page to the feed of changes (``changes``, made here unless one is given)."""
 
-    #: An action finished and may have queued an e-mail (the relay sends it now, not in 30 s).
+    #: An action queued an e-mail (the relay sends it now, not in 30 s).
     mail_queued = Signal()
 
     def __init__(
@@ -43,8 +52,10 @@ class FrontDesk(QObject):
         actor: Actor,
         runner: Submitter,
         settings: ConsoleSettings | None = None,
+        changes: ChangeFeed | None = None,
     ) -> None:
         super().__init__(window)
+        self.changes = changes if changes is not None else ChangeFeed(self)
         self._settings = settings or ConsoleSettings()
         self._window = window
         self._workstation = workstation
@@ -52,6 +63,7 @@ class FrontDesk(QObject):
         self._runner = runner
         self.panel = AccountDetailsPanel(workstation, actor, runner, window)
         window.set_details_panel(self.panel)
+        self.panel.details_changed.connect(self._details_changed)
         window.account_selected.connect(self._selected)
         window.actions_by_id["revoke"].triggered.connect(self.revoke)
         window.actions_by_id["reissue"].triggered.connect(self.reissue)
@@ -64,9 +76,18 @@ class FrontDesk(QObject):
         self.worklist.account_chosen.connect(self._step_chosen)
         self.invitations = InvitationsView(workstation, actor, runner, window)
         window.add_work_area("Invitations", "invite.svg", self.invitations)
-        self.invitations.changed.connect(self.refresh)
+        self.invitations.changed.connect(self.changes.publish)
         self.outbox = OutboxView(workstation, actor, runner, self._settings, window)
         window.add_work_area("Outbox", "outbox.svg", self.outbox)
+        #: Each page's own decision from a ``Changes``, in the order they are told.
+        self._pages: tuple[Callable[[Changes], None], ...] = (
+            window.apply_changes,
+            self.panel.apply_changes,
+            self.worklist.resolved,
+            self.invitations.invitations_changed,
+            self._outbox_changed,
+        )
+        self.changes.published.connect(self._deliver)
         self.outbox.refresh()
         self.worklist.refresh()
         self.invitations.refresh()
@@ -91,7 +112,7 @@ class FrontDesk(QObject):
             note=note,
             parent=self._window,
         )
-        dialog.revoked.connect(self.refresh)
+        dialog.revoked.connect(self.changes.publish)
         dialog.reload_requested.connect(self.panel.reload)
         self._open(dialog)
         return dialog
@@ -109,15 +130,24 @@ class FrontDesk(QObject):
         self.invitations.refresh()
         self.outbox.refresh()
 
-    def refresh(self, changes: Changes | None = None) -> None:
-        """Read the list, the account shown and the changed clusters again."""
-        self._window.model.refresh()
-        self.panel.reload()
-        if changes is not None:
-            self.worklist.resolved(changes)
-            self.invitations.invitations_changed(changes)
+    def _deliver(self, changes: Changes) -> None:
+        """Hand ``changes`` to every page; none while locked, when the pages hold no patient
+        data and must read none (unlocking reads every page again)."""
+        if self._window.locked:
+            return
+        for page in self._pages:
+            page(changes)
+
+    def _outbox_changed(self, changes: Changes) -> None:
+        # The Outbox page and the relay decide here until the page has a presenter to do it.
+        if changes.outbox:
             self.outbox.refresh()
+        if changes.mail_queued:
             self.mail_queued.emit()
+
+    def _details_changed(self, details: AccountDetails | None) -> None:
+        """The account actions act on the account whose details are on screen."""
+        self._window.set_subject(details.account_id if details is not None else None)
 
     def _step_chosen(self, account_id: int, _patient_id: int, kind: str) -> None:
         """A worklist step, as a chain of the usual dialogs, each confirmed by staff: a child
@@ -182,7 +212,7 @@ class FrontDesk(QObject):
             expected_version=version,
             parent=self._window,
         )
-        dialog.issued.connect(self.refresh)
+        dialog.issued.connect(self.changes.publish)
         self._open(dialog)
         return dialog
 
@@ -256,7 +286,7 @@ class FrontDesk(QObject):
     def _connect(
         self, dialog: LinkDialog | ResendResetDialog | DeactivateDialog | EditContactDialog
     ) -> None:
-        dialog.changed.connect(self.refresh)
+        dialog.changed.connect(self.changes.publish)
         dialog.reload_requested.connect(self.panel.reload)
         self._open(dialog)
 

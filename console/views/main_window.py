@@ -28,6 +28,7 @@ from console.adapters.account_table import AccountTableModel
 from console.models.account_list import AccountFilter
 from console.models.schema import AccountState
 from console.services.permissions import Actor
+from console.services.workstation import Changes
 from console.views.account_table_view import AccountTableView
 from console.views.actions import ACTIONS, build_actions
 from console.views.session_guard import LockScreen
@@ -46,6 +47,10 @@ class MainWindow(QMainWindow):
     ``AccountFilter`` for the model, and shows what the model reports. What the signed-in
     ``actor`` may not do is disabled, with the reason as its tooltip (one declaration,
     ``console.services.permissions``, serves the window and the services).
+
+    The account actions act on the selected row's account, and are enabled only once its
+    data is there: its row, and, with a details panel beside the table, its details
+    (``set_subject``), so that no click on an action ever does nothing.
     """
 
     #: The user asked to lock the console now (Ctrl+L).
@@ -70,6 +75,9 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self._model = model
         self._actor = actor
+        #: With a details panel, the account whose details it has loaded (see ``set_subject``).
+        self._subject_from_details = False
+        self._subject: int | None = None
         self._locale = QLocale()
         # Counts always get thousands separators, even where the locale is plain "C".
         self._locale.setNumberOptions(
@@ -153,6 +161,26 @@ class MainWindow(QMainWindow):
         row = self._model.account_row(index.row()) if index.isValid() else None
         return row.account_id if row is not None else None
 
+    @property
+    def subject_account_id(self) -> int | None:
+        """The account the account actions act on: the selected row's, once its data (and
+        with a details panel, its details) is there; otherwise None."""
+        selected = self.selected_account_id
+        if self._subject_from_details and selected != self._subject:
+            return None
+        return selected
+
+    def set_subject(self, account_id: int | None) -> None:
+        """The account whose details the panel shows now (None: none, or still loading):
+        the account actions are enabled while it is the selected row's account."""
+        self._subject = account_id
+        self._update_actions()
+
+    def apply_changes(self, changes: Changes) -> None:
+        """An action changed ``changes``: the table reads again the changed accounts it
+        holds, in place (no recount, no other row touched)."""
+        self._model.reread_accounts(changes.accounts | changes.unblocked)
+
     def add_work_area(self, name: str, icon: str, widget: QWidget) -> None:
         """A page of the window, listed in the navigation pane (Ctrl+1, Ctrl+2, …)."""
         item = QListWidgetItem(load_icon(icon), name)
@@ -176,6 +204,9 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([700, 420])  # of the 1,110 px beside the navigation pane
+        # The actions wait for the panel's details of the selected account (set_subject).
+        self._subject_from_details = True
+        self._update_actions()
 
     def show_locked(self, display_name: str, idle_minutes: int, *, by_hand: bool = False) -> None:
         """Clear every patient-data model and show the lock screen: nothing of the list, the
@@ -333,14 +364,14 @@ class MainWindow(QMainWindow):
         down.activated.connect(lambda: self.table.setFocus(Qt.FocusReason.TabFocusReason))
 
     def _update_actions(self) -> None:
-        """Enable what the role may do, and what needs an account only with one selected;
-        nothing while locked."""
+        """Enable what the role may do, and what needs an account only once the selected
+        account's data is there; nothing while locked."""
         specs = {spec.id: spec for spec in ACTIONS}
         for action_id, action in self.actions_by_id.items():
             spec = specs[action_id]
             allowed = not action.property("refused") and not self.locked
             action.setEnabled(
-                allowed and (not spec.needs_account or self.selected_account_id is not None)
+                allowed and (not spec.needs_account or self.subject_account_id is not None)
             )
 
     def _build_status_bar(self, database_name: str, staff_name: str) -> None:

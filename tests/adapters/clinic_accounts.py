@@ -5,9 +5,11 @@ count as sharing)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 
 from sqlalchemy.orm import Session
 
+from console.models.account_list import AccountFilter, AccountList, AccountRow, AccountSort
 from console.models.database import Database
 from console.models.schema import AccountState
 from tests.factories import add_account, add_patient
@@ -55,3 +57,26 @@ def add_clinic_accounts(database: Database) -> list[str]:
             usernames.append(username)
         session.commit()
     return usernames
+
+
+class CountedReads:
+    """The real account list, counting what the table asks it: ``calls`` holds one
+    ``("count",)``, ``("window", offset)`` or ``("rows_by_id", ids)`` per read."""
+
+    def __init__(self, database: Database) -> None:
+        self._list = AccountList(database.engine)
+        self.calls: list[tuple[object, ...]] = []
+
+    def count(self, account_filter: AccountFilter) -> int:
+        self.calls.append(("count",))
+        return self._list.count(account_filter)
+
+    def window(
+        self, account_filter: AccountFilter, sort: AccountSort, offset: int, limit: int
+    ) -> list[AccountRow]:
+        self.calls.append(("window", offset))
+        return self._list.window(account_filter, sort, offset, limit)
+
+    def rows_by_id(self, account_ids: Collection[int]) -> list[AccountRow]:
+        self.calls.append(("rows_by_id", frozenset(account_ids)))
+        return self._list.rows_by_id(account_ids)

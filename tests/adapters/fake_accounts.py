@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Collection
 
 from pytestqt.qtbot import QtBot
 
@@ -55,6 +56,12 @@ class FakeAccounts:
         if sort.descending:
             rows = rows[::-1]
         return rows[offset : offset + limit]
+
+    def rows_by_id(self, account_ids: Collection[int]) -> list[AccountRow]:
+        self.reads.append(("rows_by_id", len(account_ids)))
+        if self.gate is not None:
+            assert self.gate.wait(5)
+        return [r for r in self.rows if r.account_id in account_ids]
 
 
 def loaded(qtbot: QtBot, model: AccountTableModel) -> AccountTableModel:

@@ -357,3 +357,15 @@ def test_a_row_carries_what_the_list_shows(clinic_db: tuple[Database, list[Store
         last_login_at=stored.last_login_at,
     )
     assert isinstance(row.state, AccountState)
+
+
+def test_rows_by_id_are_the_rows_the_windows_hold(clinic_db: tuple[Database, list[Stored]]) -> None:
+    """What the table reads again after an action: the named accounts, whatever the filter
+    they were found by, as the list's windows show them; an unknown id is left out."""
+    database, clinic = clinic_db
+    accounts = AccountList(database.engine)
+    whole = accounts.window(AccountFilter(), AccountSort(SortKey.ACCOUNT_ID), 0, len(clinic))
+    wanted = [whole[5], whole[0], whole[-1]]
+    found = accounts.rows_by_id({row.account_id for row in wanted} | {10**9})
+    assert found == sorted(wanted, key=lambda row: row.account_id)
+    assert accounts.rows_by_id(set()) == []

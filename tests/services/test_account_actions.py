@@ -52,6 +52,11 @@ def accounts(database: Database, *emails: str | None, **fields: object) -> list[
         return [a.id for a in made]
 
 
+def ids_of(database: Database, model: type[OutboxMessage]) -> list[int]:
+    with Session(database.engine) as session:
+        return list(session.scalars(select(model.id).order_by(model.id)))
+
+
 def account(database: Database, account_id: int) -> PortalAccount:
     with Session(database.engine, expire_on_commit=False) as session:
         row = session.get_one(PortalAccount, account_id)
@@ -161,6 +166,17 @@ def test_revoke_cancels_the_charts_pending_invitations(
     assert changes.invitations == {invitation_id}
     assert count(desk.database, Invitation, Invitation.state == InvitationState.CANCELLED) == 1
     assert count(desk.database, OutboxMessage, OutboxMessage.state == OutboxState.CANCELLED) == 1
+    assert changes.outbox == set(ids_of(desk.database, OutboxMessage)) and not changes.mail_queued
+
+
+def test_revoke_names_the_notice_it_queued(desk: Workstation, front_desk: Actor) -> None:
+    """The relay wakes for the "access ended" notice, and only when one was queued."""
+    quiet, told = accounts(desk.database, "quiet@example.org", "told@example.org")
+    changes = revoke_access(desk, front_desk, quiet, reason="patient_request")
+    assert (changes.outbox, changes.mail_queued) == (frozenset(), frozenset())
+    changes = revoke_access(desk, front_desk, told, reason="patient_request", notify_patient=True)
+    (notice,) = ids_of(desk.database, OutboxMessage)
+    assert changes.outbox == changes.mail_queued == {notice}
 
 
 @pytest.mark.parametrize(
@@ -251,11 +267,13 @@ def test_deactivate_closes_the_account(desk: Workstation, front_desk: Actor) -> 
         )
     changes = deactivate_account(desk, front_desk, first, note="opted out by phone")
     assert account(desk.database, first).state == "deactivated"
+    (cancelled,) = ids_of(desk.database, OutboxMessage)
     assert changes == Changes(
         accounts=frozenset({first, second}),
         patients=frozenset({account(desk.database, first).patient_id}),
         email_keys=frozenset({SHARED}),
         unblocked=frozenset({second}),
+        outbox=frozenset({cancelled}),  # the Outbox page shows it cancelled; no mail to send
     )
     assert count(desk.database, OutboxMessage, OutboxMessage.state == OutboxState.QUEUED) == 0
     assert [e.action for e in audit_rows(desk.database)] == ["deactivate_account"]
@@ -269,7 +287,8 @@ def test_deactivate_closes_the_account(desk: Workstation, front_desk: Actor) -> 
 def test_resend_reset_is_rate_limited(desk: Workstation, front_desk: Actor) -> None:
     assert isinstance(desk.clock, ManualClock)
     (target,) = accounts(desk.database, "Jane@Example.org")
-    resend_reset(desk, front_desk, target)
+    changes = resend_reset(desk, front_desk, target)
+    assert changes.outbox == changes.mail_queued == set(ids_of(desk.database, OutboxMessage))
     assert account(desk.database, target).state == AccountState.RESET_PENDING
     with pytest.raises(AccountRefused, match="less than 15 minutes ago"):
         resend_reset(desk, front_desk, target)

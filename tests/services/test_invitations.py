@@ -31,6 +31,7 @@ from console.services.invitations import (
     check_invitation_address,
     mint_invitation_token,
     reissue_invitation,
+    resend_invitation,
 )
 from console.services.passwords import verify_password
 from console.services.permissions import Actor
@@ -104,6 +105,8 @@ def test_reissue_replaces_the_charts_pending_invitation(desk: Workstation, actor
     assert states == [(first.invitation_id, "cancelled"), (second.invitation_id, "pending")]
     assert second.changes.invitations == {first.invitation_id, second.invitation_id}
     assert [m.state for m in rows(desk.database, OutboxMessage)] == ["cancelled", "queued"]  # type: ignore[attr-defined]
+    old, new = (m.id for m in rows(desk.database, OutboxMessage))  # type: ignore[attr-defined]
+    assert (second.changes.outbox, second.changes.mail_queued) == ({old, new}, {new})
 
 
 def test_reissue_refusals_write_nothing(desk: Workstation, actor: Actor) -> None:
@@ -238,6 +241,8 @@ def test_cancel_invitation(desk: Workstation, actor: Actor) -> None:
     token = token_for(desk, issued.invitation_id)
     changes = cancel_invitation(desk, actor, issued.invitation_id)
     assert changes.invitations == {issued.invitation_id}
+    (message,) = rows(desk.database, OutboxMessage)
+    assert changes.outbox == {message.id} and not changes.mail_queued  # type: ignore[attr-defined]
     with pytest.raises(InvitationRefused, match="already cancelled"):
         cancel_invitation(desk, actor, issued.invitation_id)
     with pytest.raises(InvitationRefused, match="cancelled"):
@@ -312,3 +317,11 @@ def test_a_reinvited_guardian_gets_the_childrens_charts_back(
         (adult, "proxy", True),
     ]
     assert accepted.changes.patients == {guardian_chart, child, adult}
+
+
+def test_resending_an_invitation_replaces_its_queued_email(desk: Workstation, actor: Actor) -> None:
+    issued = reissue_invitation(desk, actor, chart(desk.database), "jane@example.org")
+    changes = resend_invitation(desk, actor, issued.invitation_id)
+    old, new = rows(desk.database, OutboxMessage)
+    assert (old.state, new.state) == ("cancelled", "queued")  # type: ignore[attr-defined]
+    assert changes.outbox == {old.id, new.id} and changes.mail_queued == {new.id}  # type: ignore[attr-defined]

@@ -314,7 +314,8 @@ def test_staff_retry_a_failed_message_and_cancel_a_queued_one(
         retry_message(desk, actor, failed.id, expected_version=failed.version - 1)
     with pytest.raises(OutboxRefused):
         cancel_message(desk, actor, 9999)
-    retry_message(desk, actor, failed.id, expected_version=failed.version)
+    retried = retry_message(desk, actor, failed.id, expected_version=failed.version)
+    assert retried.outbox == retried.mail_queued == {failed.id}  # the relay wakes for it
     with smtp(server) as transport:
         assert send_due(desk, transport, BRANDING) == RelayReport(sent=1)
     with pytest.raises(OutboxRefused, match="Only a failed"):
@@ -322,7 +323,8 @@ def test_staff_retry_a_failed_message_and_cancel_a_queued_one(
 
     invite(desk, actor, "two@example.org")
     queued = outbox(desk)[-1]
-    cancel_message(desk, actor, queued.id)
+    cancelled = cancel_message(desk, actor, queued.id)
+    assert (cancelled.outbox, cancelled.mail_queued) == ({queued.id}, frozenset())
     with pytest.raises(OutboxRefused):
         cancel_message(desk, actor, queued.id)
     assert outbox(desk)[-1].state == "cancelled"

@@ -14,7 +14,7 @@ from console.models.schema import AccountState, StaffRole
 from console.services.account_details import AccountDetails
 from console.services.clock import ManualClock
 from console.services.permissions import Actor
-from console.services.workstation import Workstation
+from console.services.workstation import Changes, Workstation
 from console.views.account_details_panel import EMPTY_TEXT, AccountDetailsPanel
 from tests.factories import add_account, add_patient
 from tests.runners import HeldRunner, InlineRunner
@@ -172,3 +172,41 @@ def test_loads_off_the_gui_thread(
     assert "tomlee" in shown(panel)
     with qtbot.waitSignal(panel.loaded, timeout=5000):
         pass
+
+
+def test_details_changed_follows_what_is_on_screen(
+    qtbot: QtBot, desk: Workstation, actor: Actor, accounts: dict[str, int]
+) -> None:
+    """What the window's account actions wait for: the details, and None as soon as they are
+    gone (another account opening, a refusal, the lock screen)."""
+    runner = HeldRunner()
+    panel = make_panel(qtbot, desk, actor, runner)
+    seen: list[int | None] = []
+    panel.details_changed.connect(lambda d: seen.append(d.account_id if d else None))
+    panel.show_account(accounts["marylee"])
+    runner.run_all()
+    panel.show_account(accounts["marylee"])  # read again: the details stay meanwhile
+    assert seen == [accounts["marylee"]]
+    runner.run_all()
+    panel.show_account(4242)
+    runner.run_all()
+    panel.show_account(accounts["tomlee"])
+    runner.run_all()
+    panel.clear()
+    assert seen == [accounts["marylee"], accounts["marylee"], None, accounts["tomlee"], None]
+
+
+def test_changes_reload_the_account_only_when_they_name_it_or_its_chart(
+    qtbot: QtBot, desk: Workstation, actor: Actor, accounts: dict[str, int]
+) -> None:
+    runner = InlineRunner()
+    panel = make_panel(qtbot, desk, actor, runner)
+    panel.apply_changes(Changes(accounts=frozenset({accounts["marylee"]})))  # nothing shown
+    panel.show_account(accounts["marylee"])
+    details = panel.details
+    assert details is not None and runner.calls == 1
+    panel.apply_changes(Changes(accounts=frozenset({accounts["tomlee"]}), patients=frozenset()))
+    assert runner.calls == 1
+    panel.apply_changes(Changes(patients=frozenset({details.chart.patient_id})))
+    panel.apply_changes(Changes(accounts=frozenset({details.account_id})))
+    assert runner.calls == 3

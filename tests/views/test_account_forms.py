@@ -95,7 +95,11 @@ def test_resend_presenter_sends_once_then_shows_the_rate_limit(
     presenter.load()
     assert view.facts == AccountFacts("grace.o", "grace.okafor@example.org", "legacy", 1)
     presenter.send()
-    assert view.done == [Changes(accounts=frozenset({account[0]}))]
+    (done,) = view.done
+    assert done == Changes(
+        accounts=frozenset({account[0]}), outbox=done.mail_queued, mail_queued=done.mail_queued
+    )
+    assert len(done.mail_queued) == 1  # the reset e-mail: the relay wakes for it
     assert state_of(desk.database, account[0]) == AccountState.RESET_PENDING
 
     again = FakeFormView()
@@ -195,7 +199,8 @@ def test_resend_dialog_says_where_it_goes_and_shows_the_rate_limit(
     assert "Older reset links stop working" in dialog.intro.text()
     with qtbot.waitSignal(dialog.changed, timeout=5000) as changed:
         dialog.accept_button.click()
-    assert changed.args == [Changes(accounts=frozenset({account[0]}))]
+    (done,) = changed.args
+    assert done.accounts == {account[0]} and len(done.mail_queued) == 1
     assert dialog.result() == QDialog.DialogCode.Accepted
 
     again = ResendResetDialog(desk, front_desk, runner, account[0], username="grace.o")

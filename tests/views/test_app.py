@@ -328,7 +328,7 @@ def test_the_console_sends_what_the_front_desk_queued(
             with Session(database.writer) as db, db.begin():
                 patient = add_patient(db).id
             issued = reissue_invitation(workstation, actor, patient, "jane@example.org")
-            desk.refresh(issued.changes)  # what the re-issue dialog's signal does
+            desk.changes.publish(issued.changes)  # what the re-issue dialog does
             qtbot.waitUntil(lambda: len(server.received) == 1, timeout=10_000)
             desk.outbox.refresh()
             qtbot.waitUntil(

@@ -21,8 +21,10 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from console.adapters.account_table import AccountTableModel
 from console.adapters.worker import JobRunner
 from console.app import build_main_window
+from console.models.account_list import AccountRow
 from console.models.database import Database
 from console.models.schema import Access, Invitation, OutboxMessage, PortalAccount, StaffRole
 from console.services.account_actions import RevokeReason
@@ -30,14 +32,16 @@ from console.services.clock import ManualClock
 from console.services.passwords import verify_password
 from console.services.staff_session import StaffSession
 from console.services.staff_users import SignedIn
+from console.services.workstation import Changes
 from console.views import reissue_dialog
 from console.views.account_forms import DeactivateDialog, EditContactDialog, ResendResetDialog
+from console.views.actions import ACTIONS
 from console.views.front_desk import FrontDesk
 from console.views.link_dialog import LinkDialog
 from console.views.main_window import MainWindow
 from console.views.reissue_dialog import ReissueDialog
 from console.views.revoke_dialog import RevokeDialog
-from tests.adapters.clinic_accounts import add_clinic_accounts
+from tests.adapters.clinic_accounts import CountedReads, add_clinic_accounts
 from tests.services.conftest import NOW, add_staff, make_workstation
 
 
@@ -334,3 +338,181 @@ def test_f5_reads_the_page_on_screen_again(
     window.navigation.setCurrentRow(0)
     with qtbot.waitSignal(window.model.row_count_changed, timeout=5000):
         window.refresh_action.trigger()
+
+
+# --- What changed drives every refresh (issue 12, point 5) ---------------------------------
+
+
+@pytest.fixture
+def counted_desk(
+    qtbot: QtBot, database: Database, staff_hash: str
+) -> Iterator[tuple[MainWindow, FrontDesk, CountedReads]]:
+    """The front desk over a table whose reads are counted, in windows of four rows, every
+    window read and every page loaded."""
+    add_clinic_accounts(database)
+    actor = add_staff(database, StaffRole.FRONT_DESK, staff_hash)
+    workstation = make_workstation(database, ManualClock(NOW))
+    source = CountedReads(database)
+    model = AccountTableModel(source, window_size=4)
+    window = MainWindow(model, database.display_name, actor=actor)
+    qtbot.addWidget(window)
+    runner = JobRunner()
+    desk = FrontDesk(window, workstation, actor, runner)
+    with qtbot.waitSignal(model.row_count_changed, timeout=5000):
+        model.refresh()
+    qtbot.waitUntil(
+        lambda: (
+            all(model.account_row(r) for r in range(model.rowCount()))
+            and not model.is_loading
+            and not (desk.worklist.busy or desk.invitations.busy or desk.outbox.busy)
+        ),
+        timeout=5000,
+    )
+    yield window, desk, source
+    runner.close()
+    window.shutdown()
+
+
+def shown(window: MainWindow, row: int) -> AccountRow:
+    """Row ``row`` of the table, which must be in memory."""
+    line = window.model.account_row(row)
+    assert line is not None
+    return line
+
+
+def row_of(window: MainWindow, username: str) -> int:
+    return next(r for r in range(window.model.rowCount()) if shown(window, r).username == username)
+
+
+def select_account(qtbot: QtBot, window: MainWindow, desk: FrontDesk, username: str) -> int:
+    """Select ``username``'s row and wait for its details; its row number."""
+    row = row_of(window, username)
+    with qtbot.waitSignal(desk.panel.loaded, timeout=5000):
+        window.table.selectRow(row)
+    return row
+
+
+def test_one_revoke_rereads_only_the_changed_accounts_rows(
+    qtbot: QtBot, counted_desk: tuple[MainWindow, FrontDesk, CountedReads]
+) -> None:
+    """Revoking Dennis Thompson changes his row and Ken's (their address is Ken's alone now):
+    those two accounts are read again, those two rows announced; nothing is counted, no
+    window is read and no other row is touched."""
+    window, desk, source = counted_desk
+    ken = row_of(window, "kthompson")
+    dennis = select_account(qtbot, window, desk, "dthompson")
+    ids = {shown(window, r).account_id for r in (ken, dennis)}
+    source.calls.clear()
+    announced: list[int] = []
+    window.model.dataChanged.connect(
+        lambda top, bottom, *_: announced.extend(range(top.row(), bottom.row() + 1))
+    )
+
+    window.actions_by_id["revoke"].trigger()
+    (dialog,) = window.findChildren(RevokeDialog)
+    qtbot.waitUntil(lambda: dialog.reason.isEnabled(), timeout=5000)
+    dialog.reason.setCurrentIndex(dialog.reason.findData(RevokeReason.SHARED_EMAIL.value))
+    dialog.confirmation.setChecked(True)
+    with qtbot.waitSignal(dialog.revoked, timeout=5000):
+        dialog.revoke_button.click()
+    qtbot.waitUntil(
+        lambda: (
+            not window.model.is_loading
+            and desk.panel.details is not None
+            and desk.panel.details.account.state == "revoked"
+        ),
+        timeout=5000,
+    )
+
+    assert source.calls == [("rows_by_id", ids)]
+    assert sorted(announced) == sorted([ken, dennis])
+    assert shown(window, dennis).state == "revoked" and not shown(window, ken).shared_email
+
+
+def test_the_panel_reloads_only_for_a_change_that_names_its_account_or_chart(
+    qtbot: QtBot, database: Database, counted_desk: tuple[MainWindow, FrontDesk, CountedReads]
+) -> None:
+    window, desk, _ = counted_desk
+    select_account(qtbot, window, desk, "aturing")
+    details = desk.panel.details
+    assert details is not None
+    desk.changes.publish(Changes(accounts=frozenset({10**6}), patients=frozenset({10**6})))
+    assert not desk.panel.busy and desk.panel.details is details
+    with qtbot.waitSignal(desk.panel.loaded, timeout=5000):
+        desk.changes.publish(Changes(patients=frozenset({details.chart.patient_id})))
+    with qtbot.waitSignal(desk.panel.loaded, timeout=5000):
+        desk.changes.publish(Changes(accounts=frozenset({details.account_id})))
+
+
+def test_the_outbox_and_the_relay_wake_only_for_a_change_that_queued_mail(
+    qtbot: QtBot, database: Database, counted_desk: tuple[MainWindow, FrontDesk, CountedReads]
+) -> None:
+    window, desk, _ = counted_desk
+    woken: list[bool] = []
+    desk.mail_queued.connect(lambda: woken.append(True))
+    select_account(qtbot, window, desk, "aturing")
+    details = desk.panel.details
+    assert details is not None
+
+    window.actions_by_id["edit_contact"].trigger()  # a change that queues no e-mail
+    (edit,) = window.findChildren(EditContactDialog)
+    qtbot.waitUntil(lambda: edit.phone.isEnabled(), timeout=5000)
+    edit.phone.setText("555-0199")
+    with qtbot.waitSignal(edit.changed, timeout=5000) as edited:
+        edit.accept_button.click()
+    assert edited.args[0].patients == {details.chart.patient_id}
+    assert not desk.outbox.busy and woken == []
+    qtbot.waitUntil(lambda: not desk.panel.busy, timeout=5000)
+
+    window.actions_by_id["resend_reset"].trigger()  # one that does
+    (resend,) = window.findChildren(ResendResetDialog)
+    qtbot.waitUntil(resend.accept_button.isEnabled, timeout=5000)
+    with qtbot.waitSignal(resend.changed, timeout=5000):
+        resend.accept_button.click()
+    assert desk.outbox.busy and woken == [True]
+    qtbot.waitUntil(lambda: len(desk.outbox.model.rows) == 1, timeout=5000)
+
+
+def test_account_actions_wait_for_the_selected_accounts_details(
+    qtbot: QtBot, counted_desk: tuple[MainWindow, FrontDesk, CountedReads]
+) -> None:
+    """The row is there at once, its details a moment later: until then no account action
+    can be clicked (it would have nothing to act on)."""
+    window, desk, _ = counted_desk
+    account_actions = [window.actions_by_id[spec.id] for spec in ACTIONS if spec.needs_account]
+    assert len(account_actions) == 6
+
+    window.table.selectRow(0)
+    assert window.selected_account_id is not None and desk.panel.details is None
+    assert not any(action.isEnabled() for action in account_actions)
+    qtbot.waitUntil(lambda: desk.panel.details is not None, timeout=5000)
+    assert all(action.isEnabled() for action in account_actions)
+
+    window.table.selectRow(1)  # another account: its details are not there yet
+    assert not any(action.isEnabled() for action in account_actions)
+    qtbot.waitUntil(lambda: all(action.isEnabled() for action in account_actions), timeout=5000)
+    assert desk.panel.details is not None
+    assert desk.panel.details.account_id == window.selected_account_id
+
+
+def test_changes_reach_no_page_while_the_console_is_locked(
+    qtbot: QtBot, counted_desk: tuple[MainWindow, FrontDesk, CountedReads]
+) -> None:
+    """Behind the lock screen no page reads patient data; unlocking reads every page anyway."""
+    window, desk, source = counted_desk
+    window.show_locked("front desk", 5)
+    desk.clear()
+    source.calls.clear()
+    woken: list[bool] = []
+    desk.mail_queued.connect(lambda: woken.append(True))
+    desk.changes.publish(
+        Changes(
+            accounts=frozenset({1}),
+            invitations=frozenset({1}),
+            email_keys=frozenset({"unix@example.com"}),
+            outbox=frozenset({1}),
+            mail_queued=frozenset({1}),
+        )
+    )
+    assert not (desk.outbox.busy or desk.invitations.busy or desk.worklist.busy)
+    assert source.calls == [] and woken == []

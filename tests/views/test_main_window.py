@@ -189,6 +189,9 @@ def test_a_failed_read_is_shown_in_the_status_bar(qtbot: QtBot) -> None:
         def window(self, *args: object) -> list:
             raise AssertionError("not reached")
 
+        def rows_by_id(self, *args: object) -> list:
+            raise AssertionError("not reached")
+
     window = MainWindow(AccountTableModel(Unreachable()), "postgresql://clinic@db/portal")
     qtbot.addWidget(window)
     try:
