@@ -1,14 +1,23 @@
 """The part of STYLE.md's layer contract that import-linter cannot express: below views/,
-only QtCore may be imported (adapters present data; drawing it is the views' job)."""
+only QtCore may be imported (adapters present data; drawing it is the views' job); and
+every presenter is named in the "Presenters import no Qt" contract (import-linter cannot
+name modules by a pattern), and indeed loads no Qt."""
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
-CONSOLE = Path(__file__).resolve().parents[1] / "console"
+ROOT = Path(__file__).resolve().parents[1]
+CONSOLE = ROOT / "console"
+PRESENTERS = sorted(
+    f"console.views.{path.stem}" for path in (CONSOLE / "views").glob("*_presenter.py")
+)
 
 
 def qt_modules_imported(path: Path) -> set[str]:
@@ -45,3 +54,27 @@ def test_the_check_sees_qt_imports(tmp_path: Path) -> None:
         "PySide6.QtGui.QColor",
         "PySide6.QtWidgets",
     }
+
+
+def test_every_presenter_is_in_the_no_qt_contract() -> None:
+    settings = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    contracts = settings["tool"]["importlinter"]["contracts"]
+    (no_qt,) = [c for c in contracts if c["name"] == "Presenters import no Qt"]
+    assert set(no_qt["forbidden_modules"]) == {"PySide6", "shiboken6"}
+    assert len(PRESENTERS) >= 11
+    assert sorted(no_qt["source_modules"]) == PRESENTERS
+
+
+def test_presenters_load_no_qt() -> None:
+    """What the contract says, seen at run time: importing every presenter in a fresh
+    interpreter loads no Qt module (so their tests need no display and no QApplication)."""
+    script = (
+        "import importlib, sys\n"
+        f"for name in {PRESENTERS!r}:\n"
+        "    importlib.import_module(name)\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('PySide6', 'shiboken6'))))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"

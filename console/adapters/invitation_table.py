@@ -7,13 +7,13 @@ cancel) with one ``dataChanged``, so the selection and scroll position stay wher
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from enum import IntEnum
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 
+from console.adapters.local_time import when
 from console.adapters.row_table import RowTableModel
 from console.models.invitation_list import InvitationRow
 from console.models.schema import InvitationState
@@ -65,12 +65,6 @@ STATE_LABELS: dict[InvitationState, str] = {
     InvitationState.ACCEPTED: "Accepted",
     InvitationState.CANCELLED: "Cancelled",
 }
-
-
-def when(moment: dt.datetime) -> str:
-    """ "2 Mar 2026 09:00" in the workstation's local time."""
-    local = moment.astimezone()
-    return f"{local.day} {local:%b %Y %H:%M}"
 
 
 def _text(row: InvitationRow, column: InvitationColumn) -> str:

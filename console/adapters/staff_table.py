@@ -20,18 +20,11 @@ from PySide6.QtCore import (
 )
 
 from console.adapters.invitation_table import when
+from console.adapters.role_labels import ROLE_LABELS
 from console.adapters.row_table import RowTableModel
-from console.models.schema import StaffRole
 from console.services.staff_admin import StaffMember
 
 _Index = QModelIndex | QPersistentModelIndex
-
-#: How each role is named on screen.
-ROLE_LABELS: dict[str, str] = {
-    StaffRole.FRONT_DESK.value: "Front desk",
-    StaffRole.MANAGER.value: "Manager",
-    StaffRole.ADMIN.value: "Administrator",
-}
 
 
 class StaffColumn(IntEnum):

@@ -22,6 +22,7 @@ from console.services.errors import DomainError, InvalidEmail, StaleRecord
 from console.services.lookup import ContactFacts, chart_contact
 from console.services.permissions import Actor
 from console.services.workstation import Changes, Workstation
+from console.views.form_presenter import FormState
 
 READING = "Reading…"
 TICK_DEACTIVATION = "Tick the box once the patient has asked for this."
@@ -38,21 +39,6 @@ class AccountFacts:
     login_email: str | None
     state: str
     version: int
-
-
-@dataclass(frozen=True)
-class FormState:
-    """What a small dialog's controls allow now."""
-
-    #: What it shows is being read.
-    loading: bool
-    #: The action is on its way (the dialog can be neither changed nor cancelled).
-    busy: bool
-    editable: bool
-    accept_enabled: bool
-    cancel_enabled: bool
-    #: What is still missing before the action can be taken ("" when nothing is).
-    still_needed: str
 
 
 class FormView(Protocol):
@@ -106,13 +92,8 @@ class _OneAction:
         """What the controls allow now."""
         loaded = self._version is not None and not self._done
         needed = self._still_needed()
-        return FormState(
-            loading=self._reads.busy,
-            busy=self.busy,
-            editable=loaded and not self.busy,
-            accept_enabled=loaded and not self.busy and not self._reads.busy and not needed,
-            cancel_enabled=not self.busy,
-            still_needed=needed,
+        return FormState.decide(
+            loaded=loaded, loading=self._reads.busy, busy=self.busy, still_needed=needed
         )
 
     def load(self) -> None:

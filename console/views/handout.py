@@ -10,11 +10,7 @@ it): a lost handout alone cannot open the account.
 from __future__ import annotations
 
 import datetime as dt
-import html
-from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
-from string import Template
 
 from PySide6.QtCore import QMarginsF, QRectF, QSizeF
 from PySide6.QtGui import (
@@ -28,10 +24,14 @@ from PySide6.QtGui import (
 )
 from PySide6.QtPrintSupport import QPrinter
 
-#: The default portal password policy (SPEC §5), as the patient reads it.
-DEFAULT_POLICY_WORDS = (
-    "at least 8 characters, with at least one capital letter, one small letter and one digit."
+from console.views.handout_text import (
+    DEFAULT_POLICY_WORDS,
+    HandoutText,
+    expiry_words,
+    handout_html,
+    spaced_pin,
 )
+
 _MARGINS_MM = QMarginsF(18, 16, 18, 16)
 _LAYOUT_DPI = 96
 
@@ -45,61 +45,6 @@ def _layout_device() -> QImage:
 
 
 _LAYOUT_DEVICE = _layout_device()
-
-
-@dataclass(frozen=True)
-class HandoutText:
-    """What a handout says. ``pin`` is the six digits as issued."""
-
-    clinic_name: str
-    portal_name: str
-    patient_name: str
-    pin: str
-    expires_at: dt.datetime
-    portal_url: str = ""
-    address: str = ""
-    password_rule: str = DEFAULT_POLICY_WORDS
-    clinic_phone: str = ""
-
-
-def spaced_pin(pin: str) -> str:
-    """The PIN in two groups of three, as read aloud: ``246810`` → ``246 810``."""
-    digits = pin.strip()
-    return f"{digits[:3]} {digits[3:]}" if len(digits) == 6 else digits
-
-
-def expiry_words(expires_at: dt.datetime) -> str:
-    """The expiry as a person reads it, in the workstation's time zone:
-    "Monday 9 March 2026, 10:00"."""
-    local = expires_at.astimezone()
-    return f"{local:%A} {local.day} {local:%B %Y}, {local:%H:%M}"
-
-
-def handout_html(text: HandoutText) -> str:
-    """The handout's HTML, every value escaped."""
-    template = Template((files("console.resources") / "handout.html").read_text("utf-8"))
-
-    def e(value: str) -> str:
-        return html.escape(value, quote=True)
-
-    portal_line = (
-        f" It opens {e(text.portal_name)} at <b>{e(text.portal_url)}</b>."
-        if text.portal_url
-        else ""
-    )
-    clinic = text.clinic_name or "your clinic"
-    contact = f"Call {e(clinic)} on {e(text.clinic_phone)}." if text.clinic_phone else ""
-    return template.substitute(
-        clinic_name=e(text.clinic_name),
-        portal_name=e(text.portal_name),
-        patient_name=e(text.patient_name),
-        pin=e(spaced_pin(text.pin)),
-        expires=e(expiry_words(text.expires_at)),
-        address=e(text.address) if text.address else "your e-mail address",
-        portal_line=portal_line,
-        password_rule=e(text.password_rule),
-        contact_line=contact or f"Ask {e(clinic)}.",
-    )
 
 
 def _lay_out(device: QPagedPaintDevice, text: HandoutText, *, a4: bool) -> QTextDocument:

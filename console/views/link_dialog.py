@@ -161,7 +161,7 @@ class LinkDialog(ActionDialog):
         for control in (self.search, self.results, *self.relation_buttons.values()):
             control.setEnabled(form.editable)
         self.status.setText(form.status)
-        self.link_button.setEnabled(form.link_enabled)
+        self.link_button.setEnabled(form.accept_enabled)
         self.link_button.setVisible(not form.linked)
         self.link_button.setText("Linking…" if form.busy else "&Link chart")
         self.link_button.setToolTip(form.still_needed)

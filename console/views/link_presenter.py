@@ -22,6 +22,7 @@ from console.services.errors import DomainError, StaleRecord
 from console.services.lookup import RESULT_LIMIT, AccountChoice, find_family_accounts
 from console.services.permissions import Actor
 from console.services.workstation import ADULT_AGE, Workstation, age_on
+from console.views.form_presenter import FormState
 
 #: At most this many accounts are offered for one search.
 #: The relations a chart can be linked as, in the order the dialog offers them.
@@ -50,22 +51,18 @@ def adult_warning(birth_date: dt.date, today: dt.date) -> str:
 
 
 @dataclass(frozen=True)
-class LinkForm:
-    """What the dialog's controls allow and say now."""
+class LinkForm(FormState):
+    """What the dialog's controls allow and say now: ``busy`` is the link on its way,
+    ``accept_enabled`` Link. The chart is known when the dialog opens, so ``loading`` is
+    never set; a search under way (``searching``) does not stop Link for the account
+    already chosen."""
 
     #: The search is on its way.
     searching: bool
-    #: The link is on its way (the dialog can be neither changed nor cancelled).
-    busy: bool
     #: The link is made: only closing is left.
     linked: bool
-    editable: bool
-    link_enabled: bool
-    cancel_enabled: bool
     #: What the status line under the list says.
     status: str
-    #: What is still missing before Link can be pressed ("" when nothing is).
-    still_needed: str
 
 
 class LinkView(Protocol):
@@ -152,15 +149,14 @@ class LinkPresenter:
         """What the controls allow now."""
         linked = self._linked is not None
         needed = "" if self._chosen is not None else CHOOSE_ACCOUNT
-        return LinkForm(
-            searching=self._searches.busy,
+        return LinkForm.decide(
+            loaded=not linked,
+            loading=False,
             busy=self.busy,
-            linked=linked,
-            editable=not self.busy and not linked,
-            link_enabled=not self.busy and not linked and not needed,
-            cancel_enabled=not self.busy,
-            status=self._status(),
             still_needed=needed,
+            searching=self._searches.busy,
+            linked=linked,
+            status=self._status(),
         )
 
     def search(self, text: str, *, choose: int | None = None) -> None:
@@ -197,7 +193,7 @@ class LinkPresenter:
         """Link the chart to the chosen account (the Link button; nothing happens while it
         is disabled)."""
         chosen, relation = self._chosen, self._relation
-        if chosen is None or not self.form.link_enabled:
+        if chosen is None or not self.form.accept_enabled:
             return
         self._view.show_problem("")
         self._writes.run(

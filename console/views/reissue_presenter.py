@@ -26,7 +26,7 @@ from console.services.invitations import (
 )
 from console.services.permissions import Actor, Permission, refusal
 from console.services.workstation import MAX_INVITATION_DAYS, Changes, Workstation
-from console.views.handout import DEFAULT_POLICY_WORDS, HandoutText, expiry_words, spaced_pin
+from console.views.handout_text import DEFAULT_POLICY_WORDS, HandoutText, expiry_words, spaced_pin
 
 NOT_CHECKED_YET = "Wait until the address has been checked."
 

@@ -129,7 +129,7 @@ class RevokeDialog(ActionDialog):
         self._note_required = form.note_required
         self.note.setAccessibleName("Note (required)" if form.note_required else "Note")
         self._show_note_count()
-        self.revoke_button.setEnabled(form.revoke_enabled)
+        self.revoke_button.setEnabled(form.accept_enabled)
         self.revoke_button.setText("Revoking…" if form.busy else "&Revoke access")
         self.revoke_button.setToolTip(form.still_needed)
         self.cancel_button.setEnabled(form.cancel_enabled)

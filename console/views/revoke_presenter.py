@@ -25,6 +25,7 @@ from console.services.errors import DomainError, StaleRecord
 from console.services.lookup import explain_account
 from console.services.permissions import Actor
 from console.services.workstation import Changes, Workstation
+from console.views.form_presenter import FormState
 
 #: The reasons in the order the dialog lists them (SPEC §5): the shared-e-mail fix first.
 REASON_CHOICES: tuple[RevokeReason, ...] = (
@@ -100,21 +101,13 @@ def _count(n: int, noun: str) -> str:
 
 
 @dataclass(frozen=True)
-class RevokeForm:
-    """What the dialog's controls allow and say now."""
+class RevokeForm(FormState):
+    """What the dialog's controls allow and say now: ``loading`` is the preview on its way,
+    ``busy`` the revocation, ``accept_enabled`` Revoke; the reason, note and confirmation
+    can be changed when ``editable``."""
 
-    #: The preview is on its way.
-    loading: bool
-    #: The revocation is on its way (the dialog can be neither changed nor cancelled).
-    busy: bool
-    #: Reason, note and confirmation can be changed.
-    editable: bool
-    revoke_enabled: bool
-    cancel_enabled: bool
     note_required: bool
     confirmed: bool
-    #: What is still missing before Revoke can be pressed ("" when nothing is).
-    still_needed: str
 
 
 class RevokeView(Protocol):
@@ -181,15 +174,13 @@ class RevokePresenter:
         """What the controls allow now."""
         loaded = self._facts is not None and not self._done
         needed = self._still_needed()
-        return RevokeForm(
+        return RevokeForm.decide(
+            loaded=loaded,
             loading=self._reads.busy,
             busy=self.busy,
-            editable=loaded and not self.busy,
-            revoke_enabled=loaded and not self.busy and not self._reads.busy and not needed,
-            cancel_enabled=not self.busy,
+            still_needed=needed,
             note_required=self._reason is RevokeReason.OTHER,
             confirmed=self._confirmed,
-            still_needed=needed,
         )
 
     def load(self) -> None:
@@ -225,7 +216,7 @@ class RevokePresenter:
         """Revoke the account with the chosen reason and note, against the version the
         preview read (the Revoke button; nothing happens while it is disabled)."""
         facts, reason = self._facts, self._reason
-        if facts is None or reason is None or not self.form.revoke_enabled:
+        if facts is None or reason is None or not self.form.accept_enabled:
             return
         note, version, notify = self._note, facts.preview.version, self.notify_patient
         self._view.show_problem("")

@@ -29,7 +29,7 @@ from console.services.settings import (
     load_settings,
 )
 from console.services.workstation import Workstation
-from console.views.mail_password import MailPasswordPresenter, MailPasswordView
+from console.views.mail_password_presenter import MailPasswordPresenter, MailPasswordView
 
 # --- the form ------------------------------------------------------------------------------
 

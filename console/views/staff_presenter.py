@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from console.adapters.background import ServiceCalls, Submitter
-from console.adapters.staff_table import ROLE_LABELS
+from console.adapters.role_labels import ROLE_LABELS
 from console.models.schema import StaffRole
 from console.services.errors import DomainError
 from console.services.permissions import Actor, Permission, refusal

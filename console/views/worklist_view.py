@@ -2,7 +2,7 @@
 account logs in with, expanding to its accounts, and a proposed resolution per cluster that
 staff carry out step by step through the usual dialogs.
 
-The view only asks: the list is read off the GUI thread (``ServiceCalls``) and a chosen step
+A ``ListPage`` whose reads and figures are the ``WorklistPresenter``'s. A chosen step
 leaves as ``account_chosen(account id, patient id, step kind)`` for the window to open the
 Revoke / Re-issue / Link dialog. After an action, ``resolved(changes)`` re-reads only the
 addresses it names: a cluster that no longer shares leaves the list at once, without a reset.
@@ -10,6 +10,7 @@ addresses it names: a cluster that no longer shares leaves the list at once, wit
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
 
 from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
@@ -18,8 +19,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
-    QProgressBar,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -28,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.adapters.background import ServiceCalls, Submitter
+from console.adapters.background import Submitter
 from console.adapters.cluster_tree import (
     STEP_LABELS,
     ClusterColumn,
@@ -36,19 +35,17 @@ from console.adapters.cluster_tree import (
     ClusterTreeModel,
     people_with_ages,
 )
-from console.services.errors import DomainError
 from console.services.permissions import Actor
-from console.services.worklist import KEEP, ClusterCase, ProposedStep, shared_email_worklist
+from console.services.worklist import KEEP, ClusterCase, ProposedStep
 from console.services.workstation import Changes, Workstation
+from console.views.list_page import ListPage, named_label
+from console.views.list_presenter import count_text
+from console.views.worklist_presenter import WorklistPresenter
 
 EMPTY_DETAIL = "Select a shared address to see how to resolve it"
-LOADING_TEXT = "Loading the shared e-mails…"
-NONE_LEFT = "No shared addresses: every active account has an e-mail of its own"
 DO_STEP = "Do this step…"
 
 _STYLE = """
-QWidget#worklist { background: #f6f7f9; }
-QLabel#worklistTitle { font-size: 17px; font-weight: 600; color: #1f2933; }
 QLabel#worklistCounts { color: #5f6b7a; font-size: 13px; }
 QLabel#worklistCounts[problem="true"] { color: #b42318; }
 QTreeView#clusterTree { background: #ffffff; border: 1px solid #d5dae1; border-radius: 4px; }
@@ -71,31 +68,7 @@ QLabel#stepPill[kind="revoke_and_reinvite"] { background: #fff4dc; color: #4a320
 QLabel#stepText { color: #1f2933; }
 QLabel#stepNote { color: #6b7684; font-size: 11px; }
 QLabel#detailHint { color: #6b7684; font-size: 11px; }
-QProgressBar#worklistBusy { border: none; background: #e3e7ec; max-height: 3px; }
-QProgressBar#worklistBusy::chunk { background: #2b6cb0; }
 """
-
-
-def _label(name: str, object_name: str, text: str = "", *, wrap: bool = True) -> QLabel:
-    """A plain-text label with an accessible name."""
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(wrap)
-    label.setObjectName(object_name)
-    label.setAccessibleName(name)
-    return label
-
-
-def _plural(n: int, thing: str, things: str) -> str:
-    return f"{n:,} {thing if n == 1 else things}"
-
-
-def counts_text(addresses: int, accounts: int) -> str:
-    """ "312 shared addresses · 748 accounts"."""
-    return (
-        f"{_plural(addresses, 'shared address', 'shared addresses')} · "
-        f"{_plural(accounts, 'account', 'accounts')}"
-    )
 
 
 class _ClusterDetail(QWidget):
@@ -123,34 +96,42 @@ class _ClusterDetail(QWidget):
                 widget.setParent(None)  # at once: no patient data left among the children
                 widget.deleteLater()
         if case is None:
-            placeholder = _label("No cluster selected", "detailPlaceholder", EMPTY_DETAIL)
+            placeholder = named_label(
+                "No cluster selected", "detailPlaceholder", EMPTY_DETAIL, wrap=True
+            )
             placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
             self._layout.addWidget(placeholder)
             self._layout.addStretch(1)
             return
-        self._layout.addWidget(_label("Shared address", "detailAddress", case.address))
         self._layout.addWidget(
-            _label(
+            named_label("Shared address", "detailAddress", case.address, wrap=True)
+        )
+        self._layout.addWidget(
+            named_label(
                 "Who shares it",
                 "detailPeople",
                 f"{len(case.accounts)} accounts: {people_with_ages(case)}",
+                wrap=True,
             )
         )
         self._layout.addSpacing(4)
         self._layout.addWidget(
-            _label("Proposed resolution section", "sectionTitle", "PROPOSED RESOLUTION")
+            named_label(
+                "Proposed resolution section", "sectionTitle", "PROPOSED RESOLUTION", wrap=True
+            )
         )
         ordered = sorted(case.steps, key=lambda s: s.kind != KEEP)
         for number, step in enumerate(ordered, start=1):
             self._layout.addWidget(self._step_row(case, number, step))
         self._layout.addSpacing(6)
         self._layout.addWidget(
-            _label(
+            named_label(
                 "How steps are chosen",
                 "detailHint",
                 "The oldest adult keeps the address; children's charts are linked to that "
                 "account as guardian; other adults are re-invited at an address of their own. "
                 "Messages and intake forms of a revoked account stay with the clinic.",
+                wrap=True,
             )
         )
         self._layout.addStretch(1)
@@ -161,24 +142,24 @@ class _ClusterDetail(QWidget):
         line.setContentsMargins(0, 0, 0, 0)
         line.setSpacing(8)
         line.addWidget(
-            _label(f"Step {number}", "stepNumber", f"{number}.", wrap=False),
+            named_label(f"Step {number}", "stepNumber", f"{number}."),
             0,
             Qt.AlignmentFlag.AlignTop,
         )
-        pill = _label(f"Step {number} kind", "stepPill", STEP_LABELS[step.kind], wrap=False)
+        pill = named_label(f"Step {number} kind", "stepPill", STEP_LABELS[step.kind])
         pill.setProperty("kind", step.kind)
         pill.setAlignment(Qt.AlignmentFlag.AlignCenter)
         pill.setFixedWidth(126)
         line.addWidget(pill, 0, Qt.AlignmentFlag.AlignTop)
         texts = QVBoxLayout()
         texts.setSpacing(1)
-        texts.addWidget(_label(f"Step {number}", "stepText", step.explanation))
+        texts.addWidget(named_label(f"Step {number}", "stepText", step.explanation, wrap=True))
         account = next(a for a in case.accounts if a.account_id == step.account_id)
         left = (
-            f"{account.username} · {_plural(account.message_count, 'message', 'messages')} · "
-            f"{_plural(account.intake_form_count, 'intake form', 'intake forms')}"
+            f"{account.username} · {count_text(account.message_count, 'message', 'messages')} · "
+            f"{count_text(account.intake_form_count, 'intake form', 'intake forms')}"
         )
-        texts.addWidget(_label(f"Step {number} account", "stepNote", left))
+        texts.addWidget(named_label(f"Step {number} account", "stepNote", left, wrap=True))
         line.addLayout(texts, 1)
         if step.kind != KEEP:  # under the words, so that they keep the panel's width
             button = QPushButton(DO_STEP)
@@ -192,7 +173,7 @@ class _ClusterDetail(QWidget):
         return row
 
 
-class WorklistView(QWidget):
+class WorklistView(ListPage):
     """The shared-e-mail clusters, their accounts and the proposed resolution of the
     selected one."""
 
@@ -209,33 +190,17 @@ class WorklistView(QWidget):
         runner: Submitter,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
-        self._workstation = workstation
-        self._actor = actor
-        self._calls = ServiceCalls(runner)
-        self.setObjectName("worklist")
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        self.setStyleSheet(_STYLE)
-
-        self._title = _label("Shared e-mails", "worklistTitle", "Shared e-mails", wrap=False)
-        self._counts = _label("Shared e-mail counts", "worklistCounts", wrap=False)
-        self._refresh_button = QPushButton("Refresh")
-        self._refresh_button.setAccessibleName("Refresh the shared e-mails")
-        self._refresh_button.clicked.connect(self.refresh)
-        header = QHBoxLayout()
-        header.setSpacing(12)
-        header.addWidget(self._title)
-        header.addWidget(self._counts, 0, Qt.AlignmentFlag.AlignBottom)
-        header.addStretch(1)
-        header.addWidget(self._refresh_button)
-
-        self._busy = QProgressBar()
-        self._busy.setObjectName("worklistBusy")
-        self._busy.setAccessibleName("Loading the shared e-mails")
-        self._busy.setRange(0, 0)
-        self._busy.setTextVisible(False)
-        self._busy.setFixedHeight(3)
-        self._busy.hide()
+        super().__init__(
+            "worklist",
+            "Shared e-mails",
+            refresh_name="Refresh the shared e-mails",
+            busy_name="Loading the shared e-mails",
+            figures_name="Shared e-mail counts",
+            figures_in_header=True,
+            style=_STYLE,
+            parent=parent,
+        )
+        self.presenter = WorklistPresenter(self, workstation, actor, runner)
 
         self.model = ClusterTreeModel(self)
         self.tree = QTreeView()
@@ -278,101 +243,63 @@ class WorklistView(QWidget):
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setSizes([940, 480])
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(14, 12, 14, 12)
-        layout.setSpacing(8)
-        layout.addLayout(header)
-        layout.addWidget(self._busy)
-        layout.addWidget(self.splitter, 1)
+        self.lay_out(self.splitter, header_spacing=12)
 
     @property
     def busy(self) -> bool:
         """Whether a read is under way."""
-        return self._calls.busy
+        return self.presenter.busy
 
     @property
     def counts(self) -> str:
         """The header's figures ("312 shared addresses · 748 accounts")."""
-        return self._counts.text()
+        return self.figures
 
     @Slot()
     def refresh(self) -> None:
         """Read the whole worklist again, in the worker."""
-        self._counts.setText(LOADING_TEXT)
-        self._run(
-            "Loading the shared e-mails",
-            partial(shared_email_worklist, self._workstation, self._actor),
-            self._show_all,
-        )
+        self.presenter.refresh()
 
     @Slot(object)
     def resolved(self, changes: Changes) -> None:
         """After an action: re-read the addresses ``changes`` names that are shown; those
         that no longer share leave the list, the others are updated in place."""
-        shown = {case.email_key for case in self.model.cases}
-        keys = frozenset(changes.email_keys) & shown
-        if not keys:
-            return
-        self._run(
-            "Updating the shared e-mails",
-            partial(shared_email_worklist, self._workstation, self._actor, email_keys=keys),
-            partial(self._show_changed, keys),
-        )
+        self.presenter.resolved(changes)
 
     def clear(self) -> None:
         """Forget every cluster and answers on their way (the lock screen)."""
-        self._calls.cancel()
-        self._busy.hide()
+        self.presenter.clear()
         self.model.load([])
         self.detail.show_case(None)
-        self._counts.setText("")
 
-    # --- internals -----------------------------------------------------------------------
+    # --- WorklistScreen ------------------------------------------------------------------
 
-    def _run(self, what: str, work: partial[list[ClusterCase]], on_done: object) -> None:
-        self._busy.show()
-        self._calls.run(what, work, on_done, self._refused)  # type: ignore[arg-type]
+    def shown_cases(self) -> Sequence[ClusterCase]:
+        """The clusters shown, in order."""
+        return self.model.cases
 
-    def _settled(self) -> None:
-        if not self._calls.busy:
-            self._busy.hide()
-
-    def _show_all(self, cases: list[ClusterCase]) -> None:
-        self._settled()
+    def show_clusters(self, cases: Sequence[ClusterCase]) -> None:
+        """Show ``cases``, the selected cluster still selected when it is among them."""
         chosen = self.detail.case.email_key if self.detail.case else None
         self.model.load(cases)
-        self._show_counts()
         row = self.model.row_of(chosen) if chosen else None
         if row is not None:
             self.tree.setCurrentIndex(self.model.index(row, 0))
         else:
             self.detail.show_case(None)
-        self.loaded.emit(self.model.rowCount())
 
-    def _show_changed(self, keys: frozenset[str], cases: list[ClusterCase]) -> None:
-        self._settled()
-        still = {case.email_key for case in cases}
-        self.model.remove_resolved(keys - still)
+    def update_clusters(self, resolved: frozenset[str], cases: Sequence[ClusterCase]) -> None:
+        """Take out the clusters of the ``resolved`` addresses; put ``cases`` in place."""
+        self.model.remove_resolved(resolved)
         for case in cases:
             self.model.replace_cluster(case)
-        self._show_counts()
         self._selection_changed()
-        self.loaded.emit(self.model.rowCount())
 
-    def _show_counts(self) -> None:
-        self._counts.setProperty("problem", False)
-        self._counts.style().polish(self._counts)
-        if self.model.rowCount() == 0:
-            self._counts.setText(NONE_LEFT)
-        else:
-            self._counts.setText(counts_text(self.model.rowCount(), self.model.account_count))
+    def page_shown(self, count: int) -> None:
+        """Say that the list arrived."""
+        self.loaded.emit(count)
 
-    def _refused(self, error: DomainError) -> None:
-        self._settled()
-        self._counts.setProperty("problem", True)
-        self._counts.style().polish(self._counts)
-        self._counts.setText(str(error))
+    # --- internals -----------------------------------------------------------------------
 
     def _selection_changed(self, *_args: QModelIndex) -> None:
         case = self.model.case_at(self.tree.currentIndex())
@@ -389,4 +316,4 @@ class WorklistView(QWidget):
         )
 
 
-__all__ = ["DO_STEP", "EMPTY_DETAIL", "NONE_LEFT", "WorklistView", "counts_text"]
+__all__ = ["DO_STEP", "EMPTY_DETAIL", "WorklistView"]

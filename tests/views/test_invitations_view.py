@@ -17,7 +17,8 @@ from console.services.clock import ManualClock
 from console.services.permissions import Actor
 from console.services.staff_lists import list_invitations, list_outbox
 from console.services.workstation import Changes, Workstation
-from console.views.invitations_view import RESEND_TIP, InvitationsView, footer_text
+from console.views.invitations_presenter import RESEND_TIP, footer_text
+from console.views.invitations_view import InvitationsView
 from tests.services.conftest import NOW, add_staff, make_workstation
 from tests.services.test_invitation_list import add_invitations
 

@@ -170,16 +170,16 @@ def test_presenter_links_a_childs_chart_to_the_chosen_account(
     assert not view.choices
     presenter.search("maria")
     assert [c.account_id for c in view.choices] == [family.mother_account]
-    assert view.current.still_needed == CHOOSE_ACCOUNT and not view.current.link_enabled
+    assert view.current.still_needed == CHOOSE_ACCOUNT and not view.current.accept_enabled
     presenter.choose(family.mother_account)
-    assert view.current.link_enabled
+    assert view.current.accept_enabled
     presenter.link()
     assert [linked.review_warning for linked in view.linked] == [None]
     assert view.linked[0].changes == Changes(
         accounts=frozenset({family.mother_account}), patients=frozenset({family.child_chart})
     )
     assert links(desk.database, family.child_chart) == [(family.mother_account, "guardian", False)]
-    assert not view.current.editable and not view.current.link_enabled
+    assert not view.current.editable and not view.current.accept_enabled
 
 
 def test_presenter_says_when_nothing_matches(
@@ -219,7 +219,7 @@ def test_presenter_stale_account_is_searched_again_and_stays_chosen(
     change_row(desk.database, PortalAccount, family.mother_account, failed_logins=2)
     presenter.link()
     assert view.problem == STALE_RECORD_MESSAGE and view.reloads == 1
-    assert presenter.chosen is not None and view.current.link_enabled
+    assert presenter.chosen is not None and view.current.accept_enabled
     presenter.link()
     assert len(view.linked) == 1
 

@@ -35,12 +35,8 @@ from console.services.permissions import Actor
 from console.services.settings import ConsoleSettings, SmtpSecurity
 from console.services.staff_lists import list_outbox
 from console.services.workstation import Workstation
-from console.views.outbox_view import (
-    NOT_SET_UP,
-    OutboxView,
-    footer_text,
-    report_text,
-)
+from console.views.outbox_presenter import NOT_SET_UP, footer_text, report_text
+from console.views.outbox_view import OutboxView
 from tests.factories import add_patient
 from tests.services.conftest import NOW, add_staff, make_workstation
 from tests.smtp_server import HOST, smtp_server

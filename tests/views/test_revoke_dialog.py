@@ -167,14 +167,14 @@ def test_revoke_is_disabled_until_a_reason_and_the_confirmation(
     family: Family,
 ) -> None:
     presenter, view = presenter_for(desk, front_desk, family.ids[0])
-    assert view.current.editable and not view.current.revoke_enabled
+    assert view.current.editable and not view.current.accept_enabled
     assert view.current.still_needed == CHOOSE_REASON
     presenter.choose_reason(RevokeReason.SHARED_EMAIL)
-    assert view.current.still_needed == TICK_CONFIRMATION and not view.current.revoke_enabled
+    assert view.current.still_needed == TICK_CONFIRMATION and not view.current.accept_enabled
     presenter.confirm(True)
-    assert view.current.revoke_enabled and view.current.still_needed == ""
+    assert view.current.accept_enabled and view.current.still_needed == ""
     presenter.choose_reason(None)
-    assert not view.current.revoke_enabled
+    assert not view.current.accept_enabled
 
 
 def test_other_needs_a_note_and_a_note_has_a_limit(
@@ -186,11 +186,11 @@ def test_other_needs_a_note_and_a_note_has_a_limit(
     complete(presenter, RevokeReason.OTHER)
     assert view.current.note_required and view.current.still_needed == WRITE_NOTE
     presenter.write_note("   ")
-    assert not view.current.revoke_enabled
+    assert not view.current.accept_enabled
     presenter.write_note("Patient moved abroad; asked by phone.")
-    assert view.current.revoke_enabled
+    assert view.current.accept_enabled
     presenter.write_note("x" * (MAX_NOTE_LENGTH + 1))
-    assert not view.current.revoke_enabled
+    assert not view.current.accept_enabled
     assert "at most 2000 characters (it has 2001)" in view.current.still_needed
     presenter.choose_reason(RevokeReason.DECEASED)
     assert not view.current.note_required
@@ -217,7 +217,7 @@ def test_revoking_sends_the_reason_and_note_and_says_whom_it_unblocked(
         "shared_email",
         "Re-inviting Ann at her own address.",
     )
-    assert not view.current.editable and not view.current.revoke_enabled
+    assert not view.current.editable and not view.current.accept_enabled
 
 
 def test_nothing_can_be_revoked_before_the_preview_or_twice(
@@ -254,7 +254,7 @@ def test_a_record_changed_meanwhile_is_said_and_read_again_nothing_lost(
     assert view.problem == STALE_RECORD_MESSAGE and view.reloads == 1
     assert view.revoked == [] and account_state(desk.database, family.ids[0])[0] == "legacy"
     # The same facts at the new version: the choices stand, and trying again works.
-    assert view.current.revoke_enabled and view.current.confirmed
+    assert view.current.accept_enabled and view.current.confirmed
     presenter.revoke()
     assert len(view.revoked) == 1
 
@@ -273,7 +273,7 @@ def test_a_changed_preview_asks_for_the_confirmation_again(
     assert not view.current.confirmed and view.current.still_needed == TICK_CONFIRMATION
     assert view.current.editable  # the reason stays chosen
     presenter.confirm(True)
-    assert view.current.revoke_enabled
+    assert view.current.accept_enabled
 
 
 def test_an_unknown_role_is_refused_with_the_services_message(
@@ -284,7 +284,7 @@ def test_an_unknown_role_is_refused_with_the_services_message(
     presenter, view = presenter_for(desk, stranger, family.ids[0])
     assert view.problem == NO_ROLE
     complete(presenter)
-    assert not view.current.editable and not view.current.revoke_enabled
+    assert not view.current.editable and not view.current.accept_enabled
 
 
 def test_an_account_already_revoked_cannot_be_revoked(
@@ -295,7 +295,7 @@ def test_an_account_already_revoked_cannot_be_revoked(
     change_row(desk.database, PortalAccount, family.ids[0], state="revoked")
     _, view = presenter_for(desk, front_desk, family.ids[0])
     assert view.problem == "This account is already revoked; there is nothing to revoke."
-    assert not view.current.revoke_enabled
+    assert not view.current.accept_enabled
 
 
 # --- the dialog ----------------------------------------------------------------------------
