@@ -28,7 +28,8 @@ import pytest
 
 from console.models.database import Database, open_database, resolve_database_url
 
-pytest_plugins = ["tests.postgres_server"]
+# pytester: tests/test_qt_leaks.py runs a leaky test and shows that it fails.
+pytest_plugins = ["tests.postgres_server", "pytester"]
 
 
 def pytest_sessionfinish() -> None:

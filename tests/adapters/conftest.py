@@ -9,7 +9,7 @@ import pytest
 from console.adapters.account_table import AccountSource, AccountTableModel
 from console.models.account_list import AccountList
 from console.models.database import Database
-from tests.qt_leaks import no_worker_left_running  # noqa: F401 - autouse
+from tests.qt_leaks import no_qt_work_left_running  # noqa: F401 - autouse
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from console.models.database import Database
 from console.views.main_window import MainWindow
 from console.views.theme import style_sheet
 from tests.adapters.clinic_accounts import add_clinic_accounts
-from tests.qt_leaks import no_worker_left_running  # noqa: F401 - autouse
+from tests.qt_leaks import no_qt_work_left_running  # noqa: F401 - autouse
 from tests.services.conftest import staff_hash  # noqa: F401 - a fixture
 
 
