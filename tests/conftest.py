@@ -29,7 +29,7 @@ import pytest
 from console.models.database import Database, open_database, resolve_database_url
 
 # pytester: tests/test_qt_leaks.py runs a leaky test and shows that it fails.
-pytest_plugins = ["tests.postgres_server", "pytester"]
+pytest_plugins = ["tests.postgres_server", "tests.adapters.model_check", "pytester"]
 
 
 def pytest_sessionfinish() -> None:

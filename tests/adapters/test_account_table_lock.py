@@ -8,7 +8,6 @@ import threading
 from collections.abc import Callable, Iterator
 
 import pytest
-from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from console.adapters.account_cells import AccountColumn
@@ -16,6 +15,7 @@ from console.adapters.account_table import AccountRoles, AccountTableModel
 from console.adapters.worker import JobRunner
 from console.models.account_list import AccountFilter, AccountRow
 from tests.adapters.fake_accounts import FakeAccounts, loaded
+from tests.adapters.model_check import CheckModel
 
 MakeModel = Callable[..., AccountTableModel]
 
@@ -58,22 +58,24 @@ def gated() -> Iterator[tuple[threading.Event, JobRunner]]:
 
 
 def test_a_locked_model_is_empty_and_conforms(
-    qtbot: QtBot, qtmodeltester: ModelTester, make_model: MakeModel
+    qtbot: QtBot, check_model: CheckModel, make_model: MakeModel
 ) -> None:
     model = loaded(qtbot, make_model(FakeAccounts(45), window_size=10))
     before = all_rows(qtbot, model)
+    usernames = [(f"user{n}",) for n in range(1, 46)]
+    check_model(model, usernames, columns=[AccountColumn.USERNAME])
     with qtbot.waitSignal(model.modelReset):
         model.lock()
     assert_empty(model, len(before))
     assert not model.is_loading
-    qtmodeltester.check(model)
+    check_model(model, [])
 
     with qtbot.waitSignal(model.row_count_changed, timeout=5000) as counted:
         model.unlock()
     assert not model.locked
     assert counted.args == [45]
     assert all_rows(qtbot, model) == before
-    qtmodeltester.check(model)
+    check_model(model, usernames, columns=[AccountColumn.USERNAME])
     qtbot.waitUntil(lambda: not model.is_loading)
 
 
