@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
+import heapq
 import os
 import platform
 import sqlite3
@@ -45,10 +46,11 @@ import sys
 import tempfile
 import threading
 import time
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -177,11 +179,12 @@ class StackSampler(threading.Thread):
         self._period_s = period_s
         self._gui = threading.get_ident()
         self._halt = threading.Event()
-        self.gui: Counter[str] = Counter()
-        self.others: Counter[str] = Counter()
+        # Milliseconds per place (a Counter counts in whole numbers only).
+        self.gui: defaultdict[str, float] = defaultdict(float)
+        self.others: defaultdict[str, float] = defaultdict(float)
 
     def reset(self) -> None:
-        self.gui, self.others = Counter(), Counter()
+        self.gui, self.others = defaultdict(float), defaultdict(float)
 
     def stop(self) -> None:
         self._halt.set()
@@ -203,6 +206,11 @@ class StackSampler(threading.Thread):
                     place = where(frame, gui=False)
                     if place:
                         self.others[place] += weight
+
+
+def heaviest(weights: dict[str, float], count: int = 3) -> list[tuple[str, float]]:
+    """The ``count`` places that took the most time, the heaviest first."""
+    return heapq.nlargest(count, weights.items(), key=lambda place: place[1])
 
 
 def where(frame: Any, *, gui: bool = True) -> str:
@@ -334,8 +342,8 @@ class Driver:
         step.stall_ms = self.probe.end()
         step.collections = self.probe.collections
         if self.sampler:
-            step.gui = self.sampler.gui.most_common(3)
-            step.others = self.sampler.others.most_common(3)
+            step.gui = heaviest(self.sampler.gui)
+            step.others = heaviest(self.sampler.others)
         self.steps.append(step)
         print(f" stall {step.stall_ms:.0f} ms  {step.verdict}  {step.problem}", flush=True)
 
@@ -374,7 +382,7 @@ class Driver:
     def type_text(self, widget: Any, typed: str) -> None:
         """Type ``typed`` one key at a time, the event loop running between keys."""
         for char in typed:
-            self.call(f"key '{char}'", lambda c=char: QTest.keyClicks(widget, c))
+            self.call(f"key '{char}'", partial(QTest.keyClicks, widget, char))
             run_loop(TYPING_S)
 
 
@@ -472,7 +480,7 @@ def walk(
     session = StaffSession.begin(signed_in, workstation.clock.now())
     actor = session.actor
     targets = find_targets(shared_email_worklist(workstation, actor), database.engine)
-    reissue_dialog.open_with_system_viewer = lambda _path: True  # no PDF viewer here
+    reissue_dialog.open_with_system_viewer = lambda path: True  # no PDF viewer here
 
     # Step 1: the composition of console.app._run_gui, then the first page painted.
     with driver.step("Open the console: first page of the list painted"):
@@ -832,10 +840,11 @@ def main(argv: list[str] | None = None) -> int:
         mail = Path(folder) / "pickup"
         mail.mkdir()
 
-        def pickup(_settings: ConsoleSettings, _password: str | None) -> PickupDirectoryTransport:
+        def pickup(settings: ConsoleSettings, password: str | None) -> PickupDirectoryTransport:
             return PickupDirectoryTransport(mail)
 
-        console.app.transport_from_settings = pickup  # run_mail_relay's transport
+        # run_mail_relay's transport: console.app looks the name up when the relay starts.
+        console.app.transport_from_settings = pickup  # type: ignore[attr-defined]
         workstation = build_workstation(database, settings)
         with database.engine.connect() as connection:
             accounts = connection.execute(text("SELECT count(*) FROM portal_accounts")).scalar()
