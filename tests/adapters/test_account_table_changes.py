@@ -7,9 +7,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
+from console.adapters.account_cells import STATE_LABELS, AccountColumn
 from console.adapters.account_table import AccountTableModel
 from console.models.account_list import AccountFilter, AccountRow
 from console.models.database import Database
@@ -19,6 +19,7 @@ from console.services.clock import ManualClock
 from console.services.workstation import Changes
 from tests.adapters.clinic_accounts import CountedReads, add_clinic_accounts
 from tests.adapters.fake_accounts import FakeAccounts, loaded
+from tests.adapters.model_check import CheckModel
 from tests.services.conftest import (
     NOW,
     add_staff,
@@ -62,7 +63,7 @@ def row_of(rows: list[AccountRow], username: str) -> int:
 
 def test_a_revoke_rereads_only_the_changed_accounts_and_announces_their_rows(
     qtbot: QtBot,
-    qtmodeltester: ModelTester,
+    check_model: CheckModel,
     database: Database,
     make_model: MakeModel,
     staff_hash: str,  # noqa: F811
@@ -90,7 +91,13 @@ def test_a_revoke_rereads_only_the_changed_accounts_and_announces_their_rows(
     assert [r for n, r in enumerate(after) if n not in (ken, dennis)] == [
         r for n, r in enumerate(before) if n not in (ken, dennis)
     ]
-    qtmodeltester.check(model)
+    shown = [
+        (r.username, STATE_LABELS[r.state], "Shared" if r.shared_email else "") for r in before
+    ]
+    shown[dennis] = ("dthompson", "Revoked", "")
+    shown[ken] = ("kthompson", STATE_LABELS[before[ken].state], "")
+    columns = [AccountColumn.USERNAME, AccountColumn.STATE, AccountColumn.SHARED_EMAIL]
+    check_model(model, shown, columns=columns)
 
 
 def test_only_rows_in_memory_are_read_again(
@@ -118,7 +125,7 @@ def test_only_rows_in_memory_are_read_again(
 
 def test_a_changed_row_stays_in_place_until_the_next_search(
     qtbot: QtBot,
-    qtmodeltester: ModelTester,
+    check_model: CheckModel,
     database: Database,
     make_model: MakeModel,
     staff_hash: str,  # noqa: F811
@@ -142,7 +149,17 @@ def test_a_changed_row_stays_in_place_until_the_next_search(
     assert [row.shared_email for row in after] == [
         row.username not in ("dthompson", "kthompson") for row in after
     ]
-    qtmodeltester.check(model)
+    check_model(
+        model,
+        [
+            ("ahopper", "Shared"),
+            ("ghopper", "Shared"),
+            ("whopper", "Shared"),
+            ("dthompson", ""),
+            ("kthompson", ""),
+        ],
+        columns=[AccountColumn.USERNAME, AccountColumn.SHARED_EMAIL],
+    )
     with qtbot.waitSignal(model.row_count_changed, timeout=5000):
         model.refresh()
     assert sorted(row.username for row in every_row(qtbot, model)) == [
