@@ -22,9 +22,9 @@ from pathlib import Path
 
 from alembic.script import ScriptDirectory
 
-import console.services.demo_data as demo_data
+import console.services.demo.clinic as demo_data
 from console.models.database import alembic_config, open_database, resolve_database_url
-from console.services.demo_data import fill_demo_database
+from console.services.demo.clinic import fill_demo_database
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 SEED = 7

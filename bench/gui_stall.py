@@ -85,12 +85,13 @@ from console.app import (
     offer_administration,
 )
 from console.models.database import open_database, resolve_database_url
-from console.services.account_actions import RevokeReason
-from console.services.mail_transport import PickupDirectoryTransport
-from console.services.settings import ConsoleSettings
-from console.services.staff_session import StaffSession
-from console.services.staff_users import sign_in
-from console.services.worklist import ClusterCase, shared_email_worklist
+from console.models.worklist import ClusterCase
+from console.services.accounts.actions import RevokeReason
+from console.services.accounts.worklist import shared_email_worklist
+from console.services.mail.transport import PickupDirectoryTransport
+from console.services.settings.values import ConsoleSettings
+from console.services.staff.session import StaffSession
+from console.services.staff.users import sign_in
 from console.services.workstation_setup import build_workstation
 from console.views import reissue_dialog
 from console.views.account_forms import (
@@ -111,7 +112,7 @@ TYPING_S = 0.12  # pause between two keystrokes: a quick typist
 SETTLE_S = 0.25  # idle time kept at the end of each step, to catch late answers
 TIMEOUT_S = 90.0
 STAFF_USER = "demo_front_desk"
-#: ``console.services.demo_data.DEMO_STAFF_PASSWORD`` (published in the README). Not imported:
+#: ``console.services.demo.clinic.DEMO_STAFF_PASSWORD`` (published in the README). Not imported:
 #: that module loads Faker, which the console never does, and a bigger heap makes longer
 #: garbage collections.
 DEMO_STAFF_PASSWORD = "Demo-Console-2026!"

@@ -25,14 +25,14 @@ from sqlalchemy.orm import Session
 
 from console.models.database import open_database
 from console.models.schema import Invitation, OutboxKind, Patient
-from console.services.audit import AuditTrail
-from console.services.audit_key import AuditKey
+from console.services.audit.key import AuditKey
+from console.services.audit.trail import AuditTrail
 from console.services.clock import ManualClock
-from console.services.mail_templates import Branding, compose
-from console.services.mail_transport import SmtpTransport
-from console.services.outbox import queue_email
-from console.services.outbox_relay import send_due
-from console.services.settings import SmtpSecurity
+from console.services.mail.outbox import queue_email
+from console.services.mail.relay import send_due
+from console.services.mail.templates import Branding, compose
+from console.services.mail.transport import SmtpTransport
+from console.services.settings.values import SmtpSecurity
 from console.services.workstation import Workstation
 
 NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)

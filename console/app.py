@@ -20,8 +20,6 @@ from PySide6.QtWidgets import QApplication, QDialog
 from sqlalchemy.engine import URL, make_url
 
 from console.adapters.account_table import AccountTableModel
-from console.adapters.mail_relay import MailRelay
-from console.adapters.worker import JobRunner
 from console.models.account_list import AccountList
 from console.models.database import (
     Database,
@@ -29,20 +27,20 @@ from console.models.database import (
     describe_url,
     open_database,
 )
-from console.services.audit_key import AuditKeyMissing, create_audit_key, never_used
+from console.services.audit.key import AuditKeyMissing, create_audit_key, never_used
 from console.services.errors import DomainError
-from console.services.mail_templates import branding_from
-from console.services.mail_transport import Transport, transport_from_settings
+from console.services.mail.templates import branding_from
+from console.services.mail.transport import Transport, transport_from_settings
 from console.services.permissions import Actor
-from console.services.secrets_store import (
+from console.services.settings.file import settings_path
+from console.services.settings.secrets_store import (
     SecretsStore,
     database_password_entry,
     smtp_password_entry,
 )
-from console.services.settings import ConsoleSettings, load_settings
-from console.services.settings_file import settings_path
-from console.services.staff_session import StaffSession
-from console.services.staff_users import has_staff
+from console.services.settings.values import ConsoleSettings, load_settings
+from console.services.staff.session import StaffSession
+from console.services.staff.users import has_staff
 from console.services.workstation import Workstation
 from console.services.workstation_setup import audit_key_file, build_workstation
 from console.views.database_password import ask_database_password
@@ -53,6 +51,8 @@ from console.views.settings_dialog import SettingsDialog
 from console.views.staff_dialog import StaffDialog
 from console.views.startup_prompts import DialogPrompts, StartupPrompts
 from console.views.theme import APP_NAME, apply_theme
+from console.workers.job_runner import JobRunner
+from console.workers.mail_relay import MailRelay
 
 _ROLE_NAMES = {"front_desk": "front desk", "manager": "manager", "admin": "administrator"}
 LOG_DIR_VAR = "PORTAL_CONSOLE_LOG_DIR"

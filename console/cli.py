@@ -92,7 +92,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Fill an empty database with a realistic demo clinic."""
-    from console.services.demo_data import (
+    from console.services.demo.clinic import (
         DEMO_PORTAL_PASSWORD,
         DEMO_STAFF_PASSWORD,
         DEMO_STAFF_USERNAMES,

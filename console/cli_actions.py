@@ -24,19 +24,19 @@ from console.cli_workstation import (
     workstation_for,
 )
 from console.models.schema import StaffRole
-from console.services.account_actions import (
+from console.services.accounts.actions import (
     RevokeReason,
     deactivate_account,
     resend_reset,
     revoke_access,
 )
-from console.services.audit import verify_chain
-from console.services.chart_actions import link_chart
-from console.services.invitation_acceptance import accept_invitation
-from console.services.invitations import reissue_invitation
-from console.services.lookup import explain_account, find_account_id, find_patient_id
-from console.services.portal_login import LoginOutcome, portal_login
-from console.services.staff_users import add_staff_user
+from console.services.accounts.chart_actions import link_chart
+from console.services.accounts.lookup import explain_account, find_account_id, find_patient_id
+from console.services.accounts.portal_login import LoginOutcome, portal_login
+from console.services.audit.trail import verify_chain
+from console.services.invitations.acceptance import accept_invitation
+from console.services.invitations.issuing import reissue_invitation
+from console.services.staff.users import add_staff_user
 from console.services.workstation import Changes, Workstation
 
 EXIT_NOT_SIGNED_IN = 3

@@ -18,11 +18,11 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from console.models.database import open_database, resolve_database_url
+from console.services.accounts.records_read import may_read, record_read
 from console.services.permissions import Actor
-from console.services.records_read import may_read, record_read
-from console.services.settings import ConsoleSettings, load_settings
-from console.services.settings_file import settings_path
-from console.services.staff_users import sign_in
+from console.services.settings.file import settings_path
+from console.services.settings.values import ConsoleSettings, load_settings
+from console.services.staff.users import sign_in
 from console.services.workstation import Workstation
 from console.services.workstation_setup import build_workstation
 

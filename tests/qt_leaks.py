@@ -22,11 +22,11 @@ import shiboken6
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QThread, QThreadPool, QTimer
 from PySide6.QtWidgets import QApplication
 
-from console.adapters import background, worker
-from console.adapters.worker import open_runners
+from console.workers import job_runner, service_calls
+from console.workers.job_runner import open_runners
 
 #: Modules that only pass work on: a leak is reported where their caller made it.
-_PASSING_ON = {worker.__file__, background.__file__}
+_PASSING_ON = {job_runner.__file__, service_calls.__file__}
 
 
 def _where(depth: int) -> str:

@@ -19,7 +19,7 @@ from console.cli import ACCOUNT_COLUMNS, main
 from console.models.database import Database
 from console.models.email_key import email_key
 from console.models.schema import ACTIVE_STATES, AccountState, StaffRole
-from console.services.demo_data import DEMO_STAFF_PASSWORD
+from console.services.demo.clinic import DEMO_STAFF_PASSWORD
 from tests.factories import add_account, add_patient
 from tests.services.conftest import STAFF_PASSWORD, add_staff
 

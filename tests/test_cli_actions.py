@@ -25,17 +25,17 @@ from sqlalchemy.orm import Session
 from console.cli import main
 from console.models.database import Database, open_database, resolve_database_url
 from console.models.schema import ACTIVE_STATES, Patient, PortalAccount, StaffRole
-from console.services.audit import AuditTrail
-from console.services.audit_key import AuditKey
+from console.services.audit.key import AuditKey
+from console.services.audit.trail import AuditTrail
 from console.services.clock import SystemClock
-from console.services.demo_data import (
+from console.services.demo.clinic import (
     DEMO_PORTAL_PASSWORD,
     DEMO_STAFF_PASSWORD,
     fill_demo_database,
 )
-from console.services.settings import ConsoleSettings, save_settings
-from console.services.settings_file import settings_path
-from console.services.staff_users import change_own_password
+from console.services.settings.file import settings_path
+from console.services.settings.values import ConsoleSettings, save_settings
+from console.services.staff.users import change_own_password
 from console.services.workstation import Workstation
 from tests.factories import add_account, add_patient
 from tests.services.conftest import STAFF_PASSWORD, add_staff

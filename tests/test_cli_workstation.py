@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from console.cli import build_parser, main
 from console.models.database import Database, open_database, resolve_database_url
 from console.models.schema import AuditEvent, PortalAccount, StaffRole, StaffUser
-from console.services.settings import ConsoleSettings, save_settings
+from console.services.settings.values import ConsoleSettings, save_settings
 from tests.factories import add_account, add_patient
 from tests.services.conftest import STAFF_PASSWORD, add_staff
 

@@ -6,6 +6,10 @@ name modules by a pattern), and indeed loads no Qt."""
 from __future__ import annotations
 
 import ast
+import dataclasses
+import enum
+import importlib
+import inspect
 import subprocess
 import sys
 import tomllib
@@ -32,7 +36,7 @@ def qt_modules_imported(path: Path) -> set[str]:
     return {name for name in names if name.startswith(("PySide6", "shiboken6"))}
 
 
-@pytest.mark.parametrize("layer", ["models", "services", "adapters"])
+@pytest.mark.parametrize("layer", ["models", "services", "workers", "adapters"])
 def test_only_qtcore_below_views(layer: str) -> None:
     files = sorted((CONSOLE / layer).rglob("*.py"))
     assert files
@@ -42,7 +46,7 @@ def test_only_qtcore_below_views(layer: str) -> None:
         )
         for path in files
     }
-    allowed = {"PySide6"} if layer == "adapters" else set()
+    allowed = {"PySide6"} if layer in ("adapters", "workers") else set()
     assert {f: bad for f, bad in offending.items() if set(bad) - allowed} == {}
 
 
@@ -78,3 +82,54 @@ def test_presenters_load_no_qt() -> None:
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+_DATABASE_WORDS = ("Session", "Connection", "Engine", "Database")
+
+
+def is_value(thing: object) -> bool:
+    """A value type (dataclass, enum, named tuple), a constant, or a pure function over
+    values: nothing that is, holds or takes a database connection."""
+    if isinstance(thing, type):
+        if hasattr(thing, "__table__") or thing.__name__ in _DATABASE_WORDS:
+            return False  # an ORM row or a database handle
+        return dataclasses.is_dataclass(thing) or issubclass(thing, enum.Enum | tuple)
+    if inspect.isfunction(thing):
+        annotations = [str(p.annotation) for p in inspect.signature(thing).parameters.values()]
+        return not any(word in text for text in annotations for word in _DATABASE_WORDS)
+    return isinstance(thing, str | int | float | frozenset | tuple | dict)
+
+
+def names_taken_from_models(path: Path) -> list[tuple[str, str]]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    return [
+        (node.module, alias.name)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("console.models")
+        for alias in node.names
+    ]
+
+
+@pytest.mark.parametrize("layer", ["views", "adapters"])
+def test_views_and_adapters_take_only_values_from_models(layer: str) -> None:
+    taken = {
+        (module, name)
+        for path in sorted((CONSOLE / layer).rglob("*.py"))
+        for module, name in names_taken_from_models(path)
+    }
+    assert taken  # the check can fail: these layers do read values from models
+    not_values = sorted(
+        f"{module}.{name}"
+        for module, name in taken
+        if not is_value(getattr(importlib.import_module(module), name))
+    )
+    assert not_values == []
+
+
+def test_the_value_check_refuses_rows_queries_and_handles() -> None:
+    from console.models.account_list import iter_account_rows
+    from console.models.database import Database
+    from console.models.schema import AccountState, PortalAccount
+
+    assert is_value(AccountState) and not is_value(PortalAccount)
+    assert not is_value(Database) and not is_value(iter_account_rows)

@@ -13,7 +13,7 @@ import pytest
 from PySide6.QtCore import QObject, QThread, QThreadPool, QTimer
 from PySide6.QtWidgets import QApplication
 
-from console.adapters.worker import JobRunner
+from console.workers.job_runner import JobRunner
 from tests.qt_leaks import QtWorkWatch, delete_closed_widgets
 
 HERE = Path(__file__).name

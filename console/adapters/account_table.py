@@ -48,8 +48,8 @@ from PySide6.QtCore import (
 
 from console.adapters.account_cells import COLUMNS, AccountColumn, cell_tooltip
 from console.adapters.account_windows import WINDOW_SIZE, AccountLine, AccountWindows
-from console.adapters.worker import JobRunner
 from console.models.account_list import AccountFilter, AccountRow, AccountSort
+from console.workers.job_runner import JobRunner
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistent
 from console.adapters.account_cells import STATE_LABELS
 from console.adapters.row_table import horizontal_header
 from console.models.schema import AccountState
-from console.services.worklist import (
+from console.models.worklist import (
     KEEP,
     LINK_TO_GUARDIAN,
     REVOKE_AND_REINVITE,

@@ -22,7 +22,7 @@ from PySide6.QtCore import (
 from console.adapters.invitation_table import when
 from console.adapters.role_labels import ROLE_LABELS
 from console.adapters.row_table import RowTableModel
-from console.services.staff_admin import StaffMember
+from console.models.staff_list import StaffMember
 
 _Index = QModelIndex | QPersistentModelIndex
 

@@ -1,5 +1,5 @@
 """The invitations list's query: every invitation with its chart, newest first, filtered by
-state and by what staff typed. Who may read it is ``services.staff_lists``.
+state and by what staff typed. Who may read it is ``services.invitations.listing``.
 
 An invitation still ``pending`` after its expiry can no longer be accepted, but nothing
 rewrites its row when the time passes: the list shows it as ``expired``, and the "Expired"

@@ -1,5 +1,5 @@
 """The outbox list's query: queued, sent, failed and cancelled e-mails, newest first, with
-the server's reason for a failure. Who may read it is ``services.staff_lists``."""
+the server's reason for a failure. Who may read it is ``services.mail.outbox_list``."""
 
 from __future__ import annotations
 

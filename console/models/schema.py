@@ -328,7 +328,7 @@ class AuditEvent(Base):
     """One staff action or security event. Append-only: nothing in the application updates
     or deletes these rows, so they carry no version.
 
-    Rows are written only by ``console.services.audit.AuditTrail``: ``seq`` numbers them
+    Rows are written only by ``console.services.audit.trail.AuditTrail``: ``seq`` numbers them
     1, 2, 3 … in the order they were chained, and ``chain_hash`` is the keyed hash (HMAC-SHA-256)
     of the previous row's hash and this row's content, so that an edit, a removal or a
     reordering is found by ``verify_chain``. The key is never stored here.

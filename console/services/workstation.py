@@ -8,7 +8,6 @@ user, so none of them reaches for a global.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,17 +18,15 @@ from sqlalchemy.orm import Session
 
 from console.models.database import Database
 from console.models.schema import ACTIVE_STATES, PortalAccount, StaffUser
-from console.services.audit import AuditTrail
+from console.services.accounts.patient_view import DEFAULT_PORTAL_NAME
+from console.services.accounts.portal_login import DEFAULT_LOGIN_POLICY, LoginPolicy
+from console.services.audit.trail import AuditTrail
 from console.services.clock import Clock
 from console.services.errors import InvalidSetting, StaleRecord, changed_elsewhere
-from console.services.patient_view import DEFAULT_PORTAL_NAME
 from console.services.permissions import Actor, NotAllowed, Permission, require
-from console.services.portal_login import DEFAULT_LOGIN_POLICY, LoginPolicy
 
 _Row = TypeVar("_Row")
 
-#: A linked chart of a person this old or older is flagged for review (SPEC §5).
-ADULT_AGE = 18
 DEFAULT_INVITATION_DAYS = 7
 MAX_INVITATION_DAYS = 90
 DEFAULT_STAFF_PASSWORD_LENGTH = 12
@@ -172,20 +169,12 @@ def unblocked_by(before: dict[str, set[int]], after: dict[str, set[int]]) -> fro
     )
 
 
-def age_on(birth_date: dt.date, day: dt.date) -> int:
-    """Full years of a person born on ``birth_date``, on ``day``."""
-    had_birthday = (day.month, day.day) >= (birth_date.month, birth_date.day)
-    return day.year - birth_date.year - (0 if had_birthday else 1)
-
-
 __all__ = [
-    "ADULT_AGE",
     "DEFAULT_INVITATION_DAYS",
     "Changes",
     "ClinicRules",
     "Workstation",
     "active_sharers",
-    "age_on",
     "lock_address",
     "lock_row",
     "lock_staff_changes",

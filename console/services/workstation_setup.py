@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from console.models.database import Database
-from console.services.audit import AuditTrail, workstation_name
-from console.services.audit_key import load_audit_key
+from console.services.audit.key import load_audit_key
+from console.services.audit.trail import AuditTrail, workstation_name
 from console.services.clock import Clock, SystemClock
-from console.services.settings import ConsoleSettings
+from console.services.settings.values import ConsoleSettings
 from console.services.workstation import Workstation
 
 #: An owner-only file holding the audit key, for a workstation whose settings name none.

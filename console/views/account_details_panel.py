@@ -26,12 +26,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.adapters.background import ServiceCalls, Submitter
-from console.services.account_details import AccountDetails, account_details
+from console.services.accounts.details import AccountDetails, account_details
+from console.services.accounts.patient_view import LoginSituation
 from console.services.errors import DomainError
-from console.services.patient_view import LoginSituation
 from console.services.permissions import Actor
 from console.services.workstation import Changes, Workstation
+from console.workers.service_calls import ServiceCalls, Submitter
 
 EMPTY_TEXT = "Select an account to see its details"
 LOADING_TEXT = "Opening the account…"

@@ -20,8 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.adapters.background import Submitter
-from console.services.lookup import ContactFacts
+from console.services.accounts.lookup import ContactFacts
 from console.services.permissions import Actor, Permission
 from console.services.workstation import Changes, Workstation
 from console.views.account_forms_presenter import (
@@ -34,6 +33,7 @@ from console.views.account_forms_presenter import (
     ResendResetPresenter,
 )
 from console.views.action_dialog import ActionDialog, dialog_style
+from console.workers.service_calls import Submitter
 
 DEACTIVATION_CONFIRMATION = "The patient asked to close their portal account"
 

@@ -14,15 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from console.adapters.background import ServiceCalls, Submitter
-from console.services.account_actions import MAX_NOTE_LENGTH, deactivate_account, resend_reset
-from console.services.account_details import account_details
-from console.services.chart_actions import edit_contact
+from console.services.accounts.actions import MAX_NOTE_LENGTH, deactivate_account, resend_reset
+from console.services.accounts.chart_actions import edit_contact
+from console.services.accounts.details import account_details
+from console.services.accounts.lookup import ContactFacts, chart_contact
 from console.services.errors import DomainError, InvalidEmail, StaleRecord
-from console.services.lookup import ContactFacts, chart_contact
 from console.services.permissions import Actor
 from console.services.workstation import Changes, Workstation
 from console.views.form_presenter import FormState
+from console.workers.service_calls import ServiceCalls, Submitter
 
 READING = "Reading…"
 TICK_DEACTIVATION = "Tick the box once the patient has asked for this."

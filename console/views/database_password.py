@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.services.secrets_store import no_keyring_message
+from console.services.settings.secrets_store import no_keyring_message
 from console.views.theme import APP_NAME, app_icon
 
 

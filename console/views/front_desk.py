@@ -17,12 +17,11 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QDialog
 
-from console.adapters.background import Submitter
-from console.services.account_actions import RevokeReason
-from console.services.account_details import AccountDetails
+from console.models.worklist import KEEP, LINK_TO_GUARDIAN
+from console.services.accounts.actions import RevokeReason
+from console.services.accounts.details import AccountDetails
 from console.services.permissions import Actor
-from console.services.settings import ConsoleSettings
-from console.services.worklist import KEEP, LINK_TO_GUARDIAN
+from console.services.settings.values import ConsoleSettings
 from console.services.workstation import Changes, Workstation
 from console.views.account_details_panel import AccountDetailsPanel
 from console.views.account_forms import DeactivateDialog, EditContactDialog, ResendResetDialog
@@ -34,6 +33,7 @@ from console.views.outbox_view import OutboxView
 from console.views.reissue_dialog import ReissueDialog
 from console.views.revoke_dialog import RevokeDialog
 from console.views.worklist_view import WorklistView
+from console.workers.service_calls import Submitter
 
 _AccountDialog = LinkDialog | ResendResetDialog | DeactivateDialog | EditContactDialog
 

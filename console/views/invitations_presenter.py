@@ -16,16 +16,16 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Protocol
 
-from console.adapters.background import Submitter
 from console.adapters.local_time import when
 from console.models.invitation_list import InvitationPage, InvitationRow
 from console.models.schema import InvitationState
 from console.services.errors import DomainError
-from console.services.invitations import cancel_invitation, resend_invitation
+from console.services.invitations.issuing import cancel_invitation, resend_invitation
+from console.services.invitations.listing import list_invitations
 from console.services.permissions import Actor, Permission, refusal
-from console.services.staff_lists import list_invitations
 from console.services.workstation import Changes, Workstation
 from console.views.list_presenter import ListPresenter, ListScreen, showing_text
+from console.workers.service_calls import Submitter
 
 LOADING_TEXT = "Loading the invitations…"
 NONE_MATCH = "No invitations match"

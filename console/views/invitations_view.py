@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from PySide6.QtCore import QModelIndex, Signal, Slot
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QWidget
 
-from console.adapters.background import Submitter
 from console.adapters.invitation_table import InvitationColumn, InvitationTableModel
 from console.models.invitation_list import InvitationRow
 from console.models.schema import InvitationState
@@ -35,6 +34,7 @@ from console.views.invitations_presenter import (
 from console.views.list_page import ListPage, named_label, show_value, table_style
 from console.views.row_table_view import row_table_view
 from console.views.theme import invitation_state_dots
+from console.workers.service_calls import Submitter
 
 _STYLE = """
 QLineEdit#invitationSearch { padding: 4px 6px; border: 1px solid #c3cad3; border-radius: 4px;

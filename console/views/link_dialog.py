@@ -28,12 +28,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.adapters.background import Submitter
+from console.models.ages import age_on
 from console.models.schema import AccessRelation
-from console.services.chart_actions import LinkedChart
-from console.services.lookup import AccountChoice
+from console.services.accounts.chart_actions import LinkedChart
+from console.services.accounts.lookup import AccountChoice
 from console.services.permissions import Actor, Permission
-from console.services.workstation import Workstation, age_on
+from console.services.workstation import Workstation
 from console.views.action_dialog import (
     PRIMARY_BLUE,
     ActionDialog,
@@ -46,6 +46,7 @@ from console.views.link_presenter import (
     LinkForm,
     LinkPresenter,
 )
+from console.workers.service_calls import Submitter
 
 #: How long typing must pause before the search runs.
 SEARCH_DELAY_MS = 300

@@ -15,14 +15,15 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Protocol
 
-from console.adapters.background import ServiceCalls, Submitter
+from console.models.ages import ADULT_AGE, age_on
 from console.models.schema import AccessRelation
-from console.services.chart_actions import LinkedChart, link_chart
+from console.services.accounts.chart_actions import LinkedChart, link_chart
+from console.services.accounts.lookup import RESULT_LIMIT, AccountChoice, find_family_accounts
 from console.services.errors import DomainError, StaleRecord
-from console.services.lookup import RESULT_LIMIT, AccountChoice, find_family_accounts
 from console.services.permissions import Actor
-from console.services.workstation import ADULT_AGE, Workstation, age_on
+from console.services.workstation import Workstation
 from console.views.form_presenter import FormState
+from console.workers.service_calls import ServiceCalls, Submitter
 
 #: At most this many accounts are offered for one search.
 #: The relations a chart can be linked as, in the order the dialog offers them.

@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol, TypeVar
 
-from console.adapters.background import ServiceCalls, Submitter
 from console.services.errors import DomainError
+from console.workers.service_calls import ServiceCalls, Submitter
 
 _Result = TypeVar("_Result")
 

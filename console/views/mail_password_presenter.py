@@ -11,10 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
-from console.adapters.background import ServiceCalls, Submitter
 from console.services.errors import DomainError
 from console.services.permissions import Actor, Permission, refusal
-from console.services.secrets_store import KeyringUnavailable, SecretsStore, smtp_password_entry
+from console.services.settings.secrets_store import (
+    KeyringUnavailable,
+    SecretsStore,
+    smtp_password_entry,
+)
+from console.workers.service_calls import ServiceCalls, Submitter
 
 NO_SMTP_HOST = "Enter the mail server first: its password is kept for that server."
 STORED_IN_KEYRING = "The mail server's password is now in this computer's keyring."

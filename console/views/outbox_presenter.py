@@ -17,16 +17,16 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Protocol
 
-from console.adapters.background import Submitter
 from console.models.outbox_list import OutboxPage, OutboxRow
 from console.models.schema import OutboxState
 from console.services.errors import DomainError, StaleRecord
-from console.services.outbox_relay import RelayReport, cancel_message, retry_message
+from console.services.mail.outbox_list import list_outbox
+from console.services.mail.relay import RelayReport, cancel_message, retry_message
 from console.services.permissions import Actor, Permission, refusal
-from console.services.settings import ConsoleSettings
-from console.services.staff_lists import list_outbox
+from console.services.settings.values import ConsoleSettings
 from console.services.workstation import Changes, Workstation
 from console.views.list_presenter import ListPresenter, ListScreen, showing_text
+from console.workers.service_calls import Submitter
 
 LOADING_TEXT = "Loading the outbox…"
 NONE_MATCH = "No e-mails to show"

@@ -13,13 +13,12 @@ from collections.abc import Sequence
 from PySide6.QtCore import QModelIndex, Signal, Slot
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QWidget
 
-from console.adapters.background import Submitter
 from console.adapters.outbox_table import OutboxColumn, OutboxTableModel
 from console.models.outbox_list import OutboxRow
 from console.models.schema import OutboxState
-from console.services.outbox_relay import RelayReport
+from console.services.mail.relay import RelayReport
 from console.services.permissions import Actor
-from console.services.settings import ConsoleSettings
+from console.services.settings.values import ConsoleSettings
 from console.services.workstation import Workstation
 from console.views.list_page import ListPage, named_label, restyle, show_value, table_style
 from console.views.outbox_presenter import (
@@ -33,6 +32,7 @@ from console.views.outbox_presenter import (
     OutboxPresenter,
 )
 from console.views.row_table_view import row_table_view
+from console.workers.service_calls import Submitter
 
 _STYLE = """
 QFrame#mailStatus { background: #ffffff; border: 1px solid #d5dae1; border-radius: 4px; }

@@ -41,7 +41,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.adapters.background import Submitter
 from console.services.permissions import Actor, Permission
 from console.services.workstation import Changes, Workstation
 from console.views.action_dialog import PRIMARY_BLUE, filled_button_style
@@ -52,6 +51,7 @@ from console.views.reissue_presenter import (
     PinPage,
     ReissuePresenter,
 )
+from console.workers.service_calls import Submitter
 
 #: How long typing must pause before the address is checked.
 CHECK_DELAY_MS = 300

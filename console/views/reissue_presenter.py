@@ -16,10 +16,9 @@ from enum import Enum
 from pathlib import Path
 from typing import Protocol
 
-from console.adapters.background import ServiceCalls, Submitter
 from console.services.email_rules import NewAddress
 from console.services.errors import DomainError, EmailTaken, InvalidEmail
-from console.services.invitations import (
+from console.services.invitations.issuing import (
     IssuedInvitation,
     check_invitation_address,
     reissue_invitation,
@@ -27,6 +26,7 @@ from console.services.invitations import (
 from console.services.permissions import Actor, Permission, refusal
 from console.services.workstation import MAX_INVITATION_DAYS, Changes, Workstation
 from console.views.handout_text import DEFAULT_POLICY_WORDS, HandoutText, expiry_words, spaced_pin
+from console.workers.service_calls import ServiceCalls, Submitter
 
 NOT_CHECKED_YET = "Wait until the address has been checked."
 

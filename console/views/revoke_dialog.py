@@ -25,12 +25,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.adapters.background import Submitter
-from console.services.account_actions import MAX_NOTE_LENGTH, RevokeReason
+from console.services.accounts.actions import MAX_NOTE_LENGTH, RevokeReason
 from console.services.permissions import Actor
 from console.services.workstation import Changes, Workstation
 from console.views.action_dialog import ActionDialog, dialog_style, filled_button_style
 from console.views.revoke_presenter import REASON_CHOICES, RevokeForm, RevokePresenter
+from console.workers.service_calls import Submitter
 
 CONFIRMATION = "I have checked this with the patient"
 NOTIFY = "E-mail the login address that this access ended (no patient details)"

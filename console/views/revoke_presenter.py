@@ -13,19 +13,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from console.adapters.background import ServiceCalls, Submitter
-from console.services.account_actions import (
+from console.services.accounts.actions import (
     MAX_NOTE_LENGTH,
     RevokePreview,
     RevokeReason,
     revoke_access,
     revoke_preview,
 )
+from console.services.accounts.lookup import explain_account
 from console.services.errors import DomainError, StaleRecord
-from console.services.lookup import explain_account
 from console.services.permissions import Actor
 from console.services.workstation import Changes, Workstation
 from console.views.form_presenter import FormState
+from console.workers.service_calls import ServiceCalls, Submitter
 
 #: The reasons in the order the dialog lists them (SPEC §5): the shared-e-mail fix first.
 REASON_CHOICES: tuple[RevokeReason, ...] = (

@@ -23,12 +23,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.adapters.worker import JobRunner
 from console.services.errors import DomainError
-from console.services.staff_session import SessionDue, SessionEnded, StaffSession
-from console.services.staff_users import SignedIn
+from console.services.staff.session import SessionDue, SessionEnded, StaffSession
+from console.services.staff.users import SignedIn
 from console.services.workstation import Workstation
 from console.views.theme import load_icon
+from console.workers.job_runner import JobRunner
 
 _log = logging.getLogger(__name__)
 

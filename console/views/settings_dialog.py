@@ -34,11 +34,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.adapters.background import Submitter
 from console.services.permissions import Actor, Permission
-from console.services.secrets_store import SecretsStore
-from console.services.settings import ConsoleSettings, SmtpSecurity
-from console.services.settings_file import settings_path
+from console.services.settings.file import settings_path
+from console.services.settings.secrets_store import SecretsStore
+from console.services.settings.values import ConsoleSettings, SmtpSecurity
 from console.services.workstation import Workstation
 from console.views.action_dialog import PRIMARY_BLUE, dialog_style, filled_button_style
 from console.views.mail_password import MailPasswordForm
@@ -48,10 +47,11 @@ from console.views.settings_presenter import (
     SettingField,
     SettingsPresenter,
 )
+from console.workers.service_calls import Submitter
 
 PROBLEM_COLOUR = "#b42318"
 NOTE_COLOUR = "#5f6b7a"
-#: Secrets are never settings (``console.services.settings``): say where this one is.
+#: Secrets are never settings (``console.services.settings.values``): say where this one is.
 KEYRING_NOTE = (
     "The mail server's password is not one of these settings: it is kept in the system "
     "keyring, never in the settings file."

@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from console.adapters.background import ServiceCalls, Submitter
 from console.services.errors import DomainError, InvalidSetting
 from console.services.permissions import Actor, Permission, refusal
-from console.services.secrets_store import SecretsStore
-from console.services.settings import (
+from console.services.settings.secrets_store import SecretsStore
+from console.services.settings.values import (
     ConsoleSettings,
     SettingsRefused,
     change_settings,
@@ -30,6 +29,7 @@ from console.services.settings import (
 )
 from console.services.workstation import Workstation
 from console.views.mail_password_presenter import MailPasswordPresenter, MailPasswordView
+from console.workers.service_calls import ServiceCalls, Submitter
 
 # --- the form ------------------------------------------------------------------------------
 

@@ -28,12 +28,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.adapters.worker import JobRunner
 from console.models.schema import StaffRole
 from console.services.errors import DomainError
-from console.services.staff_users import SignedIn, add_staff_user, change_own_password, sign_in
+from console.services.staff.users import SignedIn, add_staff_user, change_own_password, sign_in
 from console.services.workstation import Workstation
 from console.views.theme import APP_NAME, app_icon
+from console.workers.job_runner import JobRunner
 
 _log = logging.getLogger(__name__)
 

@@ -27,10 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.adapters.background import Submitter
 from console.adapters.staff_table import StaffColumn, StaffStatus, StaffTableModel
+from console.models.staff_list import StaffMember
 from console.services.permissions import Actor, Permission
-from console.services.staff_admin import StaffMember
 from console.services.workstation import Changes, Workstation
 from console.views.action_dialog import PRIMARY_BLUE, dialog_style, filled_button_style
 from console.views.staff_forms import (
@@ -42,6 +41,7 @@ from console.views.staff_forms import (
 )
 from console.views.staff_presenter import StaffPresenter
 from console.views.theme import state_dot
+from console.workers.service_calls import Submitter
 
 HEADING = "Staff users"
 INTRO = (

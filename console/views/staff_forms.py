@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.models.schema import StaffRole
-from console.services.staff_admin import StaffMember
+from console.models.staff_list import StaffMember
 from console.views.staff_presenter import role_label
 
 PROBLEM_COLOUR = "#b42318"

@@ -13,13 +13,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from console.adapters.background import ServiceCalls, Submitter
 from console.adapters.role_labels import ROLE_LABELS
 from console.models.schema import StaffRole
+from console.models.staff_list import StaffMember
 from console.services.errors import DomainError
 from console.services.permissions import Actor, Permission, refusal
-from console.services.staff_admin import (
-    StaffMember,
+from console.services.staff.admin import (
     change_role,
     disable_staff,
     enable_staff,
@@ -27,8 +26,9 @@ from console.services.staff_admin import (
     new_temporary_password,
     reset_staff_password,
 )
-from console.services.staff_users import add_staff_user
+from console.services.staff.users import add_staff_user
 from console.services.workstation import Changes, Workstation
+from console.workers.service_calls import ServiceCalls, Submitter
 
 NOTHING_SELECTED = "Select a staff user in the list first."
 PASSWORDS_DIFFER = "The two passwords are different; type the same password in both."

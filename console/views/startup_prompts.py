@@ -8,7 +8,7 @@ from typing import Protocol
 
 from PySide6.QtWidgets import QDialog, QMessageBox
 
-from console.services.staff_users import SignedIn
+from console.services.staff.users import SignedIn
 from console.services.workstation import Workstation
 from console.views.sign_in import SignInDialog
 from console.views.theme import APP_NAME

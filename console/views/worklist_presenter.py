@@ -13,12 +13,13 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Protocol
 
-from console.adapters.background import Submitter
+from console.models.worklist import ClusterCase
+from console.services.accounts.worklist import shared_email_worklist
 from console.services.errors import DomainError
 from console.services.permissions import Actor
-from console.services.worklist import ClusterCase, shared_email_worklist
 from console.services.workstation import Changes, Workstation
 from console.views.list_presenter import ListPresenter, ListScreen, count_text
+from console.workers.service_calls import Submitter
 
 LOADING_TEXT = "Loading the shared e-mails…"
 NONE_LEFT = "No shared addresses: every active account has an e-mail of its own"

@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.adapters.background import Submitter
 from console.adapters.cluster_tree import (
     STEP_LABELS,
     ClusterColumn,
@@ -35,12 +34,13 @@ from console.adapters.cluster_tree import (
     ClusterTreeModel,
     people_with_ages,
 )
+from console.models.worklist import KEEP, ClusterCase, ProposedStep
 from console.services.permissions import Actor
-from console.services.worklist import KEEP, ClusterCase, ProposedStep
 from console.services.workstation import Changes, Workstation
 from console.views.list_page import ListPage, named_label
 from console.views.list_presenter import count_text
 from console.views.worklist_presenter import WorklistPresenter
+from console.workers.service_calls import Submitter
 
 EMPTY_DETAIL = "Select a shared address to see how to resolve it"
 DO_STEP = "Do this step…"

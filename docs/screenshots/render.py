@@ -6,7 +6,7 @@ NAME is a screenshot's file name, with or without ".png" (``render.py worklist
 revoke-dialog``); without one, all of them are rendered into this folder.
 
 Each screenshot starts from a fresh copy of one small demo clinic
-(``console.services.demo_data``, a fixed seed and date) in a temporary folder, a workstation
+(``console.services.demo.clinic``, a fixed seed and date) in a temporary folder, a workstation
 whose clock stands still, and a demo staff user signed in with their password. The windows
 and dialogs are the console's own, composed as ``console.app`` composes them, opened with
 ``show()`` / ``open()`` (never ``exec()``) and driven offscreen, as the person at the desk
@@ -44,27 +44,27 @@ from PySide6.QtWidgets import QApplication, QWidget
 from console.app import build_main_window, create_application, guard_session, offer_administration
 from console.models.database import open_database
 from console.models.schema import InvitationState
-from console.services import invitations as invitation_service
-from console.services.account_actions import RevokeReason, revoke_access
-from console.services.audit import AuditTrail
-from console.services.audit_key import load_audit_key
-from console.services.clock import ManualClock
-from console.services.demo_data import DEMO_STAFF_PASSWORD, fill_demo_database
-from console.services.mail_templates import branding_from
-from console.services.mail_transport import SmtpTransport
-from console.services.outbox_relay import RelayReport, send_due
-from console.services.permissions import Actor
-from console.services.settings import ConsoleSettings, SmtpSecurity, save_settings
-from console.services.staff_session import StaffSession
-from console.services.staff_users import sign_in
-from console.services.worklist import (
+from console.models.worklist import (
     KEEP,
     LINK_TO_GUARDIAN,
     REVOKE_AND_REINVITE,
     ClusterAccount,
     ClusterCase,
-    shared_email_worklist,
 )
+from console.services.accounts.actions import RevokeReason, revoke_access
+from console.services.accounts.worklist import shared_email_worklist
+from console.services.audit.key import load_audit_key
+from console.services.audit.trail import AuditTrail
+from console.services.clock import ManualClock
+from console.services.demo.clinic import DEMO_STAFF_PASSWORD, fill_demo_database
+from console.services.invitations.issuing import issuing as invitation_service
+from console.services.mail.relay import RelayReport, send_due
+from console.services.mail.templates import branding_from
+from console.services.mail.transport import SmtpTransport
+from console.services.permissions import Actor
+from console.services.settings.values import ConsoleSettings, SmtpSecurity, save_settings
+from console.services.staff.session import StaffSession
+from console.services.staff.users import sign_in
 from console.services.workstation import Workstation
 from console.views.front_desk import FrontDesk
 from console.views.link_dialog import LinkDialog

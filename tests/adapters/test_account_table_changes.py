@@ -14,7 +14,7 @@ from console.adapters.account_table import AccountTableModel
 from console.models.account_list import AccountFilter, AccountRow
 from console.models.database import Database
 from console.models.schema import AccountState, StaffRole
-from console.services.account_actions import revoke_access
+from console.services.accounts.actions import revoke_access
 from console.services.clock import ManualClock
 from console.services.workstation import Changes
 from tests.adapters.clinic_accounts import CountedReads, add_clinic_accounts

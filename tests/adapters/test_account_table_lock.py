@@ -12,8 +12,8 @@ from pytestqt.qtbot import QtBot
 
 from console.adapters.account_cells import AccountColumn
 from console.adapters.account_table import AccountRoles, AccountTableModel
-from console.adapters.worker import JobRunner
 from console.models.account_list import AccountFilter, AccountRow
+from console.workers.job_runner import JobRunner
 from tests.adapters.fake_accounts import FakeAccounts, loaded
 from tests.adapters.model_check import CheckModel
 

@@ -10,7 +10,8 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from console.adapters.cluster_tree import ClusterColumn, ClusterRoles, ClusterTreeModel
-from console.services.worklist import ClusterAccount, ClusterCase, propose_resolution
+from console.models.worklist import ClusterAccount, ClusterCase
+from console.services.accounts.worklist import propose_resolution
 from tests.adapters.model_check import CheckModel
 
 TODAY = dt.date(2026, 3, 2)

@@ -23,9 +23,10 @@ from console.adapters.staff_table import (
 )
 from console.models.database import Database
 from console.models.schema import StaffRole, StaffUser
+from console.models.staff_list import StaffMember
 from console.services.clock import ManualClock
 from console.services.permissions import Actor
-from console.services.staff_admin import StaffMember, disable_staff, list_staff
+from console.services.staff.admin import disable_staff, list_staff
 from console.services.workstation import Workstation
 from tests.adapters.model_check import CheckModel
 from tests.services.conftest import NOW, add_staff, make_workstation, staff_hash  # noqa: F401

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from console.models.database import Database, open_database
 from console.models.schema import StaffRole, StaffUser
-from console.services.audit import AuditTrail
-from console.services.audit_key import AuditKey
+from console.services.audit.key import AuditKey
+from console.services.audit.trail import AuditTrail
 from console.services.clock import ManualClock
 from console.services.permissions import Actor
 from console.services.workstation import Workstation

@@ -23,7 +23,7 @@ from console.models.schema import (
     StaffRole,
     StaffUser,
 )
-from console.services.account_actions import (
+from console.services.accounts.actions import (
     AccountRefused,
     RevokeReason,
     deactivate_account,

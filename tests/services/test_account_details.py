@@ -10,13 +10,13 @@ from sqlalchemy.orm import Session
 
 from console.models.database import Database
 from console.models.schema import Access, AccessRelation, AccountState, StaffRole
-from console.services.account_actions import revoke_access
-from console.services.account_details import HISTORY_LENGTH, account_details
-from console.services.chart_actions import edit_contact, link_chart
+from console.services.accounts.actions import revoke_access
+from console.services.accounts.chart_actions import edit_contact, link_chart
+from console.services.accounts.details import HISTORY_LENGTH, account_details
+from console.services.accounts.lookup import NotFound
+from console.services.accounts.patient_view import LoginSituation
 from console.services.clock import ManualClock
-from console.services.invitations import reissue_invitation
-from console.services.lookup import NotFound
-from console.services.patient_view import LoginSituation
+from console.services.invitations.issuing import reissue_invitation
 from console.services.permissions import Actor, NotAllowed
 from console.services.workstation import Workstation
 from tests.factories import add_account, add_patient, change_row

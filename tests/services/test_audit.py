@@ -31,14 +31,7 @@ from console.models.database import (
     resolve_database_url,
 )
 from console.models.schema import AuditChainHead, AuditEvent, StaffRole, StaffUser
-from console.services.audit import (
-    AuditKeyMismatch,
-    AuditTrail,
-    canonical_details,
-    verify_chain,
-    workstation_name,
-)
-from console.services.audit_key import (
+from console.services.audit.key import (
     DEMO_LABEL,
     KEY_ENV_VAR,
     AuditKey,
@@ -49,10 +42,17 @@ from console.services.audit_key import (
     keyring_entry,
     load_audit_key,
 )
+from console.services.audit.trail import (
+    AuditKeyMismatch,
+    AuditTrail,
+    canonical_details,
+    verify_chain,
+    workstation_name,
+)
 from console.services.clock import ManualClock
-from console.services.demo_data import DemoDataError, fill_demo_database
+from console.services.demo.clinic import DemoDataError, fill_demo_database
 from console.services.permissions import Actor
-from console.services.secrets_store import KEYRING_SERVICE, is_secure_keyring
+from console.services.settings.secrets_store import KEYRING_SERVICE, is_secure_keyring
 from tests.keyrings import LockedKeyring, MemoryKeyring
 
 NOW = dt.datetime(2026, 3, 2, 9, 0, 0, 123456, tzinfo=dt.UTC)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from console.models.database import Database
-from console.services.audit_key import (
+from console.services.audit.key import (
     KEY_ENV_VAR,
     AuditKeyMissing,
     NoSecureKeyring,

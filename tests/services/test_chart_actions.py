@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from console.models.database import Database
 from console.models.schema import Access, AuditEvent, Patient, StaffRole
-from console.services.account_actions import revoke_access
-from console.services.chart_actions import ChartRefused, edit_contact, link_chart
+from console.services.accounts.actions import revoke_access
+from console.services.accounts.chart_actions import ChartRefused, edit_contact, link_chart
 from console.services.errors import InvalidEmail
 from console.services.permissions import Actor
 from console.services.workstation import Workstation

@@ -28,8 +28,8 @@ from console.models.schema import (
     StaffUser,
 )
 from console.models.shared_email import account_stats
-from console.services import demo_data
-from console.services.demo_data import (
+from console.services.demo import clinic as demo_data
+from console.services.demo.clinic import (
     DEMO_INVITATION_PIN,
     DEMO_PORTAL_PASSWORD,
     DEMO_STAFF_PASSWORD,

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy.orm import Session
 
 from console.models.schema import AccountState, Invitation, InvitationState, StaffRole
-from console.services.account_actions import RevokeReason, revoke_access
-from console.services.invitations import reissue_invitation
+from console.services.accounts.actions import RevokeReason, revoke_access
+from console.services.invitations.issuing import reissue_invitation
+from console.services.invitations.listing import list_invitations
 from console.services.permissions import Actor, NotAllowed
-from console.services.staff_lists import list_invitations
 from console.services.workstation import Workstation
 from tests.factories import add_account, add_patient
 from tests.services.conftest import NOW

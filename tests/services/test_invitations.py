@@ -21,11 +21,12 @@ from console.models.schema import (
     PortalAccount,
     StaffRole,
 )
-from console.services.account_actions import revoke_access
+from console.services.accounts.actions import revoke_access
+from console.services.accounts.portal_login import portal_login
 from console.services.clock import ManualClock
 from console.services.errors import EmailTaken, InvalidEmail, WeakPassword
-from console.services.invitation_acceptance import accept_invitation
-from console.services.invitations import (
+from console.services.invitations.acceptance import accept_invitation
+from console.services.invitations.issuing import (
     InvitationRefused,
     cancel_invitation,
     check_invitation_address,
@@ -35,7 +36,6 @@ from console.services.invitations import (
 )
 from console.services.passwords import verify_password
 from console.services.permissions import Actor
-from console.services.portal_login import portal_login
 from console.services.workstation import Workstation
 from tests.factories import add_account, add_patient
 from tests.services.conftest import NOW, add_staff
@@ -286,7 +286,7 @@ def test_a_long_address_still_makes_an_account(any_desk: Workstation, staff_hash
 def test_a_reinvited_guardian_gets_the_childrens_charts_back(
     desk: Workstation, actor: Actor
 ) -> None:
-    from console.services.chart_actions import link_chart
+    from console.services.accounts.chart_actions import link_chart
 
     guardian_chart = chart(desk.database)
     with Session(desk.database.writer) as session, session.begin():

@@ -9,7 +9,12 @@ from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from console.models.database import Database
-from console.services.lookup import NotFound, explain_account, find_account_id, find_patient_id
+from console.services.accounts.lookup import (
+    NotFound,
+    explain_account,
+    find_account_id,
+    find_patient_id,
+)
 from console.services.workstation import Workstation
 from tests.factories import add_account, add_patient
 from tests.services.conftest import NOW

@@ -16,14 +16,14 @@ import pytest
 
 from console.models.schema import OutboxKind
 from console.services.errors import InvalidSetting
-from console.services.mail_templates import (
+from console.services.mail.templates import (
     Branding,
     branding_from,
     compose,
     expiry_words,
     portal_link,
 )
-from console.services.settings import ConsoleSettings
+from console.services.settings.values import ConsoleSettings
 
 SENT = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 EXPIRES = dt.datetime(2026, 3, 9, 9, 0, tzinfo=dt.UTC)

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from console.models.schema import OutboxKind
-from console.services import mail_transport
 from console.services.errors import InvalidSetting
-from console.services.mail_templates import Branding, compose
-from console.services.mail_transport import (
+from console.services.mail import transport as mail_transport
+from console.services.mail.templates import Branding, compose
+from console.services.mail.transport import (
     PermanentFailure,
     PickupDirectoryTransport,
     SmtpTransport,
@@ -29,7 +29,7 @@ from console.services.mail_transport import (
     transport_from_settings,
     transport_from_url,
 )
-from console.services.settings import ConsoleSettings, SmtpSecurity
+from console.services.settings.values import ConsoleSettings, SmtpSecurity
 from tests.smtp_server import (
     HOST,
     PASSWORD,

@@ -24,23 +24,19 @@ from console.models.schema import (
     PortalAccount,
     StaffRole,
 )
-from console.services.account_actions import resend_reset, revoke_access
+from console.services.accounts.actions import resend_reset, revoke_access
+from console.services.accounts.password_reset import ResetRefused, reset_password_with_link
 from console.services.clock import ManualClock
 from console.services.errors import StaleRecord
-from console.services.invitation_acceptance import accept_invitation
-from console.services.invitations import (
+from console.services.invitations.acceptance import accept_invitation
+from console.services.invitations.issuing import (
     InvitationRefused,
     cancel_invitation,
     reissue_invitation,
     resend_invitation,
 )
-from console.services.mail_templates import Branding
-from console.services.mail_transport import (
-    PickupDirectoryTransport,
-    SmtpTransport,
-    Transport,
-)
-from console.services.outbox_relay import (
+from console.services.mail.outbox_list import list_outbox
+from console.services.mail.relay import (
     OutboxRefused,
     RelayPolicy,
     RelayReport,
@@ -48,10 +44,14 @@ from console.services.outbox_relay import (
     retry_message,
     send_due,
 )
-from console.services.password_reset import ResetRefused, reset_password_with_link
+from console.services.mail.templates import Branding
+from console.services.mail.transport import (
+    PickupDirectoryTransport,
+    SmtpTransport,
+    Transport,
+)
 from console.services.permissions import Actor, NotAllowed
-from console.services.settings import SmtpSecurity
-from console.services.staff_lists import list_outbox
+from console.services.settings.values import SmtpSecurity
 from console.services.workstation import Workstation
 from tests.factories import add_account, add_patient, refuse_audit_appends
 from tests.services.conftest import add_staff

@@ -24,11 +24,8 @@ from sqlalchemy.orm import Session
 from console.models.database import Database, open_database, resolve_database_url
 from console.models.schema import AccountState, OutboxMessage, PortalAccount
 from console.services import passwords
-from console.services import portal_login as login_module
-from console.services.clock import ManualClock
-from console.services.errors import InvalidSetting, StaleRecord, changed_elsewhere
-from console.services.passwords import hash_cost, hash_password, verify_password
-from console.services.patient_view import (
+from console.services.accounts import portal_login as login_module
+from console.services.accounts.patient_view import (
     ASK_FOR_ACCESS,
     ASK_FOR_NEW_ACCOUNT,
     INCORRECT,
@@ -37,7 +34,10 @@ from console.services.patient_view import (
     LoginSituation,
     what_patient_sees,
 )
-from console.services.portal_login import LoginOutcome, LoginPolicy, portal_login
+from console.services.accounts.portal_login import LoginOutcome, LoginPolicy, portal_login
+from console.services.clock import ManualClock
+from console.services.errors import InvalidSetting, StaleRecord, changed_elsewhere
+from console.services.passwords import hash_cost, hash_password, verify_password
 from tests.factories import add_account, add_patient
 
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)

@@ -15,7 +15,7 @@ from keyring.errors import KeyringLocked, PasswordDeleteError, PasswordSetError
 from keyrings.alt.file import PlaintextKeyring
 
 from console.services.errors import DomainError
-from console.services.secrets_store import (
+from console.services.settings.secrets_store import (
     KeyringFailed,
     KeyringUnavailable,
     SecretsStore,

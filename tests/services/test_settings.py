@@ -18,11 +18,12 @@ from sqlalchemy.orm import Session
 
 from console.models.database import Database
 from console.models.schema import AuditEvent, StaffRole, StaffUser
+from console.services.accounts.portal_login import LoginPolicy
 from console.services.errors import InvalidSetting
 from console.services.passwords import PasswordPolicy
 from console.services.permissions import Actor, NotAllowed
-from console.services.portal_login import LoginPolicy
-from console.services.settings import (
+from console.services.settings.file import CONFIG_ENV_VAR, SettingsNotSaved, settings_path
+from console.services.settings.values import (
     ConsoleSettings,
     SettingsRefused,
     SmtpSecurity,
@@ -32,7 +33,6 @@ from console.services.settings import (
     save_settings,
     settings_from_document,
 )
-from console.services.settings_file import CONFIG_ENV_VAR, SettingsNotSaved, settings_path
 from console.services.workstation import ClinicRules, Workstation
 from tests.factories import refuse_audit_appends
 

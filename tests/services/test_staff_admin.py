@@ -13,7 +13,7 @@ from console.services.clock import ManualClock
 from console.services.errors import StaleRecord, WeakPassword
 from console.services.passwords import check_staff_password
 from console.services.permissions import Actor, NotAllowed
-from console.services.staff_admin import (
+from console.services.staff.admin import (
     change_role,
     disable_staff,
     enable_staff,
@@ -21,7 +21,7 @@ from console.services.staff_admin import (
     new_temporary_password,
     reset_staff_password,
 )
-from console.services.staff_users import (
+from console.services.staff.users import (
     SIGN_IN_FAILED,
     SignInFailed,
     StaffRefused,

@@ -16,9 +16,9 @@ from console.models.database import Database
 from console.models.schema import AuditEvent, StaffRole, StaffUser
 from console.services.clock import ManualClock
 from console.services.permissions import Actor
-from console.services.staff_admin import change_role
-from console.services.staff_session import SessionDue, SessionEnded, StaffSession
-from console.services.staff_users import SignInFailed, sign_in
+from console.services.staff.admin import change_role
+from console.services.staff.session import SessionDue, SessionEnded, StaffSession
+from console.services.staff.users import SignInFailed, sign_in
 from console.services.workstation import Workstation
 from tests.factories import refuse_audit_appends
 from tests.services.conftest import NOW, STAFF_PASSWORD

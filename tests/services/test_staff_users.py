@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 
 from console.models.database import Database
 from console.models.schema import AuditEvent, StaffRole, StaffUser
-from console.services import staff_users
+from console.services.accounts.portal_login import LoginPolicy
 from console.services.clock import ManualClock
 from console.services.errors import WeakPassword
 from console.services.permissions import Actor, NotAllowed
-from console.services.portal_login import LoginPolicy
-from console.services.staff_users import (
+from console.services.staff import users as staff_users
+from console.services.staff.users import (
     SIGN_IN_FAILED,
     SignInFailed,
     StaffRefused,

@@ -9,15 +9,10 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from console.models.schema import AccountState, StaffRole
-from console.services.account_actions import RevokeReason, revoke_access
+from console.models.worklist import KEEP, LINK_TO_GUARDIAN, REVOKE_AND_REINVITE, ClusterCase
+from console.services.accounts.actions import RevokeReason, revoke_access
+from console.services.accounts.worklist import shared_email_worklist
 from console.services.permissions import Actor
-from console.services.worklist import (
-    KEEP,
-    LINK_TO_GUARDIAN,
-    REVOKE_AND_REINVITE,
-    ClusterCase,
-    shared_email_worklist,
-)
 from console.services.workstation import Workstation
 from tests.factories import add_account, add_patient
 from tests.services.conftest import add_staff

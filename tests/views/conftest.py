@@ -7,11 +7,11 @@ from collections.abc import Iterator
 import pytest
 from pytestqt.qtbot import QtBot
 
-from console.adapters.worker import JobRunner
 from console.app import build_main_window
 from console.models.database import Database
 from console.views.main_window import MainWindow
 from console.views.theme import style_sheet
+from console.workers.job_runner import JobRunner
 from tests.adapters.clinic_accounts import add_clinic_accounts
 from tests.qt_leaks import no_qt_work_left_running  # noqa: F401 - autouse
 from tests.services.conftest import staff_hash  # noqa: F401 - a fixture

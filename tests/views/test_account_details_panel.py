@@ -8,14 +8,14 @@ from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 from sqlalchemy.orm import Session
 
-from console.adapters.worker import JobRunner
 from console.models.database import Database
 from console.models.schema import AccountState, StaffRole
-from console.services.account_details import AccountDetails
+from console.services.accounts.details import AccountDetails
 from console.services.clock import ManualClock
 from console.services.permissions import Actor
 from console.services.workstation import Changes, Workstation
 from console.views.account_details_panel import EMPTY_TEXT, AccountDetailsPanel
+from console.workers.job_runner import JobRunner
 from tests.factories import add_account, add_patient
 from tests.runners import HeldRunner, InlineRunner
 from tests.services.conftest import NOW, add_staff, make_workstation

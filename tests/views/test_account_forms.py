@@ -9,7 +9,6 @@ from PySide6.QtWidgets import QDialog
 from pytestqt.qtbot import QtBot
 from sqlalchemy.orm import Session
 
-from console.adapters.worker import JobRunner
 from console.models.database import Database
 from console.models.schema import AccountState, Patient, PortalAccount, StaffRole
 from console.services.errors import STALE_RECORD_MESSAGE
@@ -32,6 +31,7 @@ from console.views.account_forms_presenter import (
     FormState,
     ResendResetPresenter,
 )
+from console.workers.job_runner import JobRunner
 from tests.factories import add_account, change_row
 from tests.runners import HeldRunner, InlineRunner
 from tests.services.conftest import add_staff, desk, staff_hash  # noqa: F401

@@ -16,7 +16,6 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from console.adapters.worker import JobRunner, open_runners
 from console.app import (
     build_main_window,
     create_application,
@@ -27,10 +26,11 @@ from console.app import (
 )
 from console.models.database import Database
 from console.models.schema import AuditEvent, StaffRole
-from console.services.audit_key import load_audit_key
-from console.services.staff_users import SignedIn, sign_in
+from console.services.audit.key import load_audit_key
+from console.services.staff.users import SignedIn, sign_in
 from console.services.workstation import Workstation
 from console.views.main_window import MainWindow
+from console.workers.job_runner import JobRunner, open_runners
 from tests.adapters.clinic_accounts import add_clinic_accounts
 from tests.keyrings import MemoryKeyring
 from tests.services.conftest import STAFF_PASSWORD, add_staff
@@ -195,8 +195,8 @@ def test_an_administrator_opens_staff_users_and_settings(
     qtbot: QtBot, database: Database, tmp_path: Path, staff_hash: str
 ) -> None:
     from console.services.clock import ManualClock
-    from console.services.staff_session import StaffSession
-    from console.services.staff_users import SignedIn
+    from console.services.staff.session import StaffSession
+    from console.services.staff.users import SignedIn
     from console.views.settings_dialog import SettingsDialog
     from console.views.staff_dialog import StaffDialog
     from tests.services.conftest import NOW, make_workstation
@@ -223,8 +223,8 @@ def test_an_administrator_opens_staff_users_and_settings(
 def test_only_administrators_see_staff_users_and_settings_enabled(
     qtbot: QtBot, database: Database, staff_hash: str, role: StaffRole
 ) -> None:
-    from console.services.staff_session import StaffSession
-    from console.services.staff_users import SignedIn
+    from console.services.staff.session import StaffSession
+    from console.services.staff.users import SignedIn
     from tests.services.conftest import NOW
 
     actor = add_staff(database, role, staff_hash)
@@ -267,8 +267,8 @@ def test_the_log_files_stay_owner_only_when_rotated(tmp_path: Path) -> None:
 def test_account_actions_wait_for_a_selected_account(
     qtbot: QtBot, database: Database, staff_hash: str
 ) -> None:
-    from console.services.staff_session import StaffSession
-    from console.services.staff_users import SignedIn
+    from console.services.staff.session import StaffSession
+    from console.services.staff.users import SignedIn
     from tests.services.conftest import NOW
 
     add_clinic_accounts(database)
@@ -295,10 +295,10 @@ def test_the_console_sends_what_the_front_desk_queued(
     """Mail set up: an invitation re-issued at the desk reaches a real SMTP server at once
     (the relay wakes after the action), and the Outbox page shows it sent."""
     from console.services.clock import ManualClock
-    from console.services.invitations import reissue_invitation
-    from console.services.settings import ConsoleSettings, SmtpSecurity
-    from console.services.staff_session import StaffSession
-    from console.services.staff_users import SignedIn
+    from console.services.invitations.issuing import reissue_invitation
+    from console.services.settings.values import ConsoleSettings, SmtpSecurity
+    from console.services.staff.session import StaffSession
+    from console.services.staff.users import SignedIn
     from console.views.front_desk import FrontDesk
     from tests.factories import add_patient
     from tests.services.conftest import NOW, make_workstation
@@ -346,9 +346,9 @@ def test_without_a_mail_server_no_relay_runs(
     qtbot: QtBot, database: Database, staff_hash: str
 ) -> None:
     from console.services.clock import ManualClock
-    from console.services.settings import ConsoleSettings
-    from console.services.staff_session import StaffSession
-    from console.services.staff_users import SignedIn
+    from console.services.settings.values import ConsoleSettings
+    from console.services.staff.session import StaffSession
+    from console.services.staff.users import SignedIn
     from console.views.front_desk import FrontDesk
     from tests.services.conftest import NOW, make_workstation
 

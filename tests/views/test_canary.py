@@ -17,14 +17,14 @@ from sqlalchemy.orm import Session
 from console.app import build_main_window, log_file, open_with_password
 from console.models.database import Database
 from console.models.schema import StaffRole
-from console.services.account_actions import RevokeReason, revoke_access
+from console.services.accounts.actions import RevokeReason, revoke_access
 from console.services.errors import DomainError
-from console.services.invitation_acceptance import accept_invitation
-from console.services.invitations import mint_invitation_token, reissue_invitation
-from console.services.secrets_store import SecretsStore
-from console.services.settings import change_settings, load_settings
-from console.services.staff_session import StaffSession
-from console.services.staff_users import add_staff_user
+from console.services.invitations.acceptance import accept_invitation
+from console.services.invitations.issuing import mint_invitation_token, reissue_invitation
+from console.services.settings.secrets_store import SecretsStore
+from console.services.settings.values import change_settings, load_settings
+from console.services.staff.session import StaffSession
+from console.services.staff.users import add_staff_user
 from console.services.workstation_setup import build_workstation
 from console.views.sign_in import SignInDialog
 from tests.factories import add_account, add_patient

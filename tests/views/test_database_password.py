@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from console.app import open_with_password
 from console.models.database import DatabaseUnavailable
-from console.services.secrets_store import SecretsStore, database_password_entry
+from console.services.settings.secrets_store import SecretsStore, database_password_entry
 from console.views.database_password import DatabasePasswordDialog
 from tests.keyrings import MemoryKeyring
 from tests.postgres_server import PostgresServer

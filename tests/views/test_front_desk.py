@@ -22,16 +22,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.adapters.account_table import AccountTableModel
-from console.adapters.worker import JobRunner
 from console.app import build_main_window
 from console.models.account_list import AccountRow
 from console.models.database import Database
 from console.models.schema import Access, Invitation, OutboxMessage, PortalAccount, StaffRole
-from console.services.account_actions import RevokeReason
+from console.services.accounts.actions import RevokeReason
 from console.services.clock import ManualClock
 from console.services.passwords import verify_password
-from console.services.staff_session import StaffSession
-from console.services.staff_users import SignedIn
+from console.services.staff.session import StaffSession
+from console.services.staff.users import SignedIn
 from console.services.workstation import Changes
 from console.views import reissue_dialog
 from console.views.account_forms import DeactivateDialog, EditContactDialog, ResendResetDialog
@@ -41,6 +40,7 @@ from console.views.link_dialog import LinkDialog
 from console.views.main_window import MainWindow
 from console.views.reissue_dialog import ReissueDialog
 from console.views.revoke_dialog import RevokeDialog
+from console.workers.job_runner import JobRunner
 from tests.adapters.clinic_accounts import CountedReads, add_clinic_accounts
 from tests.services.conftest import NOW, add_staff, make_workstation
 

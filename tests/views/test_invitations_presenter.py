@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from console.adapters.background import Submitter
 from console.models.database import Database
 from console.models.invitation_list import InvitationRow
 from console.models.schema import InvitationState, OutboxState, StaffRole
 from console.services.clock import ManualClock
-from console.services.invitations import cancel_invitation
+from console.services.invitations.issuing import cancel_invitation
+from console.services.mail.outbox_list import list_outbox
 from console.services.permissions import Actor
-from console.services.staff_lists import list_outbox
 from console.services.workstation import Changes, Workstation
 from console.views.invitations_presenter import (
     CANCEL_TIP,
@@ -24,6 +23,7 @@ from console.views.invitations_presenter import (
     InvitationsPresenter,
     footer_text,
 )
+from console.workers.service_calls import Submitter
 from tests.runners import HeldRunner, InlineRunner
 from tests.services.conftest import NOW, add_staff, make_workstation
 from tests.services.test_invitation_list import add_invitations

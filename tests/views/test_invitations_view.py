@@ -10,15 +10,16 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from console.adapters.invitation_table import InvitationColumn
-from console.adapters.worker import JobRunner
 from console.models.database import Database
 from console.models.schema import InvitationState, OutboxState, StaffRole
 from console.services.clock import ManualClock
+from console.services.invitations.listing import list_invitations
+from console.services.mail.outbox_list import list_outbox
 from console.services.permissions import Actor
-from console.services.staff_lists import list_invitations, list_outbox
 from console.services.workstation import Changes, Workstation
 from console.views.invitations_presenter import RESEND_TIP, footer_text
 from console.views.invitations_view import InvitationsView
+from console.workers.job_runner import JobRunner
 from tests.services.conftest import NOW, add_staff, make_workstation
 from tests.services.test_invitation_list import add_invitations
 
@@ -152,7 +153,7 @@ def test_expired_or_accepted_cannot_be_cancelled(qtbot: QtBot, view: Invitations
 def test_a_stale_row_is_refused_and_read_again(
     qtbot: QtBot, view: InvitationsView, desk: Workstation, actor: Actor
 ) -> None:
-    from console.services.invitations import cancel_invitation
+    from console.services.invitations.issuing import cancel_invitation
 
     load(qtbot, view)
     view.table.selectRow(0)

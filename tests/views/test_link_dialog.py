@@ -13,12 +13,11 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from console.adapters.worker import JobRunner
 from console.models.database import Database
 from console.models.schema import Access, AccountState, PortalAccount, StaffRole
-from console.services.chart_actions import LinkedChart
+from console.services.accounts.chart_actions import LinkedChart
+from console.services.accounts.lookup import AccountChoice, find_family_accounts
 from console.services.errors import STALE_RECORD_MESSAGE
-from console.services.lookup import AccountChoice, find_family_accounts
 from console.services.permissions import Actor, NotAllowed
 from console.services.workstation import Changes, Workstation
 from console.views.link_dialog import LinkDialog
@@ -30,6 +29,7 @@ from console.views.link_presenter import (
     LinkPresenter,
     adult_warning,
 )
+from console.workers.job_runner import JobRunner
 from tests.factories import add_account, add_patient, change_row
 from tests.runners import HeldRunner, InlineRunner
 from tests.services.conftest import add_staff, desk, staff_hash  # noqa: F401

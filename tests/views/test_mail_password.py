@@ -13,13 +13,12 @@ from keyring.errors import PasswordSetError
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit
 from pytestqt.qtbot import QtBot
 
-from console.adapters.worker import JobRunner
 from console.models.database import Database
 from console.models.schema import StaffRole
 from console.services.clock import ManualClock
 from console.services.permissions import Actor
-from console.services.secrets_store import KEYRING_SERVICE, SecretsStore
-from console.services.settings import ConsoleSettings, save_settings
+from console.services.settings.secrets_store import KEYRING_SERVICE, SecretsStore
+from console.services.settings.values import ConsoleSettings, save_settings
 from console.services.workstation import Workstation
 from console.views.mail_password import (
     NO_SMTP_HOST,
@@ -29,6 +28,7 @@ from console.views.mail_password import (
     MailPasswordPresenter,
 )
 from console.views.settings_dialog import SettingsDialog
+from console.workers.job_runner import JobRunner
 from tests.keyrings import LockedKeyring, MemoryKeyring
 from tests.runners import HeldRunner, InlineRunner
 from tests.services.conftest import NOW, make_workstation

@@ -8,15 +8,14 @@ from email.message import EmailMessage
 
 import pytest
 
-from console.adapters.background import Submitter
 from console.models.database import Database
 from console.models.schema import OutboxState, StaffRole
 from console.services.clock import ManualClock
-from console.services.mail_transport import PermanentFailure
-from console.services.outbox_relay import RelayReport, cancel_message, send_due
+from console.services.mail.outbox_list import list_outbox
+from console.services.mail.relay import RelayReport, cancel_message, send_due
+from console.services.mail.transport import PermanentFailure
 from console.services.permissions import Actor
-from console.services.settings import ConsoleSettings
-from console.services.staff_lists import list_outbox
+from console.services.settings.values import ConsoleSettings
 from console.services.workstation import Workstation
 from console.views.outbox_presenter import (
     CANCEL_TIP,
@@ -34,6 +33,7 @@ from console.views.outbox_presenter import (
     footer_text,
     report_text,
 )
+from console.workers.service_calls import Submitter
 from tests.runners import HeldRunner, InlineRunner
 from tests.services.conftest import NOW, add_staff, make_workstation
 from tests.views.fake_screens import FakeTableScreen

@@ -23,20 +23,20 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy.orm import Session
 
 from console.adapters.outbox_table import OutboxColumn
-from console.adapters.worker import JobRunner
 from console.models.database import Database
 from console.models.schema import OutboxState, StaffRole
 from console.services.clock import ManualClock
-from console.services.invitations import reissue_invitation
-from console.services.mail_templates import Branding
-from console.services.mail_transport import SmtpTransport
-from console.services.outbox_relay import RelayReport, cancel_message, send_due
+from console.services.invitations.issuing import reissue_invitation
+from console.services.mail.outbox_list import list_outbox
+from console.services.mail.relay import RelayReport, cancel_message, send_due
+from console.services.mail.templates import Branding
+from console.services.mail.transport import SmtpTransport
 from console.services.permissions import Actor
-from console.services.settings import ConsoleSettings, SmtpSecurity
-from console.services.staff_lists import list_outbox
+from console.services.settings.values import ConsoleSettings, SmtpSecurity
 from console.services.workstation import Workstation
 from console.views.outbox_presenter import NOT_SET_UP, footer_text, report_text
 from console.views.outbox_view import OutboxView
+from console.workers.job_runner import JobRunner
 from tests.factories import add_patient
 from tests.services.conftest import NOW, add_staff, make_workstation
 from tests.smtp_server import HOST, smtp_server

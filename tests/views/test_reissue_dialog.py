@@ -14,10 +14,9 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from console.adapters.worker import JobRunner
 from console.models.database import Database
 from console.models.schema import AccountState, Invitation, StaffRole
-from console.services.account_actions import RevokeReason, revoke_access
+from console.services.accounts.actions import RevokeReason, revoke_access
 from console.services.clock import ManualClock
 from console.services.passwords import verify_password
 from console.services.permissions import Actor, NotAllowed
@@ -30,6 +29,7 @@ from console.views.reissue_presenter import (
     PinPage,
     ReissuePresenter,
 )
+from console.workers.job_runner import JobRunner
 from tests.factories import add_account, add_patient
 from tests.runners import HeldRunner, InlineRunner
 from tests.services.conftest import NOW, add_staff, make_workstation, staff_hash  # noqa: F401

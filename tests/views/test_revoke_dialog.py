@@ -13,10 +13,9 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from console.adapters.worker import JobRunner
 from console.models.database import Database
 from console.models.schema import AccountState, PortalAccount, StaffRole, StaffUser
-from console.services.account_actions import MAX_NOTE_LENGTH, RevokeReason
+from console.services.accounts.actions import MAX_NOTE_LENGTH, RevokeReason
 from console.services.errors import STALE_RECORD_MESSAGE
 from console.services.permissions import Actor
 from console.services.workstation import Changes, Workstation
@@ -32,6 +31,7 @@ from console.views.revoke_presenter import (
     RevokePresenter,
     left_behind_text,
 )
+from console.workers.job_runner import JobRunner
 from tests.factories import add_account, change_row
 from tests.runners import HeldRunner, InlineRunner
 from tests.services.conftest import add_staff, desk, staff_hash  # noqa: F401

@@ -17,9 +17,9 @@ from console.app import build_main_window, guard_session
 from console.models.database import Database
 from console.models.schema import AuditEvent, StaffRole, StaffUser
 from console.services.clock import ManualClock
-from console.services.settings import ConsoleSettings
-from console.services.staff_session import StaffSession
-from console.services.staff_users import SignedIn
+from console.services.settings.values import ConsoleSettings
+from console.services.staff.session import StaffSession
+from console.services.staff.users import SignedIn
 from console.services.workstation import Workstation
 from console.views.main_window import MainWindow
 from console.views.session_guard import CHANGED, LockScreen, SessionGuard, lock_text

@@ -17,16 +17,16 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from console.adapters.worker import JobRunner
 from console.models.database import Database
 from console.models.schema import StaffRole, StaffUser
 from console.services.clock import ManualClock
 from console.services.permissions import Actor, NotAllowed
-from console.services.secrets_store import SecretsStore
-from console.services.settings import ConsoleSettings, SmtpSecurity, save_settings
+from console.services.settings.secrets_store import SecretsStore
+from console.services.settings.values import ConsoleSettings, SmtpSecurity, save_settings
 from console.services.workstation import Workstation
 from console.views.settings_dialog import KEYRING_NOTE, SettingsDialog
 from console.views.settings_presenter import SHOWN_FIELDS, SettingsPresenter
+from console.workers.job_runner import JobRunner
 from tests.keyrings import MemoryKeyring
 from tests.runners import HeldRunner, InlineRunner
 from tests.services.conftest import NOW, add_staff, make_workstation, staff_hash  # noqa: F401

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from console.models.database import Database
 from console.models.schema import StaffRole, StaffUser
 from console.services.clock import ManualClock
-from console.services.staff_users import SignedIn
+from console.services.staff.users import SignedIn
 from console.services.workstation import Workstation
 from console.views.sign_in import UNEXPECTED, SignInDialog, SignInPresenter, Stage
 from tests.runners import InlineRunner

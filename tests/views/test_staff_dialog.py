@@ -16,18 +16,19 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from console.adapters.staff_table import StaffColumn
-from console.adapters.worker import JobRunner
 from console.models.database import Database
 from console.models.schema import StaffRole, StaffUser
+from console.models.staff_list import StaffMember
 from console.services.clock import ManualClock
 from console.services.errors import STALE_RECORD_MESSAGE
 from console.services.permissions import Actor, NotAllowed
-from console.services.staff_admin import StaffMember, list_staff
-from console.services.staff_users import sign_in
+from console.services.staff.admin import list_staff
+from console.services.staff.users import sign_in
 from console.services.workstation import Changes, Workstation
 from console.views.staff_dialog import StaffDialog
 from console.views.staff_forms import AddStaffForm, ChangeRoleForm, ResetPasswordForm
 from console.views.staff_presenter import NOTHING_SELECTED, PASSWORDS_DIFFER, StaffPresenter
+from console.workers.job_runner import JobRunner
 from tests.runners import InlineRunner
 from tests.services.conftest import NOW, add_staff, make_workstation, staff_hash  # noqa: F401
 

@@ -9,10 +9,10 @@ import pytest
 
 from console.models.database import Database
 from console.models.schema import StaffRole
-from console.services.account_actions import RevokeReason, revoke_access
+from console.models.worklist import ClusterCase
+from console.services.accounts.actions import RevokeReason, revoke_access
 from console.services.clock import ManualClock
 from console.services.permissions import Actor
-from console.services.worklist import ClusterCase
 from console.services.workstation import Changes, Workstation
 from console.views.worklist_presenter import (
     LOADING_TEXT,

@@ -1,0 +1,1 @@
+"""A realistic demo clinic for trying the console and for the benchmarks."""

@@ -1,0 +1,2 @@
+"""Invitations: staff issuing, resending and cancelling them, the list staff read, and the
+patient accepting one."""

@@ -1,0 +1,2 @@
+"""The clinic's settings: their values and rules, the file they live in, and the secrets kept in
+the keyring."""

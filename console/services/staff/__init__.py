@@ -1,0 +1,1 @@
+"""Console users: signing in, the session, and what administrators do with staff users."""
