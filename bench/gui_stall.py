@@ -88,6 +88,7 @@ from console.models.database import open_database, resolve_database_url
 from console.models.worklist import ClusterCase
 from console.services.accounts.actions import RevokeReason
 from console.services.accounts.worklist import shared_email_worklist
+from console.services.desk import StaffDesk
 from console.services.mail.transport import PickupDirectoryTransport
 from console.services.settings.values import ConsoleSettings
 from console.services.staff.session import StaffSession
@@ -490,11 +491,10 @@ def walk(
         def build() -> None:
             window = build_main_window(database, session)
             made["window"] = window
-            made["guard"] = guard_session(window, workstation, session, settings)
-            made["runner"] = offer_administration(
-                window, workstation, actor, folder / "settings.toml"
-            )
-            made["desk"] = desk = FrontDesk(window, workstation, actor, made["runner"], settings)
+            staff_desk = StaffDesk(workstation, actor)
+            made["guard"] = guard_session(window, staff_desk, session, settings)
+            made["runner"] = offer_administration(window, staff_desk, folder / "settings.toml")
+            made["desk"] = desk = FrontDesk(window, staff_desk, made["runner"], settings)
             made["relay"] = console.app.run_mail_relay(desk, made["guard"], workstation, settings)
             window.show()
             if freeze:  # --gc-freeze: what console.app could do once the window is up

@@ -28,10 +28,10 @@ from console.models.database import (
     open_database,
 )
 from console.services.audit.key import AuditKeyMissing, create_audit_key, never_used
+from console.services.desk import Desk, StaffDesk
 from console.services.errors import DomainError
 from console.services.mail.templates import branding_from
 from console.services.mail.transport import Transport, transport_from_settings
-from console.services.permissions import Actor
 from console.services.settings.file import settings_path
 from console.services.settings.secrets_store import (
     SecretsStore,
@@ -101,11 +101,11 @@ def _workstation_on_first_run(
 
 
 def guard_session(
-    window: MainWindow, workstation: Workstation, session: StaffSession, settings: ConsoleSettings
+    window: MainWindow, desk: StaffDesk, session: StaffSession, settings: ConsoleSettings
 ) -> SessionGuard:
     """Lock ``window`` when idle and close it when the session ends (see SessionGuard)."""
     guard = SessionGuard(
-        workstation,
+        desk,
         session,
         idle_minutes=settings.idle_minutes,
         session_hours=settings.session_hours,
@@ -189,19 +189,17 @@ def run_mail_relay(
     return relay
 
 
-def offer_administration(
-    window: MainWindow, workstation: Workstation, actor: Actor, config: Path
-) -> JobRunner:
+def offer_administration(window: MainWindow, desk: StaffDesk, config: Path) -> JobRunner:
     """Open the staff and settings dialogs from the window's Administration menu (the menu
     disables them for other roles; the dialogs and services refuse too). Returns the runner
     their service calls use, for the caller to close."""
     runner = JobRunner(max_threads=1, parent=window)
 
     def open_staff() -> None:
-        _open_modeless(StaffDialog(workstation, actor, runner, window))
+        _open_modeless(StaffDialog(desk, runner, window))
 
     def open_settings() -> None:
-        dialog = SettingsDialog(workstation, actor, runner, window, path=config)
+        dialog = SettingsDialog(desk, runner, window, path=config)
         dialog.saved.connect(
             lambda _settings: window.statusBar().showMessage(
                 "Settings saved. Sign-in, lock and e-mail settings apply from the next sign-in.",
@@ -316,16 +314,18 @@ def _run_gui(database: Database, config: Path | None, prompts: StartupPrompts) -
             prompts.cannot_start(error.message)
             return 2
         first = False
-        signed_in = prompts.sign_in(workstation, first_run=not has_staff(workstation))
+        reception = Desk(workstation)
+        signed_in = prompts.sign_in(reception, first_run=not reception.run(has_staff))
         if signed_in is None:
             return 0
         session = StaffSession.begin(signed_in, workstation.clock.now())
         _log.info("staff user %s signed in", session.actor.id)
+        staff_desk = reception.for_staff(session.actor)
         window = build_main_window(database, session)
         window.restore_layout()
-        guard = guard_session(window, workstation, session, settings)
-        admin_runner = offer_administration(window, workstation, session.actor, config_path)
-        desk = FrontDesk(window, workstation, session.actor, admin_runner, settings)
+        guard = guard_session(window, staff_desk, session, settings)
+        admin_runner = offer_administration(window, staff_desk, config_path)
+        desk = FrontDesk(window, staff_desk, admin_runner, settings)
         guard.locked.connect(desk.clear)
         guard.unlocked.connect(desk.reopen)
         relay = run_mail_relay(desk, guard, workstation, settings)

@@ -133,3 +133,23 @@ def test_the_value_check_refuses_rows_queries_and_handles() -> None:
 
     assert is_value(AccountState) and not is_value(PortalAccount)
     assert not is_value(Database) and not is_value(iter_account_rows)
+
+
+def test_views_hold_a_desk_not_the_workstation() -> None:
+    """The workstation carries the database: views get a desk that runs service calls."""
+    holding = sorted(
+        str(path.relative_to(CONSOLE))
+        for path in (CONSOLE / "views").rglob("*.py")
+        if any(name == "Workstation" for _module, name in names_imported(path))
+    )
+    assert holding == []
+
+
+def names_imported(path: Path) -> list[tuple[str, str]]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    return [
+        (node.module or "", alias.name)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    ]

@@ -28,9 +28,9 @@ from PySide6.QtWidgets import (
 
 from console.services.accounts.details import AccountDetails, account_details
 from console.services.accounts.patient_view import LoginSituation
+from console.services.desk import StaffDesk
 from console.services.errors import DomainError
-from console.services.permissions import Actor
-from console.services.workstation import Changes, Workstation
+from console.services.workstation import Changes
 from console.workers.service_calls import ServiceCalls, Submitter
 
 EMPTY_TEXT = "Select an account to see its details"
@@ -223,8 +223,7 @@ class AccountDetailsPanel(QWidget):
 
     def __init__(
         self,
-        workstation: Workstation,
-        actor: Actor,
+        desk: StaffDesk,
         runner: Submitter,
         parent: QWidget | None = None,
     ) -> None:
@@ -233,8 +232,7 @@ class AccountDetailsPanel(QWidget):
         self.setAccessibleName("Account details")
         self.setMinimumWidth(380)  # the banner's caption and its situation tag side by side
         self.setStyleSheet(_STYLE)
-        self._workstation = workstation
-        self._actor = actor
+        self._desk = desk
         self._calls = ServiceCalls(runner)
         self._account_id: int | None = None
         self._details: AccountDetails | None = None
@@ -287,7 +285,7 @@ class AccountDetailsPanel(QWidget):
         self._busy.show()
         self._calls.run(
             "Opening the account",
-            partial(account_details, self._workstation, self._actor, account_id),
+            partial(self._desk.act, account_details, account_id),
             self._show_details,
             self._show_refusal,
         )

@@ -21,8 +21,9 @@ from PySide6.QtWidgets import (
 )
 
 from console.services.accounts.lookup import ContactFacts
-from console.services.permissions import Actor, Permission
-from console.services.workstation import Changes, Workstation
+from console.services.desk import StaffDesk
+from console.services.permissions import Permission
+from console.services.workstation import Changes
 from console.views.account_forms_presenter import (
     EMAIL_FIELD,
     PHONE_FIELD,
@@ -105,15 +106,14 @@ class ResendResetDialog(_SmallDialog):
 
     def __init__(
         self,
-        workstation: Workstation,
-        actor: Actor,
+        desk: StaffDesk,
         runner: Submitter,
         account_id: int,
         *,
         username: str,
         parent: QWidget | None = None,
     ) -> None:
-        actor.require(Permission.RESEND_EMAIL)
+        desk.actor.require(Permission.RESEND_EMAIL)
         super().__init__(f"Resend reset e-mail — {username}", "&Send reset e-mail", parent)
         self.setObjectName("resendResetDialog")
         self.address = QLabel("…")
@@ -128,7 +128,7 @@ class ResendResetDialog(_SmallDialog):
             "e-mail.",
             "Resend reset e-mail",
         )
-        self.presenter = ResendResetPresenter(workstation, actor, runner, account_id, self)
+        self.presenter = ResendResetPresenter(desk, runner, account_id, self)
         self.accept_button.clicked.connect(self.presenter.send)
         self.presenter.load()
 
@@ -145,15 +145,14 @@ class DeactivateDialog(_SmallDialog):
 
     def __init__(
         self,
-        workstation: Workstation,
-        actor: Actor,
+        desk: StaffDesk,
         runner: Submitter,
         account_id: int,
         *,
         username: str,
         parent: QWidget | None = None,
     ) -> None:
-        actor.require(Permission.DEACTIVATE_ACCOUNT)
+        desk.actor.require(Permission.DEACTIVATE_ACCOUNT)
         super().__init__(f"Deactivate — {username}", "&Deactivate account", parent)
         self.setObjectName("deactivateDialog")
         self.note = QPlainTextEdit()
@@ -177,7 +176,7 @@ class DeactivateDialog(_SmallDialog):
             "out of the portal; for a shared e-mail address, revoke instead.",
             "Deactivate the account",
         )
-        self.presenter = DeactivatePresenter(workstation, actor, runner, account_id, self)
+        self.presenter = DeactivatePresenter(desk, runner, account_id, self)
         self.note.textChanged.connect(self._note_changed)
         self.confirmation.toggled.connect(self.presenter.confirm)
         self.accept_button.clicked.connect(self.presenter.deactivate)
@@ -197,15 +196,14 @@ class EditContactDialog(_SmallDialog):
 
     def __init__(
         self,
-        workstation: Workstation,
-        actor: Actor,
+        desk: StaffDesk,
         runner: Submitter,
         patient_id: int,
         *,
         patient_name: str,
         parent: QWidget | None = None,
     ) -> None:
-        actor.require(Permission.EDIT_CONTACT)
+        desk.actor.require(Permission.EDIT_CONTACT)
         super().__init__(f"Edit contact — {patient_name}", "&Save", parent)
         self.setObjectName("editContactDialog")
         self._prefilled = False
@@ -242,7 +240,7 @@ class EditContactDialog(_SmallDialog):
             "does not change where reset e-mails go. Leave a field empty to clear it.",
             "Edit contact details",
         )
-        self.presenter = EditContactPresenter(workstation, actor, runner, patient_id, self)
+        self.presenter = EditContactPresenter(desk, runner, patient_id, self)
         self.accept_button.clicked.connect(self._save)
         self.email.returnPressed.connect(self._save)
         self.phone.returnPressed.connect(self._save)

@@ -18,9 +18,9 @@ from console.services.accounts.actions import MAX_NOTE_LENGTH, deactivate_accoun
 from console.services.accounts.chart_actions import edit_contact
 from console.services.accounts.details import account_details
 from console.services.accounts.lookup import ContactFacts, chart_contact
+from console.services.desk import StaffDesk
 from console.services.errors import DomainError, InvalidEmail, StaleRecord
-from console.services.permissions import Actor
-from console.services.workstation import Changes, Workstation
+from console.services.workstation import Changes
 from console.views.form_presenter import FormState
 from console.workers.service_calls import ServiceCalls, Submitter
 
@@ -71,11 +71,8 @@ class _OneAction:
     what_read = "Reading the account"
     what_done = "Saving"
 
-    def __init__(
-        self, workstation: Workstation, actor: Actor, runner: Submitter, view: FormView
-    ) -> None:
-        self._workstation = workstation
-        self._actor = actor
+    def __init__(self, desk: StaffDesk, runner: Submitter, view: FormView) -> None:
+        self._desk = desk
         self._reads = ServiceCalls(runner)
         self._writes = ServiceCalls(runner)
         self._version: int | None = None
@@ -163,18 +160,17 @@ class _OneAction:
 class _AccountAction(_OneAction):
     def __init__(
         self,
-        workstation: Workstation,
-        actor: Actor,
+        desk: StaffDesk,
         runner: Submitter,
         account_id: int,
         view: FormView,
     ) -> None:
-        super().__init__(workstation, actor, runner, view)
+        super().__init__(desk, runner, view)
         self._account_id = account_id
         self.facts: AccountFacts | None = None
 
     def _read(self) -> AccountFacts:
-        account = account_details(self._workstation, self._actor, self._account_id).account
+        account = self._desk.act(account_details, self._account_id).account
         return AccountFacts(account.username, account.login_email, account.state, account.version)
 
     def _facts_read(self, facts: object) -> int:
@@ -191,11 +187,7 @@ class ResendResetPresenter(_AccountAction):
     def send(self) -> None:
         """Queue the reset e-mail (the Send button)."""
         account_id, version = self._account_id, self._version
-        self._act(
-            lambda: resend_reset(
-                self._workstation, self._actor, account_id, expected_version=version
-            )
-        )
+        self._act(lambda: self._desk.act(resend_reset, account_id, expected_version=version))
 
 
 class DeactivatePresenter(_AccountAction):
@@ -205,13 +197,12 @@ class DeactivatePresenter(_AccountAction):
 
     def __init__(
         self,
-        workstation: Workstation,
-        actor: Actor,
+        desk: StaffDesk,
         runner: Submitter,
         account_id: int,
         view: FormView,
     ) -> None:
-        super().__init__(workstation, actor, runner, account_id, view)
+        super().__init__(desk, runner, account_id, view)
         self._note = ""
         self._confirmed = False
 
@@ -229,8 +220,8 @@ class DeactivatePresenter(_AccountAction):
         """Deactivate the account (the Deactivate button)."""
         account_id, note, version = self._account_id, self._note, self._version
         self._act(
-            lambda: deactivate_account(
-                self._workstation, self._actor, account_id, note=note, expected_version=version
+            lambda: self._desk.act(
+                deactivate_account, account_id, note=note, expected_version=version
             )
         )
 
@@ -249,13 +240,12 @@ class EditContactPresenter(_OneAction):
 
     def __init__(
         self,
-        workstation: Workstation,
-        actor: Actor,
+        desk: StaffDesk,
         runner: Submitter,
         patient_id: int,
         view: FormView,
     ) -> None:
-        super().__init__(workstation, actor, runner, view)
+        super().__init__(desk, runner, view)
         self._patient_id = patient_id
         self.facts: ContactFacts | None = None
 
@@ -263,9 +253,8 @@ class EditContactPresenter(_OneAction):
         """Save both fields as typed (empty clears one); the service checks them."""
         patient_id, version = self._patient_id, self._version
         self._act(
-            lambda: edit_contact(
-                self._workstation,
-                self._actor,
+            lambda: self._desk.act(
+                edit_contact,
                 patient_id,
                 contact_email=contact_email,
                 mobile_phone=mobile_phone,
@@ -274,7 +263,7 @@ class EditContactPresenter(_OneAction):
         )
 
     def _read(self) -> ContactFacts:
-        return chart_contact(self._workstation, self._actor, self._patient_id)
+        return self._desk.act(chart_contact, self._patient_id)
 
     def _facts_read(self, facts: object) -> int:
         assert isinstance(facts, ContactFacts)

@@ -20,9 +20,9 @@ from PySide6.QtWidgets import QDialog
 from console.models.worklist import KEEP, LINK_TO_GUARDIAN
 from console.services.accounts.actions import RevokeReason
 from console.services.accounts.details import AccountDetails
-from console.services.permissions import Actor
+from console.services.desk import StaffDesk
 from console.services.settings.values import ConsoleSettings
-from console.services.workstation import Changes, Workstation
+from console.services.workstation import Changes
 from console.views.account_details_panel import AccountDetailsPanel
 from console.views.account_forms import DeactivateDialog, EditContactDialog, ResendResetDialog
 from console.views.change_feed import ChangeFeed
@@ -48,8 +48,7 @@ class FrontDesk(QObject):
     def __init__(
         self,
         window: MainWindow,
-        workstation: Workstation,
-        actor: Actor,
+        desk: StaffDesk,
         runner: Submitter,
         settings: ConsoleSettings | None = None,
         changes: ChangeFeed | None = None,
@@ -58,10 +57,9 @@ class FrontDesk(QObject):
         self.changes = changes if changes is not None else ChangeFeed(self)
         self._settings = settings or ConsoleSettings()
         self._window = window
-        self._workstation = workstation
-        self._actor = actor
+        self._desk = desk
         self._runner = runner
-        self.panel = AccountDetailsPanel(workstation, actor, runner, window)
+        self.panel = AccountDetailsPanel(desk, runner, window)
         window.set_details_panel(self.panel)
         self.panel.details_changed.connect(self._details_changed)
         window.account_selected.connect(self._selected)
@@ -71,13 +69,13 @@ class FrontDesk(QObject):
         window.actions_by_id["resend_reset"].triggered.connect(self.resend_reset)
         window.actions_by_id["edit_contact"].triggered.connect(self.edit_contact)
         window.actions_by_id["deactivate"].triggered.connect(self.deactivate)
-        self.worklist = WorklistView(workstation, actor, runner, window)
+        self.worklist = WorklistView(desk, runner, window)
         window.add_work_area("Shared e-mails", "shared-email.svg", self.worklist)
         self.worklist.account_chosen.connect(self._step_chosen)
-        self.invitations = InvitationsView(workstation, actor, runner, window)
+        self.invitations = InvitationsView(desk, runner, window)
         window.add_work_area("Invitations", "invite.svg", self.invitations)
         self.invitations.changed.connect(self.changes.publish)
-        self.outbox = OutboxView(workstation, actor, runner, self._settings, window)
+        self.outbox = OutboxView(desk, runner, self._settings, window)
         window.add_work_area("Outbox", "outbox.svg", self.outbox)
         #: Each page's own decision from a ``Changes``, in the order they are told.
         self._pages: tuple[Callable[[Changes], None], ...] = (
@@ -103,8 +101,7 @@ class FrontDesk(QObject):
     ) -> RevokeDialog:
         """Open the revoke dialog for ``account_id`` (``reason`` and ``note`` filled in)."""
         dialog = RevokeDialog(
-            self._workstation,
-            self._actor,
+            self._desk,
             self._runner,
             account_id,
             username=username,
@@ -200,8 +197,7 @@ class FrontDesk(QObject):
         """Open the re-issue dialog for the chart ``patient_id``."""
         settings = self._settings
         dialog = ReissueDialog(
-            self._workstation,
-            self._actor,
+            self._desk,
             self._runner,
             patient_id,
             patient_name=name,
@@ -233,8 +229,7 @@ class FrontDesk(QObject):
     ) -> LinkDialog:
         """Open the link dialog for the chart ``patient_id`` (``guardian`` found and chosen)."""
         dialog = LinkDialog(
-            self._workstation,
-            self._actor,
+            self._desk,
             self._runner,
             patient_id,
             patient_name=name,
@@ -259,8 +254,7 @@ class FrontDesk(QObject):
         if details is not None:
             self._connect(
                 dialog(
-                    self._workstation,
-                    self._actor,
+                    self._desk,
                     self._runner,
                     details.account_id,
                     username=details.account.username,
@@ -274,8 +268,7 @@ class FrontDesk(QObject):
         if details is not None:
             self._connect(
                 EditContactDialog(
-                    self._workstation,
-                    self._actor,
+                    self._desk,
                     self._runner,
                     details.chart.patient_id,
                     patient_name=details.chart.full_name,

@@ -19,11 +19,12 @@ from typing import Protocol
 from console.adapters.local_time import when
 from console.models.invitation_list import InvitationPage, InvitationRow
 from console.models.schema import InvitationState
+from console.services.desk import StaffDesk
 from console.services.errors import DomainError
 from console.services.invitations.issuing import cancel_invitation, resend_invitation
 from console.services.invitations.listing import list_invitations
-from console.services.permissions import Actor, Permission, refusal
-from console.services.workstation import Changes, Workstation
+from console.services.permissions import Permission, refusal
+from console.services.workstation import Changes
 from console.views.list_presenter import ListPresenter, ListScreen, showing_text
 from console.workers.service_calls import Submitter
 
@@ -118,16 +119,14 @@ class InvitationsPresenter(ListPresenter):
     def __init__(
         self,
         screen: InvitationsScreen,
-        workstation: Workstation,
-        actor: Actor,
+        desk: StaffDesk,
         runner: Submitter,
     ) -> None:
         super().__init__(screen, runner)
         self._page = screen
-        self._workstation = workstation
-        self._actor = actor
-        self._may_cancel = refusal(actor.role, Permission.CANCEL_INVITATION)
-        self._may_resend = refusal(actor.role, Permission.RESEND_EMAIL)
+        self._desk = desk
+        self._may_cancel = refusal(desk.actor.role, Permission.CANCEL_INVITATION)
+        self._may_resend = refusal(desk.actor.role, Permission.RESEND_EMAIL)
         self._confirming: InvitationRow | None = None
 
     @property
@@ -157,7 +156,7 @@ class InvitationsPresenter(ListPresenter):
         """Read the page for the chosen state and search again; an older read still on its
         way is dropped."""
         state, search = self._page.criteria()
-        work = partial(list_invitations, self._workstation, self._actor, state=state, search=search)
+        work = partial(self._desk.act, list_invitations, state=state, search=search)
         self._read("Loading the invitations", work, self._show_page, loading=LOADING_TEXT)
 
     def invitations_changed(self, changes: Changes) -> None:
@@ -197,9 +196,8 @@ class InvitationsPresenter(ListPresenter):
             return
         self.end_confirmation()
         work = partial(
+            self._desk.act,
             cancel_invitation,
-            self._workstation,
-            self._actor,
             row.invitation_id,
             expected_version=row.version,
         )
@@ -214,9 +212,8 @@ class InvitationsPresenter(ListPresenter):
         if row is None or row.state is not InvitationState.PENDING or self.writing:
             return
         work = partial(
+            self._desk.act,
             resend_invitation,
-            self._workstation,
-            self._actor,
             row.invitation_id,
             expected_version=row.version,
         )

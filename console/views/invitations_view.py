@@ -18,8 +18,8 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QWidget
 from console.adapters.invitation_table import InvitationColumn, InvitationTableModel
 from console.models.invitation_list import InvitationRow
 from console.models.schema import InvitationState
-from console.services.permissions import Actor
-from console.services.workstation import Changes, Workstation
+from console.services.desk import StaffDesk
+from console.services.workstation import Changes
 from console.views.invitations_presenter import (
     CANCEL_TEXT,
     CONFIRM_CANCEL,
@@ -55,8 +55,7 @@ class InvitationsView(ListPage):
 
     def __init__(
         self,
-        workstation: Workstation,
-        actor: Actor,
+        desk: StaffDesk,
         runner: Submitter,
         parent: QWidget | None = None,
     ) -> None:
@@ -69,7 +68,7 @@ class InvitationsView(ListPage):
             style=_STYLE,
             parent=parent,
         )
-        self.presenter = InvitationsPresenter(self, workstation, actor, runner)
+        self.presenter = InvitationsPresenter(self, desk, runner)
         self.state_filter = self.add_state_filter(
             "Show invitations in state", [text for text, _state in FILTERS]
         )

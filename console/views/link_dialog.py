@@ -32,8 +32,8 @@ from console.models.ages import age_on
 from console.models.schema import AccessRelation
 from console.services.accounts.chart_actions import LinkedChart
 from console.services.accounts.lookup import AccountChoice
-from console.services.permissions import Actor, Permission
-from console.services.workstation import Workstation
+from console.services.desk import StaffDesk
+from console.services.permissions import Permission
 from console.views.action_dialog import (
     PRIMARY_BLUE,
     ActionDialog,
@@ -87,8 +87,7 @@ class LinkDialog(ActionDialog):
 
     def __init__(
         self,
-        workstation: Workstation,
-        actor: Actor,
+        desk: StaffDesk,
         runner: Submitter,
         patient_id: int,
         *,
@@ -100,7 +99,7 @@ class LinkDialog(ActionDialog):
     ) -> None:
         """``guardian``: the username and id of the account to find and choose at once
         (the worklist's proposal); staff still confirm with the Link button."""
-        actor.require(Permission.LINK_CHART)
+        desk.actor.require(Permission.LINK_CHART)
         super().__init__(
             f"Link to an account — {patient_name}", "&Link chart", prefix="link", parent=parent
         )
@@ -110,7 +109,7 @@ class LinkDialog(ActionDialog):
         )
         self.patient_name = patient_name
         self.presenter = LinkPresenter(
-            workstation, actor, runner, patient_id, self, mrn=mrn, birth_date=birth_date
+            desk, runner, patient_id, self, mrn=mrn, birth_date=birth_date
         )
         self.search = QLineEdit()
         self.results = QTreeWidget()
@@ -131,7 +130,7 @@ class LinkDialog(ActionDialog):
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(SEARCH_DELAY_MS)
         self._search_timer.timeout.connect(self._search_now)
-        self._build(mrn, birth_date, workstation.clock.now().date())
+        self._build(mrn, birth_date, desk.clock.now().date())
         self.search.textEdited.connect(self._edited)
         self.search.returnPressed.connect(self._search_now)
         self.results.currentItemChanged.connect(self._chosen)

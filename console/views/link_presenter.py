@@ -19,9 +19,8 @@ from console.models.ages import ADULT_AGE, age_on
 from console.models.schema import AccessRelation
 from console.services.accounts.chart_actions import LinkedChart, link_chart
 from console.services.accounts.lookup import RESULT_LIMIT, AccountChoice, find_family_accounts
+from console.services.desk import StaffDesk
 from console.services.errors import DomainError, StaleRecord
-from console.services.permissions import Actor
-from console.services.workstation import Workstation
 from console.views.form_presenter import FormState
 from console.workers.service_calls import ServiceCalls, Submitter
 
@@ -95,8 +94,7 @@ class LinkPresenter:
 
     def __init__(
         self,
-        workstation: Workstation,
-        actor: Actor,
+        desk: StaffDesk,
         runner: Submitter,
         patient_id: int,
         view: LinkView,
@@ -104,8 +102,7 @@ class LinkPresenter:
         mrn: str,
         birth_date: dt.date,
     ) -> None:
-        self._workstation = workstation
-        self._actor = actor
+        self._desk = desk
         self._patient_id = patient_id
         self._view = view
         self._mrn = mrn
@@ -143,7 +140,7 @@ class LinkPresenter:
     @property
     def age_warning(self) -> str:
         """Why linking this chart is unusual ("" for a child's chart)."""
-        return adult_warning(self._birth_date, self._workstation.clock.now().date())
+        return adult_warning(self._birth_date, self._desk.clock.now().date())
 
     @property
     def form(self) -> LinkForm:
@@ -171,10 +168,10 @@ class LinkPresenter:
             self._results, self._searched = (), False
             self._show_results()
             return
-        workstation, actor, mrn = self._workstation, self._actor, self._mrn
+        desk, mrn = self._desk, self._mrn
         self._searches.run(
             "Searching for the account",
-            lambda: find_family_accounts(workstation, actor, text, exclude_mrn=mrn),
+            lambda: desk.act(find_family_accounts, text, exclude_mrn=mrn),
             self._found,
             self._search_refused,
         )
@@ -199,9 +196,8 @@ class LinkPresenter:
         self._view.show_problem("")
         self._writes.run(
             "Linking the chart",
-            lambda: link_chart(
-                self._workstation,
-                self._actor,
+            lambda: self._desk.act(
+                link_chart,
                 self._patient_id,
                 chosen.account_id,
                 relation,

@@ -19,12 +19,13 @@ from typing import Protocol
 
 from console.models.outbox_list import OutboxPage, OutboxRow
 from console.models.schema import OutboxState
+from console.services.desk import StaffDesk
 from console.services.errors import DomainError, StaleRecord
 from console.services.mail.outbox_list import list_outbox
 from console.services.mail.relay import RelayReport, cancel_message, retry_message
-from console.services.permissions import Actor, Permission, refusal
+from console.services.permissions import Permission, refusal
 from console.services.settings.values import ConsoleSettings
-from console.services.workstation import Changes, Workstation
+from console.services.workstation import Changes
 from console.views.list_presenter import ListPresenter, ListScreen, showing_text
 from console.workers.service_calls import Submitter
 
@@ -150,17 +151,15 @@ class OutboxPresenter(ListPresenter):
     def __init__(
         self,
         screen: OutboxScreen,
-        workstation: Workstation,
-        actor: Actor,
+        desk: StaffDesk,
         runner: Submitter,
         settings: ConsoleSettings,
     ) -> None:
         super().__init__(screen, runner)
         self._page = screen
-        self._workstation = workstation
-        self._actor = actor
+        self._desk = desk
         self._settings = settings
-        self._may_act = refusal(actor.role, Permission.RESEND_EMAIL)
+        self._may_act = refusal(desk.actor.role, Permission.RESEND_EMAIL)
         self._relay_said = ""
         self._relay_failed = False
         self._asked = False
@@ -217,7 +216,7 @@ class OutboxPresenter(ListPresenter):
         staff pressed Send now."""
         if report.handled == 0 and not (self._relay_failed or self._asked):
             return
-        at = f"{self._workstation.clock.now().astimezone():%H:%M}"
+        at = f"{self._desk.clock.now().astimezone():%H:%M}"
         self._relay_said = f"At {at}: {report_text(report)}."
         self._relay_failed = self._asked = False
         self.show_status()
@@ -234,7 +233,7 @@ class OutboxPresenter(ListPresenter):
     def refresh(self) -> None:
         """Read the page for the chosen state again; an older read still on its way is
         dropped."""
-        work = partial(list_outbox, self._workstation, self._actor, state=self._page.criteria())
+        work = partial(self._desk.act, list_outbox, state=self._page.criteria())
         self._read("Loading the outbox", work, self._show_page, loading=LOADING_TEXT)
 
     def selection_changed(self) -> None:
@@ -250,7 +249,7 @@ class OutboxPresenter(ListPresenter):
             row,
             state=OutboxState.QUEUED,
             attempts=0,
-            next_attempt_at=self._workstation.clock.now(),
+            next_attempt_at=self._desk.clock.now(),
             last_error=None,
             version=row.version + 1,
         )
@@ -291,9 +290,7 @@ class OutboxPresenter(ListPresenter):
         """Run ``action`` on ``row`` in the worker; then show ``after`` in its place."""
         if self.writing:
             return
-        work = partial(
-            action, self._workstation, self._actor, row.message_id, expected_version=row.version
-        )
+        work = partial(self._desk.act, action, row.message_id, expected_version=row.version)
         self.say("")
         self._write(what, work, partial(self._changed, after, done_text), self._not_changed)
         self.selection_changed()

@@ -16,10 +16,9 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QWidget
 from console.adapters.outbox_table import OutboxColumn, OutboxTableModel
 from console.models.outbox_list import OutboxRow
 from console.models.schema import OutboxState
+from console.services.desk import StaffDesk
 from console.services.mail.relay import RelayReport
-from console.services.permissions import Actor
 from console.services.settings.values import ConsoleSettings
-from console.services.workstation import Workstation
 from console.views.list_page import ListPage, named_label, restyle, show_value, table_style
 from console.views.outbox_presenter import (
     CANCEL_TEXT,
@@ -56,8 +55,7 @@ class OutboxView(ListPage):
 
     def __init__(
         self,
-        workstation: Workstation,
-        actor: Actor,
+        desk: StaffDesk,
         runner: Submitter,
         settings: ConsoleSettings,
         parent: QWidget | None = None,
@@ -71,7 +69,7 @@ class OutboxView(ListPage):
             style=_STYLE,
             parent=parent,
         )
-        self.presenter = OutboxPresenter(self, workstation, actor, runner, settings)
+        self.presenter = OutboxPresenter(self, desk, runner, settings)
         self.state_filter = self.add_state_filter(
             "Show e-mails in state", [text for text, _state in FILTERS]
         )

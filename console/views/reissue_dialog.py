@@ -41,8 +41,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.services.permissions import Actor, Permission
-from console.services.workstation import Changes, Workstation
+from console.services.desk import StaffDesk
+from console.services.permissions import Permission
+from console.services.workstation import Changes
 from console.views.action_dialog import PRIMARY_BLUE, filled_button_style
 from console.views.handout import print_handout, write_handout
 from console.views.reissue_presenter import (
@@ -136,8 +137,7 @@ class ReissueDialog(QDialog):
 
     def __init__(
         self,
-        workstation: Workstation,
-        actor: Actor,
+        desk: StaffDesk,
         runner: Submitter,
         patient_id: int,
         *,
@@ -149,14 +149,13 @@ class ReissueDialog(QDialog):
         expected_version: int | None = None,
         parent: QWidget | None = None,
     ) -> None:
-        actor.require(Permission.REISSUE_INVITATION)
+        desk.actor.require(Permission.REISSUE_INVITATION)
         super().__init__(parent)
         self.setWindowTitle(f"Re-issue invitation — {patient_name}")
         self.setObjectName("reissueDialog")
         self._mrn = mrn
         self.presenter = ReissuePresenter(
-            workstation,
-            actor,
+            desk,
             runner,
             self,
             patient_id,

@@ -16,6 +16,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Protocol
 
+from console.services.desk import StaffDesk
 from console.services.email_rules import NewAddress
 from console.services.errors import DomainError, EmailTaken, InvalidEmail
 from console.services.invitations.issuing import (
@@ -23,8 +24,8 @@ from console.services.invitations.issuing import (
     check_invitation_address,
     reissue_invitation,
 )
-from console.services.permissions import Actor, Permission, refusal
-from console.services.workstation import MAX_INVITATION_DAYS, Changes, Workstation
+from console.services.permissions import Permission, refusal
+from console.services.workstation import MAX_INVITATION_DAYS, Changes
 from console.views.handout_text import DEFAULT_POLICY_WORDS, HandoutText, expiry_words, spaced_pin
 from console.workers.service_calls import ServiceCalls, Submitter
 
@@ -133,8 +134,7 @@ class ReissuePresenter:
 
     def __init__(
         self,
-        workstation: Workstation,
-        actor: Actor,
+        desk: StaffDesk,
         runner: Submitter,
         view: ReissueView,
         patient_id: int,
@@ -146,8 +146,7 @@ class ReissuePresenter:
         clinic_phone: str = "",
         expected_version: int | None = None,
     ) -> None:
-        self._workstation = workstation
-        self._actor = actor
+        self._desk = desk
         self._view = view
         self._patient_id = patient_id
         self._patient_name = patient_name
@@ -166,12 +165,12 @@ class ReissuePresenter:
     @property
     def refusal(self) -> str | None:
         """Why this user may not re-issue invitations; None when they may."""
-        return refusal(self._actor.role, Permission.REISSUE_INVITATION)
+        return refusal(self._desk.actor.role, Permission.REISSUE_INVITATION)
 
     @property
     def default_days(self) -> int:
         """The clinic's invitation expiry, in days."""
-        return self._workstation.rules.invitation_days
+        return self._desk.rules.invitation_days
 
     @property
     def max_days(self) -> int:
@@ -195,7 +194,7 @@ class ReissuePresenter:
 
     def expiry_date(self, days: int) -> dt.date:
         """The day an invitation issued now for ``days`` days expires (local time)."""
-        return (self._workstation.clock.now() + dt.timedelta(days=days)).astimezone().date()
+        return (self._desk.clock.now() + dt.timedelta(days=days)).astimezone().date()
 
     def address_edited(self, text: str) -> None:
         """The field changed: nothing can be issued until the new text is checked."""
@@ -218,9 +217,7 @@ class ReissuePresenter:
         self._show(AddressVerdict(AddressState.CHECKING, "Checking…"))
         self._checks.run(
             "Checking the address",
-            lambda: check_invitation_address(
-                self._workstation, self._actor, self._patient_id, text
-            ),
+            lambda: self._desk.act(check_invitation_address, self._patient_id, text),
             lambda address: self._checked(serial, text, verdict_for(address)),
             lambda error: self._checked(serial, text, self._refused_verdict(error)),
         )
@@ -244,9 +241,8 @@ class ReissuePresenter:
         self._view.set_busy(True)
         self._issuing.run(
             "Issuing the invitation",
-            lambda: reissue_invitation(
-                self._workstation,
-                self._actor,
+            lambda: self._desk.act(
+                reissue_invitation,
                 self._patient_id,
                 text,
                 expires_days=days,
@@ -261,7 +257,7 @@ class ReissuePresenter:
         issued = self._issued
         if issued is None:
             return None
-        policy = self._workstation.rules.login.passwords
+        policy = self._desk.rules.login.passwords
         rule = DEFAULT_POLICY_WORDS
         if policy.min_length != 8 or policy.require_symbol:
             symbol = ", one digit and one symbol." if policy.require_symbol else " and one digit."
@@ -271,7 +267,7 @@ class ReissuePresenter:
             )
         return HandoutText(
             clinic_name=self._clinic_name,
-            portal_name=self._workstation.rules.portal_name,
+            portal_name=self._desk.rules.portal_name,
             patient_name=self._patient_name,
             pin=issued.pin,
             expires_at=issued.expires_at,

@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
 )
 
 from console.services.accounts.actions import MAX_NOTE_LENGTH, RevokeReason
-from console.services.permissions import Actor
-from console.services.workstation import Changes, Workstation
+from console.services.desk import StaffDesk
+from console.services.workstation import Changes
 from console.views.action_dialog import ActionDialog, dialog_style, filled_button_style
 from console.views.revoke_presenter import REASON_CHOICES, RevokeForm, RevokePresenter
 from console.workers.service_calls import Submitter
@@ -58,8 +58,7 @@ class RevokeDialog(ActionDialog):
 
     def __init__(
         self,
-        workstation: Workstation,
-        actor: Actor,
+        desk: StaffDesk,
         runner: Submitter,
         account_id: int,
         *,
@@ -95,7 +94,7 @@ class RevokeDialog(ActionDialog):
         self.revoke_button = self.action_button
         self.first_field = self.reason
         self._build()
-        self.presenter = RevokePresenter(workstation, actor, runner, account_id, self)
+        self.presenter = RevokePresenter(desk, runner, account_id, self)
         self.reason.currentIndexChanged.connect(self._reason_changed)
         self.note.textChanged.connect(self._note_changed)
         self.confirmation.toggled.connect(self.presenter.confirm)

@@ -20,10 +20,9 @@ from console.services.accounts.actions import (
     revoke_access,
     revoke_preview,
 )
-from console.services.accounts.lookup import explain_account
+from console.services.desk import StaffDesk
 from console.services.errors import DomainError, StaleRecord
-from console.services.permissions import Actor
-from console.services.workstation import Changes, Workstation
+from console.services.workstation import Changes
 from console.views.form_presenter import FormState
 from console.workers.service_calls import ServiceCalls, Submitter
 
@@ -139,14 +138,12 @@ class RevokePresenter:
 
     def __init__(
         self,
-        workstation: Workstation,
-        actor: Actor,
+        desk: StaffDesk,
         runner: Submitter,
         account_id: int,
         view: RevokeView,
     ) -> None:
-        self._workstation = workstation
-        self._actor = actor
+        self._desk = desk
         self._account_id = account_id
         self._view = view
         self._reads = ServiceCalls(runner)
@@ -222,9 +219,8 @@ class RevokePresenter:
         self._view.show_problem("")
         self._writes.run(
             "Revoking the account",
-            lambda: revoke_access(
-                self._workstation,
-                self._actor,
+            lambda: self._desk.act(
+                revoke_access,
                 self._account_id,
                 reason=reason,
                 note=note,
@@ -244,20 +240,9 @@ class RevokePresenter:
     # --- answers --------------------------------------------------------------------------
 
     def _read_facts(self, account_id: int) -> RevokeFacts:
-        """On the worker: the preview, then the other accounts' usernames."""
-        preview = revoke_preview(self._workstation, self._actor, account_id)
-        ids = preview.will_unblock + preview.still_shared
-        if not ids:
-            return RevokeFacts(preview, ())
-        names = explain_account(
-            self._workstation.database,
-            str(account_id),
-            now=self._workstation.clock.now(),
-            portal_name=self._workstation.rules.portal_name,
-        ).shares_email_with
-        if len(names) != len(ids):  # changed between the two reads: ids say enough
-            names = tuple(f"account {i}" for i in ids)
-        return RevokeFacts(preview, names)
+        """On the worker: the preview, with the other accounts' usernames."""
+        preview = self._desk.act(revoke_preview, account_id)
+        return RevokeFacts(preview, preview.other_usernames)
 
     def _show_facts(self, facts: RevokeFacts) -> None:
         if self._facts is not None and not self._facts.same_as(facts) and self._confirmed:

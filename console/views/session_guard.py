@@ -23,10 +23,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.services.desk import StaffDesk
 from console.services.errors import DomainError
 from console.services.staff.session import SessionDue, SessionEnded, StaffSession
 from console.services.staff.users import SignedIn
-from console.services.workstation import Workstation
 from console.views.theme import load_icon
 from console.workers.job_runner import JobRunner
 
@@ -61,7 +61,7 @@ class SessionGuard(QObject):
 
     def __init__(
         self,
-        workstation: Workstation,
+        desk: StaffDesk,
         session: StaffSession,
         *,
         idle_minutes: int,
@@ -71,7 +71,7 @@ class SessionGuard(QObject):
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
-        self._workstation = workstation
+        self._desk = desk
         self.session = session
         self._idle_minutes = idle_minutes
         self._session_hours = session_hours
@@ -90,13 +90,13 @@ class SessionGuard(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() in _INPUT:
-            self.session.touch(self._workstation.clock.now())
+            self.session.touch(self._desk.clock.now())
         return False
 
     def check(self) -> None:
         """Lock or end the session if it is due (the timer calls this)."""
         due = self.session.due(
-            self._workstation.clock.now(),
+            self._desk.clock.now(),
             idle_minutes=self._idle_minutes,
             session_hours=self._session_hours,
         )
@@ -114,14 +114,14 @@ class SessionGuard(QObject):
         self._showing_lock = True
         self.locked_by_hand = by_hand
         self.locked.emit()
-        self._runner.submit(lambda: self.session.lock(self._workstation), _ignore, _logged)
+        self._runner.submit(lambda: self._desk.run(self.session.lock), _ignore, _logged)
 
     def unlock(self, password: str) -> None:
         """Check the signed-in user's password in the background."""
         hours = self._session_hours
 
         def work() -> SignedIn:
-            return self.session.unlock(self._workstation, password, session_hours=hours)
+            return self._desk.run(self.session.unlock, password, session_hours=hours)
 
         self._runner.submit(work, self._unlocked, self._unlock_failed)
 
@@ -144,12 +144,12 @@ class SessionGuard(QObject):
             app.removeEventFilter(self)
         self._runner.close(finish_queued=True)
 
-    def _end(self, how: Callable[[Workstation], None] | None, message: str) -> None:
+    def _end(self, how: Callable[..., None] | None, message: str) -> None:
         self._timer.stop()
         self._showing_lock = self._ended = True
         self.ended.emit(message)
         if how is not None:
-            self._runner.submit(lambda: how(self._workstation), _ignore, _logged)
+            self._runner.submit(lambda: self._desk.run(how), _ignore, _logged)
 
     def _unlocked(self, signed_in: SignedIn) -> None:
         # The window was built for the role at sign-in: a new role, or a password an

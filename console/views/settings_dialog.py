@@ -34,11 +34,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.services.permissions import Actor, Permission
+from console.services.desk import StaffDesk
+from console.services.permissions import Permission
 from console.services.settings.file import settings_path
 from console.services.settings.secrets_store import SecretsStore
 from console.services.settings.values import ConsoleSettings, SmtpSecurity
-from console.services.workstation import Workstation
 from console.views.action_dialog import PRIMARY_BLUE, dialog_style, filled_button_style
 from console.views.mail_password import MailPasswordForm
 from console.views.settings_presenter import (
@@ -94,15 +94,14 @@ class SettingsDialog(QDialog):
 
     def __init__(
         self,
-        workstation: Workstation,
-        actor: Actor,
+        desk: StaffDesk,
         runner: Submitter,
         parent: QWidget | None = None,
         *,
         path: Path | None = None,
         secrets: SecretsStore | None = None,
     ) -> None:
-        actor.require(Permission.CHANGE_SETTINGS)
+        desk.actor.require(Permission.CHANGE_SETTINGS)
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.setObjectName("settingsDialog")
@@ -124,8 +123,7 @@ class SettingsDialog(QDialog):
         self._labels: tuple[list[QLabel], list[QLabel]] = ([], [])
         self._build()
         self.presenter = SettingsPresenter(
-            workstation,
-            actor,
+            desk,
             runner,
             self,
             path if path is not None else settings_path(),

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from console.services.desk import StaffDesk
 from console.services.errors import DomainError, InvalidSetting
-from console.services.permissions import Actor, Permission, refusal
+from console.services.permissions import Permission, refusal
 from console.services.settings.secrets_store import SecretsStore
 from console.services.settings.values import (
     ConsoleSettings,
@@ -27,7 +28,6 @@ from console.services.settings.values import (
     change_settings,
     load_settings,
 )
-from console.services.workstation import Workstation
 from console.views.mail_password_presenter import MailPasswordPresenter, MailPasswordView
 from console.workers.service_calls import ServiceCalls, Submitter
 
@@ -151,26 +151,24 @@ class SettingsPresenter:
 
     def __init__(
         self,
-        workstation: Workstation,
-        actor: Actor,
+        desk: StaffDesk,
         runner: Submitter,
         view: SettingsView,
         path: Path,
         secrets: SecretsStore | None = None,
     ) -> None:
-        self._workstation = workstation
-        self._actor = actor
+        self._desk = desk
         self._view = view
         self._path = path
         self._calls = ServiceCalls(runner)
         self._loaded: ConsoleSettings | None = None
         #: Storing the mail server's password, and saying whether one is stored.
-        self.mail_password = MailPasswordPresenter(actor, runner, view, secrets)
+        self.mail_password = MailPasswordPresenter(desk.actor, runner, view, secrets)
 
     @property
     def refusal(self) -> str | None:
         """Why this user may not change the settings; None when they may."""
-        return refusal(self._actor.role, Permission.CHANGE_SETTINGS)
+        return refusal(self._desk.actor.role, Permission.CHANGE_SETTINGS)
 
     @property
     def busy(self) -> bool:
@@ -208,7 +206,7 @@ class SettingsPresenter:
         self._view.set_busy(True)
         self._calls.run(
             "Saving the settings",
-            lambda: change_settings(self._workstation, self._actor, self._path, new),
+            lambda: self._desk.act(change_settings, self._path, new),
             lambda changed: self._show_saved(new, changed),
             self._save_failed,
         )

@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
 )
 
 from console.models.schema import StaffRole
+from console.services.desk import Desk
 from console.services.errors import DomainError
 from console.services.staff.users import SignedIn, add_staff_user, change_own_password, sign_in
-from console.services.workstation import Workstation
 from console.views.theme import APP_NAME, app_icon
 from console.workers.job_runner import JobRunner
 
@@ -67,10 +67,8 @@ class SignInPresenter:
     """The sign-in decisions: which form, what to check before asking the database, what
     each answer means. Passwords are held only until the step that needs them is done."""
 
-    def __init__(
-        self, workstation: Workstation, run: Run, view: SignInView, *, first_run: bool
-    ) -> None:
-        self._workstation = workstation
+    def __init__(self, desk: Desk, run: Run, view: SignInView, *, first_run: bool) -> None:
+        self._desk = desk
         self._run = run
         self._view = view
         self._username = ""
@@ -95,13 +93,13 @@ class SignInPresenter:
         if password != confirm:
             self._view.show_problem("The two passwords are not the same.")
             return
-        workstation = self._workstation
+        desk = self._desk
 
         def work() -> SignedIn:
-            add_staff_user(
-                workstation, None, username, StaffRole.ADMIN, password, display_name=display_name
+            desk.run(
+                add_staff_user, None, username, StaffRole.ADMIN, password, display_name=display_name
             )
-            return sign_in(workstation, username, password)
+            return desk.run(sign_in, username, password)
 
         self._submit(work, self._signed_in)
 
@@ -111,7 +109,7 @@ class SignInPresenter:
             self._view.show_problem("Enter your username and password.")
             return
         self._username, self._old_password = username, password
-        self._submit(lambda: sign_in(self._workstation, username, password), self._signed_in)
+        self._submit(lambda: self._desk.run(sign_in, username, password), self._signed_in)
 
     def choose_new_password(self, password: str, confirm: str) -> None:
         """Replace the password an administrator reset."""
@@ -120,7 +118,7 @@ class SignInPresenter:
             return
         username, old = self._username, self._old_password
         self._submit(
-            lambda: change_own_password(self._workstation, username, old, password),
+            lambda: self._desk.run(change_own_password, username, old, password),
             self._signed_in,
         )
 
@@ -154,7 +152,7 @@ class SignInDialog(QDialog):
 
     def __init__(
         self,
-        workstation: Workstation,
+        desk: Desk,
         *,
         first_run: bool,
         runner: JobRunner | None = None,
@@ -217,9 +215,7 @@ class SignInDialog(QDialog):
         for widget in (self.intro, self.pages, self.problem, self.buttons):
             layout.addWidget(widget)
 
-        self.presenter = SignInPresenter(
-            workstation, self._runner.submit, self, first_run=first_run
-        )
+        self.presenter = SignInPresenter(desk, self._runner.submit, self, first_run=first_run)
         self.presenter.start()
 
     # --- SignInView ----------------------------------------------------------------------------

@@ -29,8 +29,9 @@ from PySide6.QtWidgets import (
 
 from console.adapters.staff_table import StaffColumn, StaffStatus, StaffTableModel
 from console.models.staff_list import StaffMember
-from console.services.permissions import Actor, Permission
-from console.services.workstation import Changes, Workstation
+from console.services.desk import StaffDesk
+from console.services.permissions import Permission
+from console.services.workstation import Changes
 from console.views.action_dialog import PRIMARY_BLUE, dialog_style, filled_button_style
 from console.views.staff_forms import (
     PROBLEM_COLOUR,
@@ -86,17 +87,16 @@ class StaffDialog(QDialog):
 
     def __init__(
         self,
-        workstation: Workstation,
-        actor: Actor,
+        desk: StaffDesk,
         runner: Submitter,
         parent: QWidget | None = None,
     ) -> None:
-        actor.require(Permission.MANAGE_STAFF)
+        desk.actor.require(Permission.MANAGE_STAFF)
         super().__init__(parent)
         self.setWindowTitle("Staff users")
         self.setObjectName("staffDialog")
         self.setStyleSheet(_STYLE)
-        self._min_length = workstation.rules.staff_password_length
+        self._min_length = desk.rules.staff_password_length
         self.model = StaffTableModel(
             self, status_marks={status: state_dot(c) for status, c in STATUS_COLOURS.items()}
         )
@@ -111,7 +111,7 @@ class StaffDialog(QDialog):
         self._busy = False
         self._select_when_shown: int | None = None
         self._build()
-        self.presenter = StaffPresenter(workstation, actor, runner, self)
+        self.presenter = StaffPresenter(desk, runner, self)
         self._update_buttons()
         self.presenter.load()
 

@@ -16,8 +16,9 @@ from typing import Protocol
 from console.adapters.role_labels import ROLE_LABELS
 from console.models.schema import StaffRole
 from console.models.staff_list import StaffMember
+from console.services.desk import StaffDesk
 from console.services.errors import DomainError
-from console.services.permissions import Actor, Permission, refusal
+from console.services.permissions import Permission, refusal
 from console.services.staff.admin import (
     change_role,
     disable_staff,
@@ -27,7 +28,7 @@ from console.services.staff.admin import (
     reset_staff_password,
 )
 from console.services.staff.users import add_staff_user
-from console.services.workstation import Changes, Workstation
+from console.services.workstation import Changes
 from console.workers.service_calls import ServiceCalls, Submitter
 
 NOTHING_SELECTED = "Select a staff user in the list first."
@@ -85,11 +86,8 @@ def role_label(role: str) -> str:
 class StaffPresenter:
     """Lists the staff users and makes each change on a worker, reloading after it."""
 
-    def __init__(
-        self, workstation: Workstation, actor: Actor, runner: Submitter, view: StaffView
-    ) -> None:
-        self._workstation = workstation
-        self._actor = actor
+    def __init__(self, desk: StaffDesk, runner: Submitter, view: StaffView) -> None:
+        self._desk = desk
         self._view = view
         self._reads = ServiceCalls(runner)
         self._changes = ServiceCalls(runner)
@@ -98,7 +96,7 @@ class StaffPresenter:
     @property
     def refusal(self) -> str | None:
         """Why this user may not manage staff; None when they may."""
-        return refusal(self._actor.role, Permission.MANAGE_STAFF)
+        return refusal(self._desk.actor.role, Permission.MANAGE_STAFF)
 
     @property
     def busy(self) -> bool:
@@ -115,7 +113,7 @@ class StaffPresenter:
         serial = self._read_serial
         self._reads.run(
             "Listing the staff users",
-            lambda: list_staff(self._workstation, self._actor),
+            lambda: self._desk.act(list_staff),
             lambda members: self._show_listing(serial, members),
             lambda error: self._view.show_message(error.message, problem=True),
         )
@@ -125,7 +123,7 @@ class StaffPresenter:
         if member is None:
             return StaffActions("Disable", NOTHING_SELECTED, NOTHING_SELECTED, NOTHING_SELECTED)
         label = "Enable" if member.disabled else "Disable"
-        if member.id != self._actor.id:
+        if member.id != self._desk.actor.id:
             return StaffActions(label, None, None, None)
         return StaffActions(
             label,
@@ -136,9 +134,7 @@ class StaffPresenter:
 
     def temporary_password(self, member: StaffMember) -> str:
         """A new temporary password for ``member`` to offer in the reset form."""
-        return new_temporary_password(
-            member.username, self._workstation.rules.staff_password_length
-        )
+        return new_temporary_password(member.username, self._desk.rules.staff_password_length)
 
     def add(
         self, username: str, display_name: str, role: StaffRole, password: str, repeated: str
@@ -150,9 +146,8 @@ class StaffPresenter:
         name = username.strip()
         self._change(
             "Adding the staff user",
-            lambda: add_staff_user(
-                self._workstation,
-                self._actor,
+            lambda: self._desk.act(
+                add_staff_user,
                 name,
                 role,
                 password,
@@ -167,9 +162,7 @@ class StaffPresenter:
         if member.disabled:
             self._change(
                 "Enabling the staff user",
-                lambda: enable_staff(
-                    self._workstation, self._actor, member.id, expected_version=version
-                ),
+                lambda: self._desk.act(enable_staff, member.id, expected_version=version),
                 lambda changes: self._view.change_made(
                     f"{member.username} is enabled and can sign in again.", changes
                 ),
@@ -177,9 +170,7 @@ class StaffPresenter:
         else:
             self._change(
                 "Disabling the staff user",
-                lambda: disable_staff(
-                    self._workstation, self._actor, member.id, expected_version=version
-                ),
+                lambda: self._desk.act(disable_staff, member.id, expected_version=version),
                 lambda changes: self._view.change_made(
                     f"{member.username} is disabled and can no longer sign in.", changes
                 ),
@@ -189,9 +180,7 @@ class StaffPresenter:
         """Give ``member`` the role ``role`` (the change-role form's button)."""
         self._change(
             "Changing the role",
-            lambda: change_role(
-                self._workstation, self._actor, member.id, role, expected_version=member.version
-            ),
+            lambda: self._desk.act(change_role, member.id, role, expected_version=member.version),
             lambda changes: self._view.change_made(
                 f"{member.username} is now {role_label(role.value)}.", changes
             ),
@@ -201,9 +190,8 @@ class StaffPresenter:
         """Give ``member`` the temporary password ``temporary`` (the reset form's button)."""
         self._change(
             "Resetting the password",
-            lambda: reset_staff_password(
-                self._workstation,
-                self._actor,
+            lambda: self._desk.act(
+                reset_staff_password,
                 member.id,
                 temporary,
                 expected_version=member.version,

@@ -8,8 +8,8 @@ from typing import Protocol
 
 from PySide6.QtWidgets import QDialog, QMessageBox
 
+from console.services.desk import Desk
 from console.services.staff.users import SignedIn
-from console.services.workstation import Workstation
 from console.views.sign_in import SignInDialog
 from console.views.theme import APP_NAME
 
@@ -31,7 +31,7 @@ class StartupPrompts(Protocol):
         """Tell the person why the console cannot start (in the clinic's words)."""
         ...
 
-    def sign_in(self, workstation: Workstation, *, first_run: bool) -> SignedIn | None:
+    def sign_in(self, desk: Desk, *, first_run: bool) -> SignedIn | None:
         """Who signs in (the first administrator, on a new database); None: they quit."""
         ...
 
@@ -49,9 +49,9 @@ class DialogPrompts:
         """Say it in a critical message box."""
         QMessageBox.critical(None, APP_NAME, message)
 
-    def sign_in(self, workstation: Workstation, *, first_run: bool) -> SignedIn | None:
+    def sign_in(self, desk: Desk, *, first_run: bool) -> SignedIn | None:
         """The sign-in dialog's answer."""
-        dialog = SignInDialog(workstation, first_run=first_run)
+        dialog = SignInDialog(desk, first_run=first_run)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return None
         return dialog.signed_in

@@ -15,9 +15,9 @@ from typing import Protocol
 
 from console.models.worklist import ClusterCase
 from console.services.accounts.worklist import shared_email_worklist
+from console.services.desk import StaffDesk
 from console.services.errors import DomainError
-from console.services.permissions import Actor
-from console.services.workstation import Changes, Workstation
+from console.services.workstation import Changes
 from console.views.list_presenter import ListPresenter, ListScreen, count_text
 from console.workers.service_calls import Submitter
 
@@ -66,18 +66,16 @@ class WorklistPresenter(ListPresenter):
     def __init__(
         self,
         screen: WorklistScreen,
-        workstation: Workstation,
-        actor: Actor,
+        desk: StaffDesk,
         runner: Submitter,
     ) -> None:
         super().__init__(screen, runner)
         self._page = screen
-        self._workstation = workstation
-        self._actor = actor
+        self._desk = desk
 
     def refresh(self) -> None:
         """Read the whole worklist again."""
-        work = partial(shared_email_worklist, self._workstation, self._actor)
+        work = partial(self._desk.act, shared_email_worklist)
         self._read(
             "Loading the shared e-mails",
             work,
@@ -92,7 +90,7 @@ class WorklistPresenter(ListPresenter):
         keys = frozenset(changes.email_keys) & shown
         if not keys:
             return
-        work = partial(shared_email_worklist, self._workstation, self._actor, email_keys=keys)
+        work = partial(self._desk.act, shared_email_worklist, email_keys=keys)
         self._read(
             "Updating the shared e-mails",
             work,

@@ -35,8 +35,8 @@ from console.adapters.cluster_tree import (
     people_with_ages,
 )
 from console.models.worklist import KEEP, ClusterCase, ProposedStep
-from console.services.permissions import Actor
-from console.services.workstation import Changes, Workstation
+from console.services.desk import StaffDesk
+from console.services.workstation import Changes
 from console.views.list_page import ListPage, named_label
 from console.views.list_presenter import count_text
 from console.views.worklist_presenter import WorklistPresenter
@@ -185,8 +185,7 @@ class WorklistView(ListPage):
 
     def __init__(
         self,
-        workstation: Workstation,
-        actor: Actor,
+        desk: StaffDesk,
         runner: Submitter,
         parent: QWidget | None = None,
     ) -> None:
@@ -200,7 +199,7 @@ class WorklistView(ListPage):
             style=_STYLE,
             parent=parent,
         )
-        self.presenter = WorklistPresenter(self, workstation, actor, runner)
+        self.presenter = WorklistPresenter(self, desk, runner)
 
         self.model = ClusterTreeModel(self)
         self.tree = QTreeView()

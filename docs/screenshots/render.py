@@ -57,6 +57,7 @@ from console.services.audit.key import load_audit_key
 from console.services.audit.trail import AuditTrail
 from console.services.clock import ManualClock
 from console.services.demo.clinic import DEMO_STAFF_PASSWORD, fill_demo_database
+from console.services.desk import Desk, StaffDesk
 from console.services.invitations.issuing import issuing as invitation_service
 from console.services.mail.relay import RelayReport, send_due
 from console.services.mail.templates import branding_from
@@ -245,9 +246,10 @@ class Demo:
             sign_in(workstation, username, DEMO_STAFF_PASSWORD), workstation.clock.now()
         )
         window = build_main_window(workstation.database, session)
-        guard = guard_session(window, workstation, session, self.settings)
-        runner = offer_administration(window, workstation, session.actor, self.config)
-        desk = FrontDesk(window, workstation, session.actor, runner, self.settings)
+        staff_desk = StaffDesk(workstation, session.actor)
+        guard = guard_session(window, staff_desk, session, self.settings)
+        runner = offer_administration(window, staff_desk, self.config)
+        desk = FrontDesk(window, staff_desk, runner, self.settings)
         guard.locked.connect(desk.clear)
         guard.unlocked.connect(desk.reopen)
         self._closing += [window.deleteLater, window.shutdown, runner.close, guard.close]
@@ -305,7 +307,7 @@ def own_address(account: ClusterAccount) -> str:
 
 def sign_in_dialog(demo: Demo) -> QWidget:
     """Signing in: the username and password typed."""
-    dialog = SignInDialog(demo.open_clinic("sign-in"), first_run=False)
+    dialog = SignInDialog(Desk(demo.open_clinic("sign-in")), first_run=False)
     demo.on_close(dialog.deleteLater)
     demo.on_close(dialog.reject)
     dialog.show()

@@ -12,6 +12,7 @@ from console.models.database import Database
 from console.models.schema import AccountState, StaffRole
 from console.services.accounts.details import AccountDetails
 from console.services.clock import ManualClock
+from console.services.desk import StaffDesk
 from console.services.permissions import Actor
 from console.services.workstation import Changes, Workstation
 from console.views.account_details_panel import EMPTY_TEXT, AccountDetailsPanel
@@ -51,7 +52,7 @@ def actor(desk: Workstation, staff_hash: str) -> Actor:
 def make_panel(
     qtbot: QtBot, desk: Workstation, actor: Actor, runner: object
 ) -> AccountDetailsPanel:
-    panel = AccountDetailsPanel(desk, actor, runner)  # type: ignore[arg-type]
+    panel = AccountDetailsPanel(StaffDesk(desk, actor), runner)  # type: ignore[arg-type]
     qtbot.addWidget(panel)
     panel.resize(380, 700)
     return panel

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from console.models.database import Database
 from console.models.schema import AccountState, Patient, PortalAccount, StaffRole
+from console.services.desk import StaffDesk
 from console.services.errors import STALE_RECORD_MESSAGE
 from console.services.permissions import Actor, NotAllowed
 from console.services.workstation import Changes, Workstation
@@ -91,7 +92,7 @@ def test_resend_presenter_sends_once_then_shows_the_rate_limit(
     account: tuple[int, int],
 ) -> None:
     view = FakeFormView()
-    presenter = ResendResetPresenter(desk, front_desk, InlineRunner(), account[0], view)
+    presenter = ResendResetPresenter(StaffDesk(desk, front_desk), InlineRunner(), account[0], view)
     presenter.load()
     assert view.facts == AccountFacts("grace.o", "grace.okafor@example.org", "legacy", 1)
     presenter.send()
@@ -103,7 +104,7 @@ def test_resend_presenter_sends_once_then_shows_the_rate_limit(
     assert state_of(desk.database, account[0]) == AccountState.RESET_PENDING
 
     again = FakeFormView()
-    second = ResendResetPresenter(desk, front_desk, InlineRunner(), account[0], again)
+    second = ResendResetPresenter(StaffDesk(desk, front_desk), InlineRunner(), account[0], again)
     second.load()
     second.send()
     assert not again.done
@@ -117,7 +118,7 @@ def test_presenter_waits_for_the_record_before_acting(
     account: tuple[int, int],
 ) -> None:
     runner, view = HeldRunner(), FakeFormView()
-    presenter = ResendResetPresenter(desk, front_desk, runner, account[0], view)
+    presenter = ResendResetPresenter(StaffDesk(desk, front_desk), runner, account[0], view)
     presenter.load()
     assert view.current.loading and not view.current.accept_enabled
     presenter.send()
@@ -135,7 +136,7 @@ def test_deactivate_presenter_needs_the_confirmation(
     account: tuple[int, int],
 ) -> None:
     view = FakeFormView()
-    presenter = DeactivatePresenter(desk, front_desk, InlineRunner(), account[0], view)
+    presenter = DeactivatePresenter(StaffDesk(desk, front_desk), InlineRunner(), account[0], view)
     presenter.load()
     presenter.write_note("Phoned on 2 March; prefers paper letters.")
     assert view.current.still_needed == TICK_DEACTIVATION
@@ -153,7 +154,7 @@ def test_deactivate_presenter_stale_record_is_read_again(
     account: tuple[int, int],
 ) -> None:
     view = FakeFormView()
-    presenter = DeactivatePresenter(desk, front_desk, InlineRunner(), account[0], view)
+    presenter = DeactivatePresenter(StaffDesk(desk, front_desk), InlineRunner(), account[0], view)
     presenter.load()
     presenter.confirm(True)
     change_row(desk.database, PortalAccount, account[0], failed_logins=3)
@@ -170,7 +171,7 @@ def test_edit_contact_presenter_puts_each_refusal_next_to_its_field(
     account: tuple[int, int],
 ) -> None:
     view = FakeFormView()
-    presenter = EditContactPresenter(desk, front_desk, InlineRunner(), account[1], view)
+    presenter = EditContactPresenter(StaffDesk(desk, front_desk), InlineRunner(), account[1], view)
     presenter.load()
     assert view.facts == ContactFacts("grace.okafor@example.org", "+1 555 010 2040", 2)
     presenter.save("grace@", "+1 555 010 2040")
@@ -191,7 +192,7 @@ def test_resend_dialog_says_where_it_goes_and_shows_the_rate_limit(
     account: tuple[int, int],
     runner: JobRunner,
 ) -> None:
-    dialog = ResendResetDialog(desk, front_desk, runner, account[0], username="grace.o")
+    dialog = ResendResetDialog(StaffDesk(desk, front_desk), runner, account[0], username="grace.o")
     qtbot.addWidget(dialog)
     dialog.open()
     qtbot.waitUntil(lambda: dialog.accept_button.isEnabled(), timeout=5000)
@@ -203,7 +204,7 @@ def test_resend_dialog_says_where_it_goes_and_shows_the_rate_limit(
     assert done.accounts == {account[0]} and len(done.mail_queued) == 1
     assert dialog.result() == QDialog.DialogCode.Accepted
 
-    again = ResendResetDialog(desk, front_desk, runner, account[0], username="grace.o")
+    again = ResendResetDialog(StaffDesk(desk, front_desk), runner, account[0], username="grace.o")
     qtbot.addWidget(again)
     again.open()
     qtbot.waitUntil(lambda: again.accept_button.isEnabled(), timeout=5000)
@@ -221,7 +222,7 @@ def test_deactivate_dialog_deactivates_after_the_explicit_confirmation(
     account: tuple[int, int],
     runner: JobRunner,
 ) -> None:
-    dialog = DeactivateDialog(desk, front_desk, runner, account[0], username="grace.o")
+    dialog = DeactivateDialog(StaffDesk(desk, front_desk), runner, account[0], username="grace.o")
     qtbot.addWidget(dialog)
     dialog.open()
     qtbot.waitUntil(lambda: dialog.note.isEnabled(), timeout=5000)
@@ -242,7 +243,9 @@ def test_edit_contact_dialog_shows_a_bad_phone_next_to_the_field(
     account: tuple[int, int],
     runner: JobRunner,
 ) -> None:
-    dialog = EditContactDialog(desk, front_desk, runner, account[1], patient_name="Grace Okafor")
+    dialog = EditContactDialog(
+        StaffDesk(desk, front_desk), runner, account[1], patient_name="Grace Okafor"
+    )
     qtbot.addWidget(dialog)
     dialog.open()
     qtbot.waitUntil(lambda: dialog.email.text() != "", timeout=5000)
@@ -271,13 +274,17 @@ def test_dialogs_need_their_permission_and_name_their_controls(
 ) -> None:
     nobody = Actor(999, "ghost", "no-such-role")
     with pytest.raises(NotAllowed):
-        DeactivateDialog(desk, nobody, runner, account[0], username="grace.o")
+        DeactivateDialog(StaffDesk(desk, nobody), runner, account[0], username="grace.o")
     with pytest.raises(NotAllowed):
-        EditContactDialog(desk, nobody, runner, account[1], patient_name="Grace Okafor")
+        EditContactDialog(StaffDesk(desk, nobody), runner, account[1], patient_name="Grace Okafor")
     with pytest.raises(NotAllowed):
-        ResendResetDialog(desk, nobody, runner, account[0], username="grace.o")
-    deactivate = DeactivateDialog(desk, front_desk, runner, account[0], username="grace.o")
-    contact = EditContactDialog(desk, front_desk, runner, account[1], patient_name="Grace Okafor")
+        ResendResetDialog(StaffDesk(desk, nobody), runner, account[0], username="grace.o")
+    deactivate = DeactivateDialog(
+        StaffDesk(desk, front_desk), runner, account[0], username="grace.o"
+    )
+    contact = EditContactDialog(
+        StaffDesk(desk, front_desk), runner, account[1], patient_name="Grace Okafor"
+    )
     for dialog in (deactivate, contact):
         qtbot.addWidget(dialog)
     controls = (

@@ -27,8 +27,8 @@ from console.app import (
 from console.models.database import Database
 from console.models.schema import AuditEvent, StaffRole
 from console.services.audit.key import load_audit_key
+from console.services.desk import Desk, StaffDesk
 from console.services.staff.users import SignedIn, sign_in
-from console.services.workstation import Workstation
 from console.views.main_window import MainWindow
 from console.workers.job_runner import JobRunner, open_runners
 from tests.adapters.clinic_accounts import add_clinic_accounts
@@ -75,11 +75,11 @@ class Answers:
     def cannot_start(self, message: str) -> None:
         self.asked.append(f"cannot start: {message}")
 
-    def sign_in(self, workstation: Workstation, *, first_run: bool) -> SignedIn | None:
+    def sign_in(self, desk: Desk, *, first_run: bool) -> SignedIn | None:
         self.asked.append("first administrator" if first_run else "sign in")
         if self.sign_in_as is None:
             return None
-        return sign_in(workstation, self.sign_in_as, STAFF_PASSWORD)
+        return desk.run(sign_in, self.sign_in_as, STAFF_PASSWORD)
 
 
 def test_run_gui_signs_in_shows_the_accounts_and_returns_when_the_window_closes(
@@ -205,7 +205,7 @@ def test_an_administrator_opens_staff_users_and_settings(
     workstation = make_workstation(database, ManualClock(NOW))
     window = build_main_window(database, StaffSession.begin(SignedIn(admin, False), NOW))
     qtbot.addWidget(window)
-    runner = offer_administration(window, workstation, admin, tmp_path / "settings.toml")
+    runner = offer_administration(window, StaffDesk(workstation, admin), tmp_path / "settings.toml")
     try:
         assert window.staff_action.isEnabled() and window.settings_action.isEnabled()
         window.staff_action.trigger()
@@ -320,8 +320,8 @@ def test_the_console_sends_what_the_front_desk_queued(
             smtp_sender="portal@example.org",
         )
         runner = JobRunner()
-        guard = guard_session(window, workstation, session, settings)
-        desk = FrontDesk(window, workstation, actor, runner, settings)
+        guard = guard_session(window, StaffDesk(workstation, session.actor), session, settings)
+        desk = FrontDesk(window, StaffDesk(workstation, actor), runner, settings)
         relay = run_mail_relay(desk, guard, workstation, settings)
         assert relay is not None
         try:
@@ -358,8 +358,8 @@ def test_without_a_mail_server_no_relay_runs(
     window = build_main_window(database, session)
     qtbot.addWidget(window)
     runner = JobRunner()
-    guard = guard_session(window, workstation, session, ConsoleSettings())
-    desk = FrontDesk(window, workstation, actor, runner, ConsoleSettings())
+    guard = guard_session(window, StaffDesk(workstation, session.actor), session, ConsoleSettings())
+    desk = FrontDesk(window, StaffDesk(workstation, actor), runner, ConsoleSettings())
     try:
         assert run_mail_relay(desk, guard, workstation, ConsoleSettings()) is None
         assert "not set up" in desk.outbox.status

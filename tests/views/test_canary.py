@@ -18,6 +18,7 @@ from console.app import build_main_window, log_file, open_with_password
 from console.models.database import Database
 from console.models.schema import StaffRole
 from console.services.accounts.actions import RevokeReason, revoke_access
+from console.services.desk import Desk
 from console.services.errors import DomainError
 from console.services.invitations.acceptance import accept_invitation
 from console.services.invitations.issuing import mint_invitation_token, reissue_invitation
@@ -78,7 +79,7 @@ def test_no_secret_or_patient_name_leaves_the_console(
             add_staff_user(workstation, None, "canary_admin", StaffRole.ADMIN, STAFF_PASSWORD)
 
             # Sign in, once wrongly.
-            dialog = SignInDialog(workstation, first_run=False)
+            dialog = SignInDialog(Desk(workstation), first_run=False)
             qtbot.addWidget(dialog)
             dialog.username.setText("canary_admin")
             dialog.password.setText(WRONG_PASSWORD)

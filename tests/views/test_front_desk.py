@@ -28,6 +28,7 @@ from console.models.database import Database
 from console.models.schema import Access, Invitation, OutboxMessage, PortalAccount, StaffRole
 from console.services.accounts.actions import RevokeReason
 from console.services.clock import ManualClock
+from console.services.desk import StaffDesk
 from console.services.passwords import verify_password
 from console.services.staff.session import StaffSession
 from console.services.staff.users import SignedIn
@@ -55,7 +56,7 @@ def desk_window(
     window = build_main_window(database, StaffSession.begin(SignedIn(actor, False), NOW))
     qtbot.addWidget(window)
     runner = JobRunner()
-    desk = FrontDesk(window, workstation, actor, runner)
+    desk = FrontDesk(window, StaffDesk(workstation, actor), runner)
     with qtbot.waitSignal(window.model.row_count_changed, timeout=5000):
         pass
     yield window, desk
@@ -357,7 +358,7 @@ def counted_desk(
     window = MainWindow(model, database.display_name, actor=actor)
     qtbot.addWidget(window)
     runner = JobRunner()
-    desk = FrontDesk(window, workstation, actor, runner)
+    desk = FrontDesk(window, StaffDesk(workstation, actor), runner)
     with qtbot.waitSignal(model.row_count_changed, timeout=5000):
         model.refresh()
     qtbot.waitUntil(

@@ -9,6 +9,7 @@ from console.models.database import Database
 from console.models.invitation_list import InvitationRow
 from console.models.schema import InvitationState, OutboxState, StaffRole
 from console.services.clock import ManualClock
+from console.services.desk import StaffDesk
 from console.services.invitations.issuing import cancel_invitation
 from console.services.mail.outbox_list import list_outbox
 from console.services.permissions import Actor
@@ -71,7 +72,7 @@ def presenter_for(
     actor: Actor,
     runner: Submitter | None = None,
 ) -> InvitationsPresenter:
-    return InvitationsPresenter(screen, desk, actor, runner or InlineRunner())
+    return InvitationsPresenter(screen, StaffDesk(desk, actor), runner or InlineRunner())
 
 
 def names(screen: FakeInvitationsScreen) -> list[str]:

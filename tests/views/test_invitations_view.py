@@ -13,6 +13,7 @@ from console.adapters.invitation_table import InvitationColumn
 from console.models.database import Database
 from console.models.schema import InvitationState, OutboxState, StaffRole
 from console.services.clock import ManualClock
+from console.services.desk import StaffDesk
 from console.services.invitations.listing import list_invitations
 from console.services.mail.outbox_list import list_outbox
 from console.services.permissions import Actor
@@ -39,7 +40,7 @@ def view(
     qtbot: QtBot, desk: Workstation, actor: Actor, runner: JobRunner
 ) -> Iterator[InvitationsView]:
     add_invitations(desk, actor.id)
-    widget = InvitationsView(desk, actor, runner)
+    widget = InvitationsView(StaffDesk(desk, actor), runner)
     qtbot.addWidget(widget)
     widget.resize(1100, 600)
     yield widget

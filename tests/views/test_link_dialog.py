@@ -17,6 +17,7 @@ from console.models.database import Database
 from console.models.schema import Access, AccountState, PortalAccount, StaffRole
 from console.services.accounts.chart_actions import LinkedChart
 from console.services.accounts.lookup import AccountChoice, find_family_accounts
+from console.services.desk import StaffDesk
 from console.services.errors import STALE_RECORD_MESSAGE
 from console.services.permissions import Actor, NotAllowed
 from console.services.workstation import Changes, Workstation
@@ -116,7 +117,12 @@ def presenter_for(
 ) -> tuple[LinkPresenter, FakeLinkView]:
     view = FakeLinkView()
     presenter = LinkPresenter(
-        desk, actor, runner or InlineRunner(), patient_id, view, mrn="M1002", birth_date=birth_date
+        StaffDesk(desk, actor),
+        runner or InlineRunner(),
+        patient_id,
+        view,
+        mrn="M1002",
+        birth_date=birth_date,
     )
     return presenter, view
 
@@ -238,7 +244,12 @@ def open_dialog(
     birth_date: dt.date = dt.date(2016, 9, 14),
 ) -> LinkDialog:
     dialog = LinkDialog(
-        desk, actor, runner, patient_id, patient_name=name, mrn="M1002", birth_date=birth_date
+        StaffDesk(desk, actor),
+        runner,
+        patient_id,
+        patient_name=name,
+        mrn="M1002",
+        birth_date=birth_date,
     )
     qtbot.addWidget(dialog)
     dialog.open()
@@ -311,7 +322,7 @@ def test_dialog_escape_cancels_except_while_linking(
 ) -> None:
     held = HeldRunner()
     dialog = LinkDialog(
-        desk, front_desk, held, family.child_chart,
+        StaffDesk(desk, front_desk), held, family.child_chart,
         patient_name="Sofia Lopez", mrn="M1002", birth_date=dt.date(2016, 9, 14),
     )  # fmt: skip
     qtbot.addWidget(dialog)
@@ -330,7 +341,7 @@ def test_dialog_needs_the_link_permission(desk: Workstation, family: Family) -> 
     nobody = Actor(999, "ghost", "no-such-role")
     with pytest.raises(NotAllowed):
         LinkDialog(
-            desk, nobody, InlineRunner(), family.child_chart,
+            StaffDesk(desk, nobody), InlineRunner(), family.child_chart,
             patient_name="Sofia Lopez", mrn="M1002", birth_date=dt.date(2016, 9, 14),
         )  # fmt: skip
 

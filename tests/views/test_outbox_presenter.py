@@ -11,6 +11,7 @@ import pytest
 from console.models.database import Database
 from console.models.schema import OutboxState, StaffRole
 from console.services.clock import ManualClock
+from console.services.desk import StaffDesk
 from console.services.mail.outbox_list import list_outbox
 from console.services.mail.relay import RelayReport, cancel_message, send_due
 from console.services.mail.transport import PermanentFailure
@@ -95,7 +96,7 @@ def presenter_for(
     runner: Submitter | None = None,
     settings: ConsoleSettings = SET_UP,
 ) -> OutboxPresenter:
-    return OutboxPresenter(screen, desk, actor, runner or InlineRunner(), settings)
+    return OutboxPresenter(screen, StaffDesk(desk, actor), runner or InlineRunner(), settings)
 
 
 def emails(screen: FakeOutboxScreen) -> list[str]:

@@ -26,6 +26,7 @@ from console.adapters.outbox_table import OutboxColumn
 from console.models.database import Database
 from console.models.schema import OutboxState, StaffRole
 from console.services.clock import ManualClock
+from console.services.desk import StaffDesk
 from console.services.invitations.issuing import reissue_invitation
 from console.services.mail.outbox_list import list_outbox
 from console.services.mail.relay import RelayReport, cancel_message, send_due
@@ -87,7 +88,7 @@ def outbox(desk: Workstation, actor: Actor) -> None:
 def view(
     qtbot: QtBot, desk: Workstation, actor: Actor, runner: JobRunner, outbox: None
 ) -> Iterator[OutboxView]:
-    widget = OutboxView(desk, actor, runner, SET_UP)
+    widget = OutboxView(StaffDesk(desk, actor), runner, SET_UP)
     qtbot.addWidget(widget)
     widget.resize(1100, 600)
     widget.show()
@@ -209,7 +210,7 @@ def test_a_refusal_is_said_and_nothing_can_be_done(
     qtbot: QtBot, desk: Workstation, runner: JobRunner, outbox: None
 ) -> None:
     nobody = Actor(9999, "nobody", "no-such-role")
-    view = OutboxView(desk, nobody, runner, SET_UP)
+    view = OutboxView(StaffDesk(desk, nobody), runner, SET_UP)
     qtbot.addWidget(view)
     view.refresh()
     qtbot.waitUntil(lambda: bool(view.message) and not view.busy, timeout=5000)
@@ -222,7 +223,7 @@ def test_a_refusal_is_said_and_nothing_can_be_done(
 def test_not_set_up_says_so_and_send_now_waits(
     qtbot: QtBot, desk: Workstation, actor: Actor, runner: JobRunner
 ) -> None:
-    view = OutboxView(desk, actor, runner, ConsoleSettings(smtp_host="smtp.example.org"))
+    view = OutboxView(StaffDesk(desk, actor), runner, ConsoleSettings(smtp_host="smtp.example.org"))
     qtbot.addWidget(view)
     assert view.status == NOT_SET_UP
     assert view.status_strip.property("level") == "warning"

@@ -18,6 +18,7 @@ from console.models.database import Database
 from console.models.schema import AccountState, Invitation, StaffRole
 from console.services.accounts.actions import RevokeReason, revoke_access
 from console.services.clock import ManualClock
+from console.services.desk import StaffDesk
 from console.services.passwords import verify_password
 from console.services.permissions import Actor, NotAllowed
 from console.services.workstation import Changes, Workstation
@@ -108,8 +109,7 @@ def make_presenter(
 ) -> tuple[ReissuePresenter, FakeReissueView]:
     view = FakeReissueView()
     presenter = ReissuePresenter(
-        desk,
-        actor,
+        StaffDesk(desk, actor),
         runner,
         view,
         chart,
@@ -237,7 +237,7 @@ def open_dialog(
     qtbot: QtBot, desk: Workstation, actor: Actor, runner: JobRunner, chart: int
 ) -> ReissueDialog:
     dialog = ReissueDialog(
-        desk, actor, runner, chart, patient_name="Maria Gonzalez", mrn="M0042317"
+        StaffDesk(desk, actor), runner, chart, patient_name="Maria Gonzalez", mrn="M0042317"
     )
     qtbot.addWidget(dialog)
     dialog.show()
@@ -260,7 +260,7 @@ def test_dialog_refuses_a_user_who_may_not_invite(
 ) -> None:
     nobody = Actor(999, "ghost", "none")
     with pytest.raises(NotAllowed):
-        ReissueDialog(desk, nobody, runner, chart, patient_name="Maria", mrn="M1")
+        ReissueDialog(StaffDesk(desk, nobody), runner, chart, patient_name="Maria", mrn="M1")
 
 
 def test_dialog_checks_the_address_as_it_is_typed(

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from console.models.database import Database
 from console.models.schema import AccountState, PortalAccount, StaffRole, StaffUser
 from console.services.accounts.actions import MAX_NOTE_LENGTH, RevokeReason
+from console.services.desk import StaffDesk
 from console.services.errors import STALE_RECORD_MESSAGE
 from console.services.permissions import Actor
 from console.services.workstation import Changes, Workstation
@@ -108,7 +109,7 @@ def presenter_for(
     runner: InlineRunner | HeldRunner | None = None,
 ) -> tuple[RevokePresenter, FakeRevokeView]:
     view = FakeRevokeView()
-    presenter = RevokePresenter(desk, actor, runner or InlineRunner(), account_id, view)
+    presenter = RevokePresenter(StaffDesk(desk, actor), runner or InlineRunner(), account_id, view)
     presenter.load()
     return presenter, view
 
@@ -315,7 +316,7 @@ def open_dialog(
     runner: JobRunner | HeldRunner,
     account_id: int,
 ) -> RevokeDialog:
-    dialog = RevokeDialog(desk, actor, runner, account_id, username="ann.family")
+    dialog = RevokeDialog(StaffDesk(desk, actor), runner, account_id, username="ann.family")
     qtbot.addWidget(dialog)
     dialog.open()
     return dialog

@@ -17,6 +17,7 @@ from console.app import build_main_window, guard_session
 from console.models.database import Database
 from console.models.schema import AuditEvent, StaffRole, StaffUser
 from console.services.clock import ManualClock
+from console.services.desk import StaffDesk
 from console.services.settings.values import ConsoleSettings
 from console.services.staff.session import StaffSession
 from console.services.staff.users import SignedIn
@@ -48,7 +49,7 @@ def guarded(
     session = StaffSession.begin(SignedIn(actor, False), desk.clock.now())
     window = build_main_window(desk.database, session)
     qtbot.addWidget(window)
-    guard = guard_session(window, desk, session, SETTINGS)
+    guard = guard_session(window, StaffDesk(desk, session.actor), session, SETTINGS)
     with qtbot.waitSignal(window.model.row_count_changed, timeout=5000):
         pass
     yield window, guard
@@ -182,7 +183,9 @@ def test_the_timer_locks_without_being_asked(
 ) -> None:
     actor = add_staff(desk.database, StaffRole.FRONT_DESK, staff_hash, name="tim")
     session = StaffSession.begin(SignedIn(actor, False), clock.now())
-    guard = SessionGuard(desk, session, idle_minutes=10, session_hours=12, poll_ms=20)
+    guard = SessionGuard(
+        StaffDesk(desk, session.actor), session, idle_minutes=10, session_hours=12, poll_ms=20
+    )
     try:
         clock.advance(minutes=10)
         with qtbot.waitSignal(guard.locked, timeout=2000):

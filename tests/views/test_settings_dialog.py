@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from console.models.database import Database
 from console.models.schema import StaffRole, StaffUser
 from console.services.clock import ManualClock
+from console.services.desk import StaffDesk
 from console.services.permissions import Actor, NotAllowed
 from console.services.settings.secrets_store import SecretsStore
 from console.services.settings.values import ConsoleSettings, SmtpSecurity, save_settings
@@ -110,7 +111,9 @@ def presenter_for(
 ) -> tuple[SettingsPresenter, FakeSettingsView]:
     view = FakeSettingsView()
     secrets = SecretsStore(keyring if keyring is not None else MemoryKeyring())
-    presenter = SettingsPresenter(desk, actor, runner or InlineRunner(), view, path, secrets)
+    presenter = SettingsPresenter(
+        StaffDesk(desk, actor), runner or InlineRunner(), view, path, secrets
+    )
     return presenter, view
 
 
@@ -284,7 +287,7 @@ def open_dialog(
     keyring: Any = None,
 ) -> SettingsDialog:
     secrets = SecretsStore(keyring if keyring is not None else MemoryKeyring())
-    dialog = SettingsDialog(desk, actor, runner, path=path, secrets=secrets)
+    dialog = SettingsDialog(StaffDesk(desk, actor), runner, path=path, secrets=secrets)
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.presenter.loaded is not None, timeout=5000)
     return dialog
@@ -429,7 +432,7 @@ def test_dialog_does_not_open_for_a_role_without_the_permission(
 ) -> None:
     actor = add_staff(desk.database, role, staff_hash)
     with pytest.raises(NotAllowed, match=REFUSED):
-        SettingsDialog(desk, actor, runner, path=settings_file)
+        SettingsDialog(StaffDesk(desk, actor), runner, path=settings_file)
     assert runner.pending_jobs == 0
 
 
@@ -453,7 +456,7 @@ def test_once_loaded_the_focus_is_on_the_first_field_and_enter_saves(
 ) -> None:
     runner = HeldRunner()
     secrets = SecretsStore(MemoryKeyring())
-    dialog = SettingsDialog(desk, admin, runner, path=settings_file, secrets=secrets)
+    dialog = SettingsDialog(StaffDesk(desk, admin), runner, path=settings_file, secrets=secrets)
     qtbot.addWidget(dialog)
     dialog.show()
     dialog.activateWindow()

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from console.models.database import Database
 from console.models.schema import StaffRole, StaffUser
 from console.services.clock import ManualClock
+from console.services.desk import Desk
 from console.services.staff.users import SignedIn
 from console.services.workstation import Workstation
 from console.views.sign_in import UNEXPECTED, SignInDialog, SignInPresenter, Stage
@@ -48,7 +49,7 @@ def desk(database: Database) -> Workstation:
 
 def presenter(desk: Workstation, *, first_run: bool = False) -> tuple[SignInPresenter, FakeView]:
     view = FakeView()
-    shown = SignInPresenter(desk, InlineRunner().submit, view, first_run=first_run)
+    shown = SignInPresenter(Desk(desk), InlineRunner().submit, view, first_run=first_run)
     shown.start()
     return shown, view
 
@@ -111,7 +112,7 @@ def test_the_dialog_signs_in_without_blocking(
     qtbot: QtBot, desk: Workstation, staff_hash: str
 ) -> None:
     add_staff(desk.database, StaffRole.ADMIN, staff_hash, name="ann")
-    dialog = SignInDialog(desk, first_run=False)
+    dialog = SignInDialog(Desk(desk), first_run=False)
     qtbot.addWidget(dialog)
     dialog.show()
     assert dialog.username.hasFocus() or not dialog.isActiveWindow()

@@ -20,6 +20,7 @@ from console.models.database import Database
 from console.models.schema import StaffRole, StaffUser
 from console.models.staff_list import StaffMember
 from console.services.clock import ManualClock
+from console.services.desk import StaffDesk
 from console.services.errors import STALE_RECORD_MESSAGE
 from console.services.permissions import Actor, NotAllowed
 from console.services.staff.admin import list_staff
@@ -95,7 +96,7 @@ def runner() -> Iterator[JobRunner]:
 @pytest.fixture
 def presenter(desk: Workstation, admin: Actor) -> tuple[StaffPresenter, FakeStaffView]:
     view = FakeStaffView()
-    presenter = StaffPresenter(desk, admin, InlineRunner(), view)
+    presenter = StaffPresenter(StaffDesk(desk, admin), InlineRunner(), view)
     presenter.load()
     return presenter, view
 
@@ -206,7 +207,7 @@ def test_a_front_desk_or_manager_presenter_gets_the_refusal(
 ) -> None:
     actor = add_staff(desk.database, role, staff_hash, "someone")
     view, runner = FakeStaffView(), InlineRunner()
-    presenter = StaffPresenter(desk, actor, runner, view)
+    presenter = StaffPresenter(StaffDesk(desk, actor), runner, view)
     assert presenter.refusal == REFUSED
     presenter.load()
     assert view.message == (REFUSED, True)
@@ -220,7 +221,7 @@ def test_a_front_desk_or_manager_presenter_gets_the_refusal(
 
 
 def open_dialog(qtbot: QtBot, desk: Workstation, actor: Actor, runner: JobRunner) -> StaffDialog:
-    dialog = StaffDialog(desk, actor, runner)
+    dialog = StaffDialog(StaffDesk(desk, actor), runner)
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitUntil(lambda: dialog.model.rowCount() > 0, timeout=5000)
@@ -432,5 +433,5 @@ def test_dialog_does_not_open_for_a_role_without_the_permission(
 ) -> None:
     actor = add_staff(desk.database, role, staff_hash)
     with pytest.raises(NotAllowed, match=REFUSED):
-        StaffDialog(desk, actor, runner)
+        StaffDialog(StaffDesk(desk, actor), runner)
     assert runner.pending_jobs == 0

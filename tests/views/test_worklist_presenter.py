@@ -12,6 +12,7 @@ from console.models.schema import StaffRole
 from console.models.worklist import ClusterCase
 from console.services.accounts.actions import RevokeReason, revoke_access
 from console.services.clock import ManualClock
+from console.services.desk import StaffDesk
 from console.services.permissions import Actor
 from console.services.workstation import Changes, Workstation
 from console.views.worklist_presenter import (
@@ -76,7 +77,7 @@ def test_loads_the_clusters_with_their_figures(
 ) -> None:
     add_families(desk)
     held = HeldRunner()
-    presenter = WorklistPresenter(screen, desk, actor, held)
+    presenter = WorklistPresenter(screen, StaffDesk(desk, actor), held)
     presenter.refresh()
     assert screen.busy and screen.figures == LOADING_TEXT
     held.run_all()
@@ -89,7 +90,7 @@ def test_loads_the_clusters_with_their_figures(
 def test_no_shared_address_says_so(
     screen: FakeWorklistScreen, desk: Workstation, actor: Actor
 ) -> None:
-    WorklistPresenter(screen, desk, actor, InlineRunner()).refresh()
+    WorklistPresenter(screen, StaffDesk(desk, actor), InlineRunner()).refresh()
     assert screen.figures == NONE_LEFT and screen.pages == [0]
 
 
@@ -98,7 +99,7 @@ def test_an_action_reads_again_only_the_addresses_it_names(
 ) -> None:
     ids = add_families(desk)
     runner = InlineRunner()
-    presenter = WorklistPresenter(screen, desk, actor, runner)
+    presenter = WorklistPresenter(screen, StaffDesk(desk, actor), runner)
     presenter.refresh()
     presenter.resolved(Changes(email_keys=frozenset({"someone.else@example.org"})))
     assert runner.calls == 1  # not shown: nothing read
@@ -119,7 +120,7 @@ def test_a_part_read_does_not_drop_the_whole_on_its_way(
 ) -> None:
     ids = add_families(desk)
     held = HeldRunner()
-    presenter = WorklistPresenter(screen, desk, actor, held)
+    presenter = WorklistPresenter(screen, StaffDesk(desk, actor), held)
     presenter.refresh()
     held.run_all()
     presenter.refresh()
@@ -135,7 +136,7 @@ def test_a_refused_read_is_said_in_the_figures(
     screen: FakeWorklistScreen, desk: Workstation
 ) -> None:
     nobody = Actor(9999, "nobody", "no-such-role")
-    WorklistPresenter(screen, desk, nobody, InlineRunner()).refresh()
+    WorklistPresenter(screen, StaffDesk(desk, nobody), InlineRunner()).refresh()
     assert screen.problem and "no valid role" in screen.figures
     assert not screen.busy and screen.cases == []
 
@@ -145,7 +146,7 @@ def test_clear_drops_answers_on_their_way(
 ) -> None:
     add_families(desk)
     held = HeldRunner()
-    presenter = WorklistPresenter(screen, desk, actor, held)
+    presenter = WorklistPresenter(screen, StaffDesk(desk, actor), held)
     presenter.refresh()
     presenter.clear()
     held.run_all()

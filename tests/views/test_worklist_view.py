@@ -15,6 +15,7 @@ from console.models.database import Database
 from console.models.schema import StaffRole
 from console.services.accounts.actions import RevokeReason, revoke_access
 from console.services.clock import ManualClock
+from console.services.desk import StaffDesk
 from console.services.permissions import Actor
 from console.services.workstation import Workstation
 from console.views.worklist_view import DO_STEP, EMPTY_DETAIL, WorklistView
@@ -42,7 +43,7 @@ def runner() -> Iterator[JobRunner]:
 
 @pytest.fixture
 def view(qtbot: QtBot, desk: Workstation, actor: Actor, runner: JobRunner) -> WorklistView:
-    widget = WorklistView(desk, actor, runner)
+    widget = WorklistView(StaffDesk(desk, actor), runner)
     qtbot.addWidget(widget)
     widget.resize(1100, 600)
     return widget

@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from console.models.schema import (
@@ -85,6 +85,8 @@ class RevokePreview:
     will_unblock: tuple[int, ...]
     #: Other active accounts that will still share the address after it.
     still_shared: tuple[int, ...]
+    #: The usernames of those other accounts, by username.
+    other_usernames: tuple[str, ...] = ()
 
 
 def revoke_preview(workstation: Workstation, actor: Actor, account_id: int) -> RevokePreview:
@@ -94,6 +96,11 @@ def revoke_preview(workstation: Workstation, actor: Actor, account_id: int) -> R
         account = _active_account(session, account_id, "revoke")
         sharers = active_sharers(session, [account.email_key]).get(account.email_key or "", set())
         others = tuple(sorted(sharers - {account.id}))
+        usernames = session.scalars(
+            select(PortalAccount.username)
+            .where(PortalAccount.id.in_(others))
+            .order_by(PortalAccount.username)
+        )
         return RevokePreview(
             account.id,
             account.version,
@@ -101,6 +108,7 @@ def revoke_preview(workstation: Workstation, actor: Actor, account_id: int) -> R
             account.intake_form_count,
             others if len(others) == 1 else (),
             others if len(others) > 1 else (),
+            tuple(usernames),
         )
 
 
