@@ -77,13 +77,15 @@ class FrontDesk(QObject):
         self.invitations.changed.connect(self.changes.publish)
         self.outbox = OutboxView(desk, runner, self._settings, window)
         window.add_work_area("Outbox", "outbox.svg", self.outbox)
+        self.outbox.changed.connect(self.changes.publish)
         #: Each page's own decision from a ``Changes``, in the order they are told.
         self._pages: tuple[Callable[[Changes], None], ...] = (
             window.apply_changes,
             self.panel.apply_changes,
             self.worklist.resolved,
             self.invitations.invitations_changed,
-            self._outbox_changed,
+            self.outbox.outbox_changed,
+            self._wake_relay,
         )
         self.changes.published.connect(self._deliver)
         self.outbox.refresh()
@@ -135,10 +137,7 @@ class FrontDesk(QObject):
         for page in self._pages:
             page(changes)
 
-    def _outbox_changed(self, changes: Changes) -> None:
-        # The Outbox page and the relay decide here until the page has a presenter to do it.
-        if changes.outbox:
-            self.outbox.refresh()
+    def _wake_relay(self, changes: Changes) -> None:
         if changes.mail_queued:
             self.mail_queued.emit()
 

@@ -144,6 +144,10 @@ class OutboxScreen(ListScreen, Protocol):
         """Ask the window's relay to send what is due now."""
         ...
 
+    def publish(self, changes: Changes) -> None:
+        """Hand what this page's action changed to every page (the window's feed)."""
+        ...
+
 
 class OutboxPresenter(ListPresenter):
     """The Outbox page's reads, actions and decisions."""
@@ -163,6 +167,8 @@ class OutboxPresenter(ListPresenter):
         self._relay_said = ""
         self._relay_failed = False
         self._asked = False
+        #: What this page's own last action changed: shown in place already.
+        self._own: Changes | None = None
 
     def mail_status(self) -> MailStatus:
         """Whether e-mail is set up and what the relay did last, in the clinic's words."""
@@ -236,6 +242,12 @@ class OutboxPresenter(ListPresenter):
         work = partial(self._desk.act, list_outbox, state=self._page.criteria())
         self._read("Loading the outbox", work, self._show_page, loading=LOADING_TEXT)
 
+    def outbox_changed(self, changes: Changes) -> None:
+        """An action changed e-mails: read the page again, unless it was this page's own,
+        whose row is shown in place already (read again, a filter would drop it)."""
+        if changes.outbox and changes is not self._own:
+            self.refresh()
+
     def selection_changed(self) -> None:
         """Another e-mail (or none) is selected: say what it allows."""
         self._page.show_actions(self.actions_for(self._page.selected()))
@@ -302,14 +314,14 @@ class OutboxPresenter(ListPresenter):
         self.selection_changed()
         self._page.page_shown(len(page.rows))
 
-    def _changed(self, after: OutboxRow, done_text: str, _changes: Changes) -> None:
+    def _changed(self, after: OutboxRow, done_text: str, changes: Changes) -> None:
         self._settled()
         # Shown in place (even under another filter) so that staff see it happen.
         self._page.show_row(after)
         self.say(done_text, done=True)
         self.selection_changed()
-        if after.state is OutboxState.QUEUED:
-            self._page.wake_relay()
+        self._own = changes
+        self._page.publish(changes)  # the relay wakes when it queued mail
 
     def _not_changed(self, error: DomainError) -> None:
         self._settled()

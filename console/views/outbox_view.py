@@ -19,6 +19,7 @@ from console.models.schema import OutboxState
 from console.services.desk import StaffDesk
 from console.services.mail.relay import RelayReport
 from console.services.settings.values import ConsoleSettings
+from console.services.workstation import Changes
 from console.views.list_page import ListPage, named_label, restyle, show_value, table_style
 from console.views.outbox_presenter import (
     CANCEL_TEXT,
@@ -52,6 +53,8 @@ class OutboxView(ListPage):
     send_now = Signal()
     #: A page arrived: how many e-mails are shown.
     loaded = Signal(int)
+    #: Retry or Cancel changed an e-mail (``Changes``): for the window's change feed.
+    changed = Signal(object)
 
     def __init__(
         self,
@@ -216,6 +219,14 @@ class OutboxView(ListPage):
     def wake_relay(self) -> None:
         """Ask the relay to run."""
         self.send_now.emit()
+
+    def publish(self, changes: Changes) -> None:
+        """Hand ``changes`` to the window's feed."""
+        self.changed.emit(changes)
+
+    def outbox_changed(self, changes: Changes) -> None:
+        """What an action changed: the presenter decides whether to read again."""
+        self.presenter.outbox_changed(changes)
 
     def _selection_changed(self, *_args: QModelIndex) -> None:
         self.presenter.selection_changed()

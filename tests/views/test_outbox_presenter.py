@@ -17,7 +17,7 @@ from console.services.mail.relay import RelayReport, cancel_message, send_due
 from console.services.mail.transport import PermanentFailure
 from console.services.permissions import Actor
 from console.services.settings.values import ConsoleSettings
-from console.services.workstation import Workstation
+from console.services.workstation import Changes, Workstation
 from console.views.outbox_presenter import (
     CANCEL_TIP,
     CHANGED_MEANWHILE,
@@ -46,6 +46,7 @@ class FakeOutboxScreen(FakeTableScreen):
         super().__init__("message_id")
         self.status: MailStatus | None = None
         self.wakes = 0
+        self.published: list[Changes] = []
 
     def criteria(self) -> OutboxState | None:
         return self.state
@@ -55,6 +56,9 @@ class FakeOutboxScreen(FakeTableScreen):
 
     def wake_relay(self) -> None:
         self.wakes += 1
+
+    def publish(self, changes: Changes) -> None:
+        self.published.append(changes)
 
 
 class Refusing:
@@ -149,7 +153,7 @@ def test_what_the_selected_email_allows(
     )
 
 
-def test_retry_shows_the_email_queued_in_place_and_wakes_the_relay(
+def test_retry_shows_the_email_queued_in_place_and_publishes_the_queued_mail(
     screen: FakeOutboxScreen, desk: Workstation, actor: Actor
 ) -> None:
     held = HeldRunner()
@@ -169,13 +173,16 @@ def test_retry_shows_the_email_queued_in_place_and_wakes_the_relay(
         "The e-mail to refused@example.org is queued again",
         True,
     )
-    assert screen.wakes == 1
+    (retried,) = screen.published
+    assert retried.outbox == retried.mail_queued == {row.message_id}  # the relay wakes
     assert screen.actions == OutboxActions(False, ONLY_FAILED_RETRIED, True, CANCEL_TIP)
     # The version shown in place is the one stored: cancelling it now is not refused.
     presenter.cancel()
     held.run_all()
     assert screen.message == "The e-mail to refused@example.org is cancelled"
-    assert screen.wakes == 1  # a cancellation sends nothing
+    cancelled = screen.published[-1]
+    assert cancelled.outbox == {row.message_id} and not cancelled.mail_queued  # sends nothing
+    assert screen.wakes == 0  # only Send now wakes the relay from here
     assert list_outbox(desk, actor, state=OutboxState.FAILED).total == 0
 
 
@@ -209,6 +216,25 @@ def test_whether_email_is_set_up(screen: FakeOutboxScreen, desk: Workstation, ac
     assert screen.status is not None
     assert screen.status.level == "warning"
     assert screen.status.text == f"{NOT_SET_UP} The server refused the connection."
+
+
+def test_the_page_reads_again_for_others_changes_not_for_its_own(
+    screen: FakeOutboxScreen, desk: Workstation, actor: Actor
+) -> None:
+    held = HeldRunner()
+    presenter = presenter_for(screen, desk, actor, held)
+    presenter.refresh()
+    held.run_all()
+    screen.select(1)
+    presenter.retry()
+    held.run_all()
+    (own,) = screen.published
+    presenter.outbox_changed(own)
+    assert held.jobs == []  # shown in place already: a filter would drop it if read again
+    presenter.outbox_changed(Changes(invitations=frozenset({7})))
+    assert held.jobs == []  # no e-mail changed
+    presenter.outbox_changed(Changes(outbox=frozenset({99})))
+    assert len(held.jobs) == 1
 
 
 def test_send_now_and_what_the_relay_did(

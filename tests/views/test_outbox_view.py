@@ -148,14 +148,15 @@ def test_rows_appear_newest_first_and_by_state(qtbot: QtBot, view: OutboxView) -
     assert view.footer == "Showing 1 of 1 e-mail"
 
 
-def test_retry_a_failed_email_queues_it_and_wakes_the_relay(
+def test_retry_a_failed_email_queues_it_and_publishes_what_it_queued(
     qtbot: QtBot, view: OutboxView, desk: Workstation, actor: Actor
 ) -> None:
     load(qtbot, view)
     select(view, "refused@example.org")
     assert view.retry_button.isEnabled() and view.cancel_button.isEnabled()
-    with qtbot.waitSignal(view.send_now, timeout=5000):
+    with qtbot.waitSignal(view.changed, timeout=5000) as published:
         view.retry_button.click()
+    assert published.args[0].mail_queued
     assert not view.busy
     row = view.model.rows[shown(view).index("refused@example.org")]
     assert row.state is OutboxState.QUEUED and row.attempts == 0 and row.last_error is None
