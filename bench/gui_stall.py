@@ -94,7 +94,7 @@ from console.services.settings.values import ConsoleSettings
 from console.services.staff.session import StaffSession
 from console.services.staff.users import sign_in
 from console.services.workstation_setup import build_workstation
-from console.views import reissue_dialog
+from console.views import reissue_pin_page
 from console.views.account_forms import (
     DeactivateDialog,
     EditContactDialog,
@@ -482,7 +482,7 @@ def walk(
     session = StaffSession.begin(signed_in, workstation.clock.now())
     actor = session.actor
     targets = find_targets(shared_email_worklist(workstation, actor), database.engine)
-    reissue_dialog.open_with_system_viewer = lambda path: True  # no PDF viewer here
+    reissue_pin_page.open_with_system_viewer = lambda path: True  # no PDF viewer here
 
     # Step 1: the composition of console.app._run_gui, then the first page painted.
     with driver.step("Open the console: first page of the list painted"):
@@ -681,7 +681,9 @@ def walk(
         driver.wait("the address checked", reissue.issue_button.isEnabled)
     with driver.step("Re-issue: Issue (bcrypt in the worker), the PIN shown"):
         driver.call("Issue", reissue.issue_button.click)
-        driver.wait("the PIN", lambda: reissue.on_pin_page and reissue.pin_label.text() != "")
+        driver.wait(
+            "the PIN", lambda: reissue.on_pin_page and reissue.pin_page.pin_label.text() != ""
+        )
     with driver.step("Re-issue: Print handout… (save dialog, PDF written)"):
         handout = folder / "handout.pdf"
         driver.call("Print handout…", reissue.handout_button.click)
@@ -693,7 +695,7 @@ def walk(
         driver.call("Save", chooser.accept)
         driver.wait("the PDF", lambda: handout.exists() and "saved" in reissue.pin_note.text())
     with driver.step("Re-issue: Done (the PIN forgotten)"):
-        driver.call("Done", reissue.done_button.click)
+        driver.call("Done", reissue.pin_page.done_button.click)
         driver.wait("the dialog closed", lambda: closed[id(reissue)])
 
     with driver.step("Link: find the child by MRN and open the account"):

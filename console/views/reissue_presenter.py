@@ -26,10 +26,15 @@ from console.services.invitations.issuing import (
 )
 from console.services.permissions import Permission, refusal
 from console.services.workstation import MAX_INVITATION_DAYS, Changes
+from console.views.form_presenter import FormState
 from console.views.handout_text import DEFAULT_POLICY_WORDS, HandoutText, expiry_words, spaced_pin
 from console.workers.service_calls import ServiceCalls, Submitter
 
 NOT_CHECKED_YET = "Wait until the address has been checked."
+TYPE_ADDRESS = "Type the patient's own address."
+CHECKING = "Checking the address…"
+ISSUING = "Issuing the invitation…"
+FREE_ADDRESS_NEEDED = "Type an address no account or invitation uses."
 
 
 class AddressState(Enum):
@@ -81,8 +86,8 @@ class ReissueView(Protocol):
         """Issuing was refused: say why above the buttons."""
         ...
 
-    def set_busy(self, busy: bool) -> None:
-        """Whether the invitation is being issued (nothing can be changed meanwhile)."""
+    def show_form(self, form: FormState) -> None:
+        """What can be changed and pressed now, and what is still needed."""
         ...
 
     def show_pin(self, page: PinPage) -> None:
@@ -160,6 +165,7 @@ class ReissuePresenter:
         self._serial = 0
         self._verdict = AddressVerdict(AddressState.EMPTY, "")
         self._checked_text: str | None = None
+        self._text = ""
         self._issued: IssuedInvitation | None = None
 
     @property
@@ -196,12 +202,25 @@ class ReissuePresenter:
         """The day an invitation issued now for ``days`` days expires (local time)."""
         return (self._desk.clock.now() + dt.timedelta(days=days)).astimezone().date()
 
+    def form(self, *, issuing: bool | None = None) -> FormState:
+        """What the dialog allows now (``issuing``: as the invitation is sent off): Issue
+        waits for the newest text to be checked and found free (or only a likely variant);
+        nothing changes while issuing or after."""
+        busy = self.busy if issuing is None else issuing
+        return FormState.decide(
+            loaded=self._issued is None,
+            loading=self._verdict.state is AddressState.CHECKING,
+            busy=busy,
+            still_needed=ISSUING if busy else self._still_needed(),
+        )
+
     def address_edited(self, text: str) -> None:
         """The field changed: nothing can be issued until the new text is checked."""
         self._serial += 1
         self._checked_text = None
+        self._text = text
         if not text.strip():
-            self._show(AddressVerdict(AddressState.EMPTY, "Type the patient's own address."))
+            self._show(AddressVerdict(AddressState.EMPTY, TYPE_ADDRESS))
         else:
             self._show(AddressVerdict(AddressState.CHECKING, "Checking…"))
 
@@ -211,8 +230,9 @@ class ReissuePresenter:
         self._serial += 1
         serial = self._serial
         self._checked_text = None
+        self._text = text
         if not text.strip():
-            self._show(AddressVerdict(AddressState.EMPTY, "Type the patient's own address."))
+            self._show(AddressVerdict(AddressState.EMPTY, TYPE_ADDRESS))
             return
         self._show(AddressVerdict(AddressState.CHECKING, "Checking…"))
         self._checks.run(
@@ -238,7 +258,7 @@ class ReissuePresenter:
         if not self.can_issue(text):
             self._view.show_refusal(self._verdict.detail or self._verdict.words or NOT_CHECKED_YET)
             return
-        self._view.set_busy(True)
+        self._view.show_form(self.form(issuing=True))
         self._issuing.run(
             "Issuing the invitation",
             lambda: self._desk.act(
@@ -318,6 +338,19 @@ class ReissuePresenter:
     def _show(self, verdict: AddressVerdict) -> None:
         self._verdict = verdict
         self._view.show_address(verdict)
+        self._view.show_form(self.form())
+
+    def _still_needed(self) -> str:
+        if self._issued is not None:
+            return ""
+        state = self._verdict.state
+        if state is AddressState.EMPTY:
+            return TYPE_ADDRESS
+        if state is AddressState.CHECKING:
+            return CHECKING
+        if self._checked_text != self._text:
+            return NOT_CHECKED_YET
+        return "" if state in ISSUABLE else FREE_ADDRESS_NEEDED
 
     def _checked(self, serial: int, text: str, verdict: AddressVerdict) -> None:
         if serial != self._serial:
@@ -338,8 +371,8 @@ class ReissuePresenter:
         )
 
     def _done(self, issued: IssuedInvitation) -> None:
-        self._view.set_busy(False)
         self._issued = issued
+        self._view.show_form(self.form())
         links = issued.carried_links
         carried = (
             ""
@@ -361,7 +394,7 @@ class ReissuePresenter:
         self._view.invitation_issued(issued.changes)
 
     def _refused(self, text: str, error: DomainError) -> None:
-        self._view.set_busy(False)
+        self._view.show_form(self.form())
         self._view.show_refusal(error.message)
         if isinstance(error, (InvalidEmail, EmailTaken)):
             # Someone took the address meanwhile: the field says so too.
@@ -371,8 +404,12 @@ class ReissuePresenter:
 
 
 __all__ = [
+    "CHECKING",
+    "FREE_ADDRESS_NEEDED",
     "ISSUABLE",
+    "ISSUING",
     "NOT_CHECKED_YET",
+    "TYPE_ADDRESS",
     "AddressState",
     "AddressVerdict",
     "HandoutWriter",

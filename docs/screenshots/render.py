@@ -58,7 +58,7 @@ from console.services.audit.trail import AuditTrail
 from console.services.clock import ManualClock
 from console.services.demo.clinic import DEMO_STAFF_PASSWORD, fill_demo_database
 from console.services.desk import Desk, StaffDesk
-from console.services.invitations.issuing import issuing as invitation_service
+from console.services.invitations import issuing as invitation_service
 from console.services.mail.relay import RelayReport, send_due
 from console.services.mail.templates import branding_from
 from console.services.mail.transport import SmtpTransport

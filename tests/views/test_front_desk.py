@@ -33,7 +33,7 @@ from console.services.passwords import verify_password
 from console.services.staff.session import StaffSession
 from console.services.staff.users import SignedIn
 from console.services.workstation import Changes
-from console.views import reissue_dialog
+from console.views import reissue_pin_page
 from console.views.account_forms import DeactivateDialog, EditContactDialog, ResendResetDialog
 from console.views.actions import ACTIONS
 from console.views.front_desk import FrontDesk
@@ -81,7 +81,7 @@ def test_search_select_revoke_reissue_and_print_the_handout(
 ) -> None:
     opened: list[Path] = []  # the system's PDF viewer is outside the product
     monkeypatch.setattr(
-        reissue_dialog, "open_with_system_viewer", lambda p: opened.append(p) or True
+        reissue_pin_page, "open_with_system_viewer", lambda p: opened.append(p) or True
     )
     window, desk = desk_window
     open_account(qtbot, window, desk, "whopper")
@@ -113,7 +113,7 @@ def test_search_select_revoke_reissue_and_print_the_handout(
     qtbot.waitUntil(reissue.issue_button.isEnabled, timeout=5000)  # checked: free
     with qtbot.waitSignal(reissue.issued, timeout=10_000):
         reissue.issue_button.click()
-    pin = reissue.pin_label.text().replace(" ", "")
+    pin = reissue.pin_page.pin_label.text().replace(" ", "")
     assert len(pin) == 6 and pin.isdigit()
     with Session(database.engine) as session:
         invitation = session.scalars(
@@ -123,8 +123,8 @@ def test_search_select_revoke_reissue_and_print_the_handout(
     handout = tmp_path / "handout.pdf"
     reissue.presenter.save_handout(handout)
     assert handout.read_bytes().startswith(b"%PDF") and opened == [handout]
-    reissue.done_button.click()
-    assert reissue.pin_label.text() == ""
+    reissue.pin_page.done_button.click()
+    assert reissue.pin_page.pin_label.text() == ""
 
     # The new invitation is on the Invitations page (Ctrl+3), pending.
     window.navigation.setCurrentRow(2)

@@ -22,9 +22,14 @@ from console.services.desk import StaffDesk
 from console.services.passwords import verify_password
 from console.services.permissions import Actor, NotAllowed
 from console.services.workstation import Changes, Workstation
-from console.views import reissue_dialog
+from console.views import reissue_pin_page
+from console.views.form_presenter import FormState
 from console.views.reissue_dialog import ReissueDialog
 from console.views.reissue_presenter import (
+    CHECKING,
+    FREE_ADDRESS_NEEDED,
+    ISSUING,
+    TYPE_ADDRESS,
     AddressState,
     AddressVerdict,
     PinPage,
@@ -44,6 +49,7 @@ class FakeReissueView:
         self.verdicts: list[AddressVerdict] = []
         self.refusals: list[str] = []
         self.busy_changes: list[bool] = []
+        self.forms: list[FormState] = []
         self.pages: list[PinPage] = []
         self.changes: list[Changes] = []
         self.opened: list[Path] = []
@@ -55,8 +61,10 @@ class FakeReissueView:
     def show_refusal(self, text: str) -> None:
         self.refusals.append(text)
 
-    def set_busy(self, busy: bool) -> None:
-        self.busy_changes.append(busy)
+    def show_form(self, form: FormState) -> None:
+        self.forms.append(form)
+        if form.busy != (self.busy_changes or [False])[-1]:
+            self.busy_changes.append(form.busy)
 
     def show_pin(self, page: PinPage) -> None:
         self.pages.append(page)
@@ -298,7 +306,7 @@ def test_dialog_issues_shows_the_pin_copies_prints_and_forgets_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     opened: list[Path] = []
-    monkeypatch.setattr(reissue_dialog, "open_with_system_viewer", lambda p: opened.append(p))
+    monkeypatch.setattr(reissue_pin_page, "open_with_system_viewer", lambda p: opened.append(p))
     dialog = open_dialog(qtbot, desk, front_desk, runner, chart)
     issued: list[Changes] = []
     dialog.issued.connect(issued.append)
@@ -308,28 +316,28 @@ def test_dialog_issues_shows_the_pin_copies_prints_and_forgets_it(
     dialog.issue_button.click()
     assert runner.pending_jobs >= 1  # on the worker, not the GUI thread
     qtbot.waitUntil(lambda: dialog.on_pin_page, timeout=10000)
-    shown = dialog.pin_label.text()
+    shown = dialog.pin_page.pin_label.text()
     assert len(shown) == 7 and shown[3] == " "
     pin = shown.replace(" ", "")
     assert pin.isdigit() and verify_password(pin, stored_pin_hash(desk, chart))
-    assert FREE in dialog.sent_to.text()
-    assert "Monday 16 March 2026" in dialog.pin_expiry.text()
+    assert FREE in dialog.pin_page.sent_to.text()
+    assert "Monday 16 March 2026" in dialog.pin_page.pin_expiry.text()
     assert issued and issued[0].patients == frozenset({chart})
 
-    dialog.copy_button.click()
+    dialog.pin_page.copy_button.click()
     assert QGuiApplication.clipboard().text() == pin
 
-    dialog.handout_button.click()
-    assert dialog.file_dialog is not None and dialog.file_dialog.isVisible()
+    dialog.pin_page.handout_button.click()
+    assert dialog.pin_page.file_dialog is not None and dialog.pin_page.file_dialog.isVisible()
     target = tmp_path / "handout.pdf"
-    dialog.file_dialog.selectFile(str(target))
-    dialog.file_dialog.accept()
+    dialog.pin_page.file_dialog.selectFile(str(target))
+    dialog.pin_page.file_dialog.accept()
     assert opened == [target]
     assert target.read_bytes().startswith(b"%PDF")
 
     with qtbot.waitSignal(dialog.finished, timeout=1000):
-        dialog.done_button.click()
-    assert dialog.pin_label.text() == ""
+        dialog.pin_page.done_button.click()
+    assert dialog.pin_page.pin_label.text() == ""
     assert QGuiApplication.clipboard().text() == ""
     assert dialog.presenter.pin is None
 
@@ -347,3 +355,29 @@ def test_dialog_shows_a_refusal_and_keeps_what_was_typed(
     assert not dialog.on_pin_page
     assert dialog.email.text() == FREE
     assert dialog.cancel_button.isEnabled()
+
+
+def test_the_form_says_what_is_still_needed_before_issue_can_be_pressed(
+    desk: Workstation, front_desk: Actor, chart: int
+) -> None:
+    held = HeldRunner()
+    presenter, view = make_presenter(desk, front_desk, chart, held)
+    presenter.address_edited("")  # as the dialog opens
+    assert view.forms[-1].still_needed == TYPE_ADDRESS and not view.forms[-1].accept_enabled
+    presenter.address_edited(TAKEN)
+    presenter.check_address(TAKEN)
+    assert view.forms[-1].loading and view.forms[-1].still_needed == CHECKING
+    held.run_all()
+    assert view.forms[-1].still_needed == FREE_ADDRESS_NEEDED
+    assert not view.forms[-1].accept_enabled and view.forms[-1].editable
+    presenter.address_edited(FREE)
+    presenter.check_address(FREE)
+    held.run_all()
+    assert view.forms[-1].accept_enabled and view.forms[-1].still_needed == ""
+    presenter.issue(FREE, 7)
+    busy = view.forms[-1]
+    assert busy.busy and not busy.editable and not busy.cancel_enabled
+    assert busy.still_needed == ISSUING
+    held.run_all()
+    done = view.forms[-1]
+    assert not done.busy and not done.editable and not done.accept_enabled
