@@ -7,7 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QPixmap
 
-from console.views.reissue_presenter import AddressState
+from console.views.address_verdict import AddressState
 
 GREEN, AMBER, RED, GREY = "#1e7d3a", "#a35f00", "#b42318", "#6b7684"
 STATE_COLOURS = {

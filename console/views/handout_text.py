@@ -32,6 +32,17 @@ class HandoutText:
     clinic_phone: str = ""
 
 
+def password_rule_words(min_length: int, require_symbol: bool) -> str:
+    """The portal's password policy as the patient reads it on the handout."""
+    if min_length == 8 and not require_symbol:
+        return DEFAULT_POLICY_WORDS
+    symbol = ", one digit and one symbol." if require_symbol else " and one digit."
+    return (
+        f"at least {min_length} characters, with at least one capital letter, "
+        f"one small letter{symbol}"
+    )
+
+
 def spaced_pin(pin: str) -> str:
     """The PIN in two groups of three, as read aloud: ``246810`` → ``246 810``."""
     digits = pin.strip()

@@ -35,10 +35,11 @@ from console.views.action_dialog import (
     filled_button_style,
 )
 from console.views.address_badge import GREY, STATE_COLOURS, STATE_NAMES, state_icon
+from console.views.address_verdict import AddressVerdict
 from console.views.form_presenter import FormState
 from console.views.handout import write_handout
 from console.views.reissue_pin_page import ReissuePinPage
-from console.views.reissue_presenter import AddressVerdict, PinPage, ReissuePresenter
+from console.views.reissue_presenter import PinPage, ReissuePresenter
 from console.workers.service_calls import Submitter
 
 #: How long typing must pause before the address is checked.

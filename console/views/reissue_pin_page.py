@@ -21,8 +21,9 @@ from PySide6.QtWidgets import (
 )
 
 from console.views.address_badge import AMBER, GREY, RED, state_icon
+from console.views.address_verdict import AddressState
 from console.views.handout import print_handout
-from console.views.reissue_presenter import AddressState, PinPage, ReissuePresenter
+from console.views.reissue_presenter import PinPage, ReissuePresenter
 
 
 def open_with_system_viewer(path: Path) -> bool:

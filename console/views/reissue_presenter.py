@@ -9,15 +9,14 @@ shown once, copied or written to a handout on request, and then forgotten.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
 from typing import Protocol
 
 from console.services.desk import StaffDesk
-from console.services.email_rules import NewAddress
 from console.services.errors import DomainError, EmailTaken, InvalidEmail
 from console.services.invitations.issuing import (
     IssuedInvitation,
@@ -26,8 +25,20 @@ from console.services.invitations.issuing import (
 )
 from console.services.permissions import Permission, refusal
 from console.services.workstation import MAX_INVITATION_DAYS, Changes
+from console.views.address_verdict import (
+    ISSUABLE,
+    AddressState,
+    AddressVerdict,
+    refused_verdict,
+    verdict_for,
+)
 from console.views.form_presenter import FormState
-from console.views.handout_text import DEFAULT_POLICY_WORDS, HandoutText, expiry_words, spaced_pin
+from console.views.handout_text import (
+    HandoutText,
+    expiry_words,
+    password_rule_words,
+    spaced_pin,
+)
 from console.workers.service_calls import ServiceCalls, Submitter
 
 NOT_CHECKED_YET = "Wait until the address has been checked."
@@ -35,33 +46,6 @@ TYPE_ADDRESS = "Type the patient's own address."
 CHECKING = "Checking the address…"
 ISSUING = "Issuing the invitation…"
 FREE_ADDRESS_NEEDED = "Type an address no account or invitation uses."
-
-
-class AddressState(Enum):
-    """Where the typed address stands."""
-
-    EMPTY = "empty"
-    CHECKING = "checking"
-    INVALID = "invalid"
-    TAKEN = "taken"
-    WARNING = "warning"
-    FREE = "free"
-    #: The check itself failed (not allowed, database unreachable).
-    UNCHECKED = "unchecked"
-
-
-#: The states in which an invitation may be issued.
-ISSUABLE = frozenset({AddressState.FREE, AddressState.WARNING})
-
-
-@dataclass(frozen=True)
-class AddressVerdict:
-    """What to show next to the e-mail field: the state and its words. ``detail`` is the
-    service's whole sentence (a tooltip)."""
-
-    state: AddressState
-    words: str
-    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -109,29 +93,6 @@ class ReissueView(Protocol):
 
 #: ``write_handout``'s shape (console.views.handout), injected so tests may pass a fake.
 HandoutWriter = Callable[..., Path]
-
-
-def taken_words(error: EmailTaken) -> str:
-    """ "Taken by the active portal account 'jdoe'" (and how many others)."""
-    if not error.holders:
-        return error.message
-    first = error.holders[0].describe()
-    more = len(error.holders) - 1
-    return f"Taken by {first}" + (f" and {more} more" if more else "")
-
-
-def verdict_for(address: NewAddress) -> AddressVerdict:
-    """The verdict on an address the service accepted."""
-    if address.warning is None:
-        return AddressVerdict(
-            AddressState.FREE, "Free — no account or invitation uses this address."
-        )
-    others = ", ".join(f"{h.address} ({h.describe()})" for h in address.variants)
-    return AddressVerdict(
-        AddressState.WARNING,
-        f"Probably the same mailbox as {others}. Check with the patient; you may still issue.",
-        address.warning,
-    )
 
 
 class ReissuePresenter:
@@ -239,7 +200,7 @@ class ReissuePresenter:
             "Checking the address",
             lambda: self._desk.act(check_invitation_address, self._patient_id, text),
             lambda address: self._checked(serial, text, verdict_for(address)),
-            lambda error: self._checked(serial, text, self._refused_verdict(error)),
+            lambda error: self._checked(serial, text, refused_verdict(error)),
         )
 
     def can_issue(self, text: str) -> bool:
@@ -278,13 +239,6 @@ class ReissuePresenter:
         if issued is None:
             return None
         policy = self._desk.rules.login.passwords
-        rule = DEFAULT_POLICY_WORDS
-        if policy.min_length != 8 or policy.require_symbol:
-            symbol = ", one digit and one symbol." if policy.require_symbol else " and one digit."
-            rule = (
-                f"at least {policy.min_length} characters, with at least one capital letter, "
-                f"one small letter{symbol}"
-            )
         return HandoutText(
             clinic_name=self._clinic_name,
             portal_name=self._desk.rules.portal_name,
@@ -293,7 +247,7 @@ class ReissuePresenter:
             expires_at=issued.expires_at,
             portal_url=self._portal_url,
             address=issued.address,
-            password_rule=rule,
+            password_rule=password_rule_words(policy.min_length, policy.require_symbol),
             clinic_phone=self._clinic_phone,
         )
 
@@ -303,18 +257,7 @@ class ReissuePresenter:
         if text is None or not path:
             return
         try:
-            written = self._write_handout(
-                path,
-                clinic_name=text.clinic_name,
-                portal_name=text.portal_name,
-                patient_name=text.patient_name,
-                pin=text.pin,
-                expires_at=text.expires_at,
-                portal_url=text.portal_url,
-                address=text.address,
-                password_rule=text.password_rule,
-                clinic_phone=text.clinic_phone,
-            )
+            written = self._write_handout(path, **dataclasses.asdict(text))
         except OSError as error:
             self._view.show_handout_problem(
                 f"The handout could not be saved there ({error.strerror or error}). "
@@ -358,18 +301,6 @@ class ReissuePresenter:
         self._checked_text = text
         self._show(verdict)
 
-    @staticmethod
-    def _refused_verdict(error: DomainError) -> AddressVerdict:
-        if isinstance(error, InvalidEmail):
-            return AddressVerdict(
-                AddressState.INVALID, f"Not a valid address: {error.message}", error.message
-            )
-        if isinstance(error, EmailTaken):
-            return AddressVerdict(AddressState.TAKEN, taken_words(error), error.message)
-        return AddressVerdict(
-            AddressState.UNCHECKED, f"Could not check: {error.message}", error.message
-        )
-
     def _done(self, issued: IssuedInvitation) -> None:
         self._issued = issued
         self._view.show_form(self.form())
@@ -400,22 +331,17 @@ class ReissuePresenter:
             # Someone took the address meanwhile: the field says so too.
             self._serial += 1
             self._checked_text = text
-            self._show(self._refused_verdict(error))
+            self._show(refused_verdict(error))
 
 
 __all__ = [
     "CHECKING",
     "FREE_ADDRESS_NEEDED",
-    "ISSUABLE",
     "ISSUING",
     "NOT_CHECKED_YET",
     "TYPE_ADDRESS",
-    "AddressState",
-    "AddressVerdict",
     "HandoutWriter",
     "PinPage",
     "ReissuePresenter",
     "ReissueView",
-    "taken_words",
-    "verdict_for",
 ]

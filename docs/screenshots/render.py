@@ -67,11 +67,11 @@ from console.services.settings.values import ConsoleSettings, SmtpSecurity, save
 from console.services.staff.session import StaffSession
 from console.services.staff.users import sign_in
 from console.services.workstation import Workstation
+from console.views.address_verdict import AddressState
 from console.views.front_desk import FrontDesk
 from console.views.link_dialog import LinkDialog
 from console.views.main_window import MainWindow
 from console.views.reissue_dialog import ReissueDialog
-from console.views.reissue_presenter import AddressState
 from console.views.revoke_dialog import RevokeDialog
 from console.views.session_guard import SessionGuard
 from console.views.settings_dialog import SettingsDialog

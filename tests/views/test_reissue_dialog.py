@@ -23,6 +23,7 @@ from console.services.passwords import verify_password
 from console.services.permissions import Actor, NotAllowed
 from console.services.workstation import Changes, Workstation
 from console.views import reissue_pin_page
+from console.views.address_verdict import AddressState, AddressVerdict
 from console.views.form_presenter import FormState
 from console.views.reissue_dialog import ReissueDialog
 from console.views.reissue_presenter import (
@@ -30,8 +31,6 @@ from console.views.reissue_presenter import (
     FREE_ADDRESS_NEEDED,
     ISSUING,
     TYPE_ADDRESS,
-    AddressState,
-    AddressVerdict,
     PinPage,
     ReissuePresenter,
 )
