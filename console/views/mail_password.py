@@ -26,7 +26,7 @@ from console.views.mail_password_presenter import (
     MailPasswordView,
     smtp_password_state,
 )
-from console.views.staff_forms import PROBLEM_COLOUR
+from console.views.theme import PROBLEM_COLOUR
 
 
 class MailPasswordForm(QDialog):

@@ -41,6 +41,7 @@ from console.services.settings.secrets_store import SecretsStore
 from console.services.settings.values import ConsoleSettings, SmtpSecurity
 from console.views.action_dialog import PRIMARY_BLUE, dialog_style, filled_button_style
 from console.views.mail_password import MailPasswordForm
+from console.views.setting_editors import problem_label, setting_editor, show_text
 from console.views.settings_presenter import (
     FORM_GROUPS,
     SHOWN_FIELDS,
@@ -49,19 +50,12 @@ from console.views.settings_presenter import (
 )
 from console.workers.service_calls import Submitter
 
-PROBLEM_COLOUR = "#b42318"
 NOTE_COLOUR = "#5f6b7a"
 #: Secrets are never settings (``console.services.settings.values``): say where this one is.
 KEYRING_NOTE = (
     "The mail server's password is not one of these settings: it is kept in the system "
     "keyring, never in the settings file."
 )
-SECURITY_LABELS = {
-    SmtpSecurity.STARTTLS: "STARTTLS (usually port 587)",
-    SmtpSecurity.TLS: "TLS from the start (usually port 465)",
-    SmtpSecurity.NONE: "None: not encrypted",
-}
-
 _LEFT_GROUPS = 3  # Portal, Clinic and E-mail on the left; the rest on the right.
 
 HEADING = "Console settings"
@@ -107,7 +101,7 @@ class SettingsDialog(QDialog):
         self.setObjectName("settingsDialog")
         self.editors: dict[str, QWidget] = {}
         self.problem_labels: dict[str, QLabel] = {}
-        self.general_problem = _problem_label("Problem with the settings")
+        self.general_problem = problem_label("Problem with the settings")
         self.status_label = QLabel()
         self.smtp_password_button = QPushButton("Mail server password…")
         self.smtp_password_state = QLabel()
@@ -147,8 +141,8 @@ class SettingsDialog(QDialog):
 
     def show_problems(self, problems: Mapping[str, str], general: str) -> None:
         for name, label in self.problem_labels.items():
-            _show(label, problems.get(name, ""))
-        _show(self.general_problem, general)
+            show_text(label, problems.get(name, ""))
+        show_text(self.general_problem, general)
         self._fit_height()
         first = next((n for n in SHOWN_FIELDS if n in problems), None)
         if first is not None:
@@ -170,7 +164,7 @@ class SettingsDialog(QDialog):
         self.saved.emit(settings)
 
     def show_field_problem(self, name: str, problem: str) -> None:
-        _show(self.problem_labels[name], problem)
+        show_text(self.problem_labels[name], problem)
         self._fit_height()
         if problem:
             self.editors[name].setFocus(Qt.FocusReason.OtherFocusReason)
@@ -327,13 +321,13 @@ class SettingsDialog(QDialog):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         for spec in fields:
-            editor = _editor(spec)
+            editor = setting_editor(spec)
             editor.setObjectName(spec.name)
             editor.setAccessibleName(spec.label)
             if spec.hint:
                 editor.setAccessibleDescription(spec.hint)
             self.editors[spec.name] = editor
-            problem = _problem_label(f"Problem with {spec.label.lower()}")
+            problem = problem_label(f"Problem with {spec.label.lower()}")
             self.problem_labels[spec.name] = problem
             cell = QWidget()
             stack = QVBoxLayout(cell)
@@ -402,43 +396,6 @@ class SettingsDialog(QDialog):
         assert isinstance(key_file, QLineEdit)
         chooser.fileSelected.connect(key_file.setText)
         chooser.open()
-
-
-def _editor(spec: SettingField) -> QWidget:
-    if spec.name in ("smtp_verify_certificate", "password_require_symbol"):
-        return QCheckBox(spec.label)
-    if spec.name == "smtp_security":
-        combo = QComboBox()
-        for security, label in SECURITY_LABELS.items():
-            combo.addItem(label, security.value)
-        return combo
-    default = ConsoleSettings.__dataclass_fields__[spec.name].default
-    if isinstance(default, int) and not isinstance(default, bool):
-        spin = QSpinBox()
-        # Wide on purpose: the settings' own checks say what is allowed, next to the field.
-        spin.setRange(0, 99_999)
-        spin.setSuffix(spec.suffix)
-        spin.setMinimumWidth(140)
-        spin.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
-        return spin
-    line = QLineEdit()
-    line.setPlaceholderText(spec.hint)
-    return line
-
-
-def _problem_label(accessible_name: str) -> QLabel:
-    label = QLabel()
-    label.setObjectName("settingProblem")
-    label.setAccessibleName(accessible_name)
-    label.setWordWrap(True)
-    label.setStyleSheet(f"color: {PROBLEM_COLOUR};")
-    label.hide()
-    return label
-
-
-def _show(label: QLabel, text: str) -> None:
-    label.setText(text)
-    label.setVisible(bool(text))
 
 
 __all__ = ["KEYRING_NOTE", "SettingsDialog"]

@@ -34,14 +34,13 @@ from console.services.permissions import Permission
 from console.services.workstation import Changes
 from console.views.action_dialog import PRIMARY_BLUE, dialog_style, filled_button_style
 from console.views.staff_forms import (
-    PROBLEM_COLOUR,
     AddStaffForm,
     ChangeRoleForm,
     ResetPasswordForm,
     StaffForm,
 )
 from console.views.staff_presenter import StaffPresenter
-from console.views.theme import state_dot
+from console.views.theme import PROBLEM_COLOUR, state_dot
 from console.workers.service_calls import Submitter
 
 HEADING = "Staff users"

@@ -24,8 +24,7 @@ from PySide6.QtWidgets import (
 from console.models.schema import StaffRole
 from console.models.staff_list import StaffMember
 from console.views.staff_presenter import role_label
-
-PROBLEM_COLOUR = "#b42318"
+from console.views.theme import PROBLEM_COLOUR
 
 
 class StaffForm(QDialog):
@@ -168,7 +167,6 @@ class ResetPasswordForm(StaffForm):
 
 
 __all__ = [
-    "PROBLEM_COLOUR",
     "AddStaffForm",
     "ChangeRoleForm",
     "ResetPasswordForm",

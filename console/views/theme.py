@@ -29,6 +29,8 @@ SHARED_BADGE_FILL = QColor("#fbd98a")
 SHARED_BADGE_BORDER = QColor("#d99a1e")
 SHARED_BADGE_TEXT = QColor("#4a3200")
 MUTED_TEXT = QColor("#6b7684")
+#: The red of a problem said in words (a refused setting, a failed action).
+PROBLEM_COLOUR = "#b42318"
 #: Text of a disabled control: readable, but plainly not to be clicked.
 DISABLED_TEXT = QColor("#9aa3ae")
 
