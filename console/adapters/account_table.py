@@ -5,9 +5,10 @@ current query and keeps a bounded cache of windows (``account_windows.AccountWin
 ``data()`` only ever looks in that cache; a row whose window is missing answers ``None`` and
 its window is fetched on a worker thread, after which exactly those rows are announced with
 ``dataChanged``. Filtering and sorting read the first window again in SQL (the account id
-breaks ties), reset the model when it arrives, and count afterwards; answers to superseded
-requests are dropped. A plain ``refresh()`` keeps the cached windows, marked stale, so the
-table goes on showing them while fresh copies are fetched.
+breaks ties), reset the model when it arrives, and count afterwards; which request is read
+when, and which answers are dropped, is ``account_requests.RequestSequencer``'s. A plain
+``refresh()`` keeps the cached windows, marked stale, so the table goes on showing them
+while fresh copies are fetched.
 
 An action that changed some accounts calls ``reread_accounts()``: of those accounts, the ones
 whose rows are in memory are read again by id, and only the rows whose data differs are
@@ -30,8 +31,8 @@ data stays in memory behind the lock screen, and reads that were running are nev
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Collection, Iterable
+from dataclasses import replace
 from enum import IntEnum
 from functools import partial
 from typing import Any, Protocol
@@ -42,11 +43,11 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
-    QTimer,
     Signal,
 )
 
 from console.adapters.account_cells import COLUMNS, AccountColumn, cell_tooltip
+from console.adapters.account_requests import AccountQuery, Answer, RequestSequencer
 from console.adapters.account_windows import WINDOW_SIZE, AccountLine, AccountWindows
 from console.models.account_list import AccountFilter, AccountRow, AccountSort
 from console.workers.job_runner import JobRunner
@@ -96,39 +97,6 @@ class AccountSource(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class _Query:
-    account_filter: AccountFilter
-    sort: AccountSort
-
-
-@dataclass
-class _Answer:
-    """The two reads that answer one request, as they arrive."""
-
-    serial: int
-    query: _Query
-    #: ``AccountTableModel._changes_seen`` when the first window's read started.
-    changes_seen: int = 0
-    first_rows: list[AccountRow] | None = None
-    count: int | None = None
-    failed: bool = False
-    #: The first window is on screen.
-    shown: bool = False
-    #: The count announced with ``row_count_changed``.
-    shown_count: int | None = None
-
-    def set_rows(self, rows: list[AccountRow]) -> None:
-        self.first_rows = rows
-
-    def set_count(self, count: int) -> None:
-        self.count = count
-
-    @property
-    def complete(self) -> bool:
-        return self.failed or (self.first_rows is not None and self.count is not None)
-
-
 class AccountTableModel(QAbstractTableModel):
     """The filtered, sorted account list, fetched from ``source`` in windows off the GUI
     thread. Call ``refresh()`` once to load; ``close()`` before the model goes away."""
@@ -139,10 +107,6 @@ class AccountTableModel(QAbstractTableModel):
     loading_changed = Signal(bool)
     #: A read failed; the message is written for the front desk.
     load_failed = Signal(str)
-
-    #: How long (ms) counting waits after a new first window was shown: time for the view
-    #: to paint it without a count competing for the cores and the GIL.
-    COUNT_DELAY_MS = 50
 
     def __init__(
         self,
@@ -160,16 +124,19 @@ class AccountTableModel(QAbstractTableModel):
         self._windows = AccountWindows(
             self._start_fetches, window_size=window_size, max_windows=max_windows
         )
-        self._shown = _Query(AccountFilter(), AccountSort())
-        self._requested = self._shown
-        self._request_serial = 0
-        self._read_serial = 0
+        self._shown = AccountQuery(AccountFilter(), AccountSort())
+        self._requests = RequestSequencer(
+            source,
+            self._runner,
+            window_size,
+            show=self._show_answer,
+            failed=self._report,
+            changed=self._update_loading,
+            changes_seen=lambda: self._changes_seen,
+            parent=self,
+        )
         self._loaded = False
         self._row_count = 0
-        self._answer: _Answer | None = None
-        self._count_timer = QTimer(self)
-        self._count_timer.setSingleShot(True)
-        self._count_timer.timeout.connect(self._count_answer)
         self._loading = False
         self._closed = False
         self._locked = False
@@ -225,14 +192,14 @@ class AccountTableModel(QAbstractTableModel):
     def set_filter(self, account_filter: AccountFilter) -> None:
         """Show the accounts matching ``account_filter`` (counted in the background; while
         locked, once unlocked)."""
-        if account_filter != self._requested.account_filter:
-            self._requested = replace(self._requested, account_filter=account_filter)
-            self._start_count()
+        requested = self._requests.requested
+        if account_filter != requested.account_filter:
+            self._requests.ask(replace(requested, account_filter=account_filter))
 
     def refresh(self) -> None:
         """Count again and re-read the windows as they are shown, keeping the old ones on
         screen until then."""
-        self._start_count()
+        self._requests.ask()
 
     def reread_accounts(self, account_ids: Collection[int]) -> None:
         """Read again the rows of ``account_ids`` that are in memory (an action changed
@@ -259,11 +226,7 @@ class AccountTableModel(QAbstractTableModel):
         if self._locked or self._closed:
             return
         self._locked = True
-        self._count_timer.stop()
-        # Disown the request being read: its answer finds a newer serial and is not shown.
-        self._request_serial += 1
-        self._read_serial = self._request_serial
-        self._answer = None
+        self._requests.pause()  # the answer being read is not shown when it comes
         self.beginResetModel()
         self._windows.clear()
         self._row_count = 0
@@ -276,16 +239,15 @@ class AccountTableModel(QAbstractTableModel):
         if not self._locked:
             return
         self._locked = False
-        self._start_count()
+        self._requests.resume()
 
     def close(self) -> None:
         """Stop reading: queued fetches are dropped and running ones waited for."""
         self._closed = True
-        self._count_timer.stop()
+        self._requests.pause()
         self._windows.close()
         if self._owns_runner:
             self._runner.close()
-        self._answer = None
         self._update_loading()
 
     # --- QAbstractItemModel -----------------------------------------------------------------
@@ -343,9 +305,9 @@ class AccountTableModel(QAbstractTableModel):
             key=COLUMNS[AccountColumn(column)].sort_key,
             descending=order == Qt.SortOrder.DescendingOrder,
         )
-        if sort != self._requested.sort:
-            self._requested = replace(self._requested, sort=sort)
-            self._start_count()
+        requested = self._requests.requested
+        if sort != requested.sort:
+            self._requests.ask(replace(requested, sort=sort))
 
     # --- reading windows ---------------------------------------------------------------------
 
@@ -396,84 +358,9 @@ class AccountTableModel(QAbstractTableModel):
             self._report(error)
         self._start_fetches()
 
-    # --- answering a new request ------------------------------------------------------------
-    #
-    # A request (new filter, new sort, refresh) is answered by two reads, one after the other:
-    # the first window, then the count. The first window is painted as soon as it is there,
-    # with as many rows as it holds; the count then grows the table to its full length. It
-    # starts a moment after the rows were shown: counting a million index entries, or the
-    # matches of a common trigram, would otherwise compete with painting them for the two
-    # cores and the GIL. (A refresh shows its rows and its count together, and counts at
-    # once.) Only one request is read at a time: one that comes while a first window is being
-    # read (a fast typist) waits, and only the newest of the waiting ones is read when that
-    # read ends. A request overtaken before it was counted is not counted at all.
+    # --- what an answer changes on screen -----------------------------------------------
 
-    def _start_count(self) -> None:
-        self._request_serial += 1
-        answer = self._answer
-        if answer is not None and answer.shown:  # on screen: only its count is missing
-            self._count_timer.stop()
-            self._answer = None  # a count still running is ignored when it arrives
-        self._read_newest_request()
-
-    def _read_newest_request(self) -> None:
-        if (
-            self._closed
-            or self._locked
-            or self._answer is not None
-            or self._read_serial == self._request_serial
-        ):
-            self._update_loading()
-            return  # the newest request is read when the current reads end
-        self._read_serial = self._request_serial
-        answer = _Answer(self._request_serial, self._requested, self._changes_seen)
-        self._answer = answer
-        query = answer.query
-        window = partial(self._source.window, query.account_filter, query.sort)
-        self._read_part(answer, partial(window, 0, self._windows.window_size), answer.set_rows)
-        self._update_loading()
-
-    def _read_part(
-        self, answer: _Answer, work: Callable[[], Any], record: Callable[[Any], None]
-    ) -> None:
-        self._runner.submit(
-            work,
-            partial(self._answer_part_arrived, answer, record),
-            partial(self._answer_failed, answer),
-        )
-
-    def _answer_part_arrived(
-        self, answer: _Answer, record: Callable[[Any], None], value: object
-    ) -> None:
-        if self._closed or self._locked:
-            return  # locked: this request was disowned, and unlocking reads a fresh one
-        record(value)
-        if answer.serial == self._request_serial:
-            self._show_answer(answer)
-            if answer.count is None:
-                self._count_timer.start(self.COUNT_DELAY_MS if answer.shown else 0)
-                return
-        self._finish(answer)
-
-    def _count_answer(self) -> None:
-        answer = self._answer
-        if answer is None or self._closed or self._locked:
-            return
-        if answer.serial != self._request_serial:
-            self._finish(answer)  # overtaken before it was counted
-            return
-        count = partial(self._source.count, answer.query.account_filter)
-        self._read_part(answer, count, answer.set_count)
-
-    def _answer_failed(self, answer: _Answer, error: Exception) -> None:
-        if self._closed or self._locked or answer.failed:
-            return
-        answer.failed = True
-        if answer.serial == self._request_serial:
-            self._report(error)
-        self._finish(answer)
-
-    def _show_answer(self, answer: _Answer) -> None:
+    def _show_answer(self, answer: Answer) -> None:
         rows, count = answer.first_rows, answer.count
         if answer.query != self._shown or not self._loaded:
             if rows is not None and not answer.shown:
@@ -492,17 +379,12 @@ class AccountTableModel(QAbstractTableModel):
             answer.shown_count = count
             self.row_count_changed.emit(count)
 
-    def _finish(self, answer: _Answer) -> None:
-        if answer is self._answer:
-            self._answer = None
-        self._read_newest_request()
-
-    def _outdated(self, answer: _Answer) -> bool:
+    def _outdated(self, answer: Answer) -> bool:
         """Whether accounts changed after ``answer``'s first window was read."""
         return answer.changes_seen != self._changes_seen
 
     def _reset_to(
-        self, query: _Query, count: int, first_rows: list[AccountRow], stale: bool
+        self, query: AccountQuery, count: int, first_rows: list[AccountRow], stale: bool
     ) -> None:
         self.beginResetModel()
         self._shown = query
@@ -531,7 +413,7 @@ class AccountTableModel(QAbstractTableModel):
             self.dataChanged.emit(self.index(0, 0), self.index(count - 1, len(AccountColumn) - 1))
 
     def _update_loading(self) -> None:
-        busy = self._answer is not None or self._windows.fetching or self._rereads > 0
+        busy = self._requests.busy or self._windows.fetching or self._rereads > 0
         loading = busy and not self._closed and not self._locked
         if loading != self._loading:
             self._loading = loading
