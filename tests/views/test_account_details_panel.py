@@ -15,7 +15,8 @@ from console.services.clock import ManualClock
 from console.services.desk import StaffDesk
 from console.services.permissions import Actor
 from console.services.workstation import Changes, Workstation
-from console.views.account_details_panel import EMPTY_TEXT, AccountDetailsPanel
+from console.views.account_details_panel import AccountDetailsPanel
+from console.views.account_details_presenter import EMPTY_TEXT
 from console.workers.job_runner import JobRunner
 from tests.factories import add_account, add_patient
 from tests.runners import HeldRunner, InlineRunner
