@@ -6,29 +6,24 @@ from __future__ import annotations
 from PySide6.QtCore import QByteArray, QLocale, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
     QDialog,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
     QMenu,
-    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QToolBar,
     QWidget,
 )
 
-from console.adapters.account_cells import STATE_LABELS
 from console.adapters.account_table import AccountTableModel
 from console.models.account_list import AccountFilter
-from console.models.schema import AccountState
 from console.services.permissions import Actor
 from console.services.workstation import Changes
+from console.views.account_filter_bar import AccountFilterBar
 from console.views.account_table_view import AccountTableView
 from console.views.actions import ACTIONS, build_actions
 from console.views.session_guard import LockScreen
@@ -36,8 +31,6 @@ from console.views.theme import APP_NAME, app_icon, load_icon
 
 #: A read shorter than this (ms) shows no busy indicator, so fast searches do not flicker.
 LOADING_DELAY_MS = 250
-SEARCH_PLACEHOLDER = "Search name, e-mail, username or MRN"
-ALL_STATES = "All states"
 
 
 class MainWindow(QMainWindow):
@@ -88,9 +81,11 @@ class MainWindow(QMainWindow):
         self.resize(1280, 800)
         self.setMinimumSize(800, 480)
 
-        self.search_field = QLineEdit()
-        self.state_filter = QComboBox()
-        self.shared_only = QCheckBox("Shared e-mail only")
+        self._filter_bar = AccountFilterBar(self)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self._filter_bar)
+        self.search_field = self._filter_bar.search_field
+        self.state_filter = self._filter_bar.state_filter
+        self.shared_only = self._filter_bar.shared_only
         self.table = AccountTableView()
         self.row_count_label = QLabel()
         self.loading_label = QLabel("Loading…")
@@ -103,7 +98,6 @@ class MainWindow(QMainWindow):
         self._loading_timer.setSingleShot(True)
         self._loading_timer.setInterval(LOADING_DELAY_MS)
 
-        self._build_filter_bar()
         self._build_menus()
         self._build_status_bar(database_name, staff_name)
         self.table.setModel(model)
@@ -137,17 +131,11 @@ class MainWindow(QMainWindow):
 
     def current_filter(self) -> AccountFilter:
         """The filter the controls describe right now."""
-        state_value = self.state_filter.currentData()
-        return AccountFilter(
-            search=self.search_field.text().strip(),
-            state=AccountState(state_value) if state_value else None,
-            shared_only=self.shared_only.isChecked(),
-        )
+        return self._filter_bar.current_filter()
 
     def focus_search(self) -> None:
         """Put the cursor in the search box, its text selected (Ctrl+F)."""
-        self.search_field.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self.search_field.selectAll()
+        self._filter_bar.focus_search()
 
     @property
     def locked(self) -> bool:
@@ -266,54 +254,6 @@ class MainWindow(QMainWindow):
 
     # --- building ---------------------------------------------------------------------------
 
-    def _build_filter_bar(self) -> None:
-        bar = self._filter_bar = QToolBar("Filters")
-        bar.setObjectName("filterBar")
-        bar.setMovable(False)
-        bar.setFloatable(False)
-        bar.toggleViewAction().setVisible(False)
-        bar.setContentsMargins(6, 2, 6, 2)
-        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
-
-        self.search_field.setObjectName("searchField")
-        self.search_field.setPlaceholderText(SEARCH_PLACEHOLDER)
-        self.search_field.setAccessibleName("Search accounts")
-        self.search_field.setToolTip(
-            "Every word must appear in the name, login e-mail, username or MRN (Ctrl+F)"
-        )
-        self.search_field.setClearButtonEnabled(True)
-        self.search_field.addAction(
-            load_icon("search.svg"), QLineEdit.ActionPosition.LeadingPosition
-        )
-        self.search_field.setMinimumWidth(360)
-        self.search_field.setMaximumWidth(560)
-        self.search_field.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        bar.addWidget(self.search_field)
-
-        state_label = QLabel("State:")
-        state_label.setBuddy(self.state_filter)
-        state_label.setContentsMargins(12, 0, 0, 0)
-        bar.addWidget(state_label)
-        self.state_filter.setObjectName("stateFilter")
-        self.state_filter.setAccessibleName("Filter by state")
-        self.state_filter.addItem(ALL_STATES, "")
-        for state in AccountState:
-            self.state_filter.addItem(STATE_LABELS[state], state.value)
-        self.state_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        bar.addWidget(self.state_filter)
-
-        self.shared_only.setObjectName("sharedOnly")
-        self.shared_only.setAccessibleName("Show only accounts whose e-mail is shared")
-        self.shared_only.setToolTip(
-            "Show only active accounts whose login e-mail is also another active account's"
-        )
-        self.shared_only.setIcon(load_icon("shared-email.svg"))
-        bar.addWidget(self.shared_only)
-
-        spacer = QWidget()
-        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        bar.addWidget(spacer)
-
     def _build_menus(self) -> None:
         """Menus, the account toolbar and the shortcuts, from the one declaration
         (``console.views.actions``)."""
@@ -354,14 +294,6 @@ class MainWindow(QMainWindow):
         self.find_action = self.actions_by_id["find"]
         self.staff_action = self.actions_by_id["staff"]
         self.settings_action = self.actions_by_id["settings"]
-        # Escape in the search box clears it, as in every search field staff know.
-        clear = QShortcut(QKeySequence(Qt.Key.Key_Escape), self.search_field)
-        clear.setContext(Qt.ShortcutContext.WidgetShortcut)
-        clear.activated.connect(self.search_field.clear)
-        # Down goes from the search to the results, as in a browser's address bar.
-        down = QShortcut(QKeySequence(Qt.Key.Key_Down), self.search_field)
-        down.setContext(Qt.ShortcutContext.WidgetShortcut)
-        down.activated.connect(lambda: self.table.setFocus(Qt.FocusReason.TabFocusReason))
 
     def _update_actions(self) -> None:
         """Enable what the role may do, and what needs an account only once the selected
@@ -397,11 +329,10 @@ class MainWindow(QMainWindow):
         status.addPermanentWidget(self.database_label)
 
     def _connect(self) -> None:
-        # Every keystroke searches at once: the model reads one request at a time and skips
-        # to the newest, so a fast typist costs no more queries than the reads can take.
-        self.search_field.textChanged.connect(self._apply_filter)
-        self.state_filter.currentIndexChanged.connect(self._apply_filter)
-        self.shared_only.toggled.connect(self._apply_filter)
+        self._filter_bar.changed.connect(self._model.set_filter)
+        self._filter_bar.down_from_search.connect(
+            lambda: self.table.setFocus(Qt.FocusReason.TabFocusReason)
+        )
         self._model.row_count_changed.connect(self._show_row_count)
         self._model.loading_changed.connect(self._show_loading)
         self._model.load_failed.connect(self._show_failure)
@@ -440,9 +371,6 @@ class MainWindow(QMainWindow):
         before its data was in memory) may have an account to show now."""
         if self.selected_account_id != self._shown_account:
             self._current_row_changed()
-
-    def _apply_filter(self) -> None:
-        self._model.set_filter(self.current_filter())
 
     def _show_row_count(self, count: int) -> None:
         noun = "account" if count == 1 else "accounts"

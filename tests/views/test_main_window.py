@@ -20,7 +20,8 @@ from console.models.account_list import (
 )
 from console.models.database import Database
 from console.models.schema import AccountState
-from console.views.main_window import SEARCH_PLACEHOLDER, MainWindow
+from console.views.account_filter_bar import SEARCH_PLACEHOLDER
+from console.views.main_window import MainWindow
 from console.views.theme import SHARED_BADGE_FILL
 from tests.adapters.clinic_accounts import SHARED_USERNAMES, add_clinic_accounts
 
