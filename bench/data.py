@@ -22,7 +22,8 @@ from pathlib import Path
 
 from alembic.script import ScriptDirectory
 
-import console.services.demo.clinic as demo_data
+import console.services.demo.clinic as demo_loader
+import console.services.demo.households as demo_households
 from console.models.database import alembic_config, open_database, resolve_database_url
 from console.services.demo.clinic import fill_demo_database
 
@@ -86,12 +87,14 @@ def schema_fingerprint() -> dict[str, str]:
 
 
 def _generator_sources() -> list[Path]:
-    """The demo generator's module and every console module it takes something from."""
-    sources = {Path(demo_data.__file__)}
-    for value in vars(demo_data).values():
-        module = inspect.getmodule(value)
-        if module and module.__name__.startswith("console.") and module.__file__:
-            sources.add(Path(module.__file__))
+    """The demo generator's modules (the records and their loading) and every console module
+    they take something from."""
+    sources = {Path(demo_households.__file__), Path(demo_loader.__file__)}
+    for generator in (demo_households, demo_loader):
+        for value in vars(generator).values():
+            module = inspect.getmodule(value)
+            if module and module.__name__.startswith("console.") and module.__file__:
+                sources.add(Path(module.__file__))
     return sorted(sources)
 
 

@@ -30,8 +30,8 @@ from console.services.audit.trail import AuditTrail
 from console.services.clock import ManualClock
 from console.services.mail.outbox import queue_email
 from console.services.mail.relay import send_due
+from console.services.mail.smtp import SmtpTransport
 from console.services.mail.templates import Branding, compose
-from console.services.mail.transport import SmtpTransport
 from console.services.settings.values import SmtpSecurity
 from console.services.workstation import Workstation
 

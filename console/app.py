@@ -30,8 +30,9 @@ from console.models.database import (
 from console.services.audit.key import AuditKeyMissing, create_audit_key, never_used
 from console.services.desk import Desk, StaffDesk
 from console.services.errors import DomainError
+from console.services.mail.mail_server import transport_from_settings
 from console.services.mail.templates import branding_from
-from console.services.mail.transport import Transport, transport_from_settings
+from console.services.mail.transport import Transport
 from console.services.settings.file import settings_path
 from console.services.settings.secrets_store import (
     SecretsStore,

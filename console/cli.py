@@ -95,10 +95,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from console.services.demo.clinic import (
         DEMO_PORTAL_PASSWORD,
         DEMO_STAFF_PASSWORD,
-        DEMO_STAFF_USERNAMES,
         DemoDataError,
         fill_demo_database,
     )
+    from console.services.demo.households import DEMO_STAFF_USERNAMES
 
     database = _open(args, must_exist=False)
     try:

@@ -25,10 +25,11 @@ from console.cli_workstation import (
     workstation_for,
 )
 from console.models.schema import OutboxState
+from console.services.mail.mail_server import transport_from_settings, transport_from_url
 from console.services.mail.outbox_list import list_outbox
 from console.services.mail.relay import RelayReport, send_due
 from console.services.mail.templates import branding_from
-from console.services.mail.transport import Transport, transport_from_settings, transport_from_url
+from console.services.mail.transport import Transport
 from console.services.settings.secrets_store import SecretsStore, smtp_password_entry
 from console.services.settings.values import ConsoleSettings
 from console.tabular import FORMATS, write_records

@@ -60,8 +60,8 @@ from console.services.demo.clinic import DEMO_STAFF_PASSWORD, fill_demo_database
 from console.services.desk import Desk, StaffDesk
 from console.services.invitations import issuing as invitation_service
 from console.services.mail.relay import RelayReport, send_due
+from console.services.mail.smtp import SmtpTransport
 from console.services.mail.templates import branding_from
-from console.services.mail.transport import SmtpTransport
 from console.services.permissions import Actor
 from console.services.settings.values import ConsoleSettings, SmtpSecurity, save_settings
 from console.services.staff.session import StaffSession

@@ -33,11 +33,11 @@ from console.services.demo.clinic import (
     DEMO_INVITATION_PIN,
     DEMO_PORTAL_PASSWORD,
     DEMO_STAFF_PASSWORD,
-    DEMO_STAFF_USERNAMES,
     DemoDataError,
     DemoSummary,
     fill_demo_database,
 )
+from console.services.demo.households import DEMO_STAFF_USERNAMES
 from tests.factories import add_patient
 
 TODAY = dt.date(2026, 3, 2)

@@ -17,17 +17,16 @@ import pytest
 
 from console.models.schema import OutboxKind
 from console.services.errors import InvalidSetting
-from console.services.mail import transport as mail_transport
+from console.services.mail import smtp as mail_smtp
+from console.services.mail.mail_server import transport_from_settings, transport_from_url
+from console.services.mail.smtp import SmtpTransport
 from console.services.mail.templates import Branding, compose
 from console.services.mail.transport import (
     PermanentFailure,
     PickupDirectoryTransport,
-    SmtpTransport,
     TransientFailure,
     Transport,
     eml_name,
-    transport_from_settings,
-    transport_from_url,
 )
 from console.services.settings.values import ConsoleSettings, SmtpSecurity
 from tests.smtp_server import (
@@ -127,7 +126,7 @@ def test_a_5xx_reply_to_the_message_is_permanent_and_the_next_one_goes() -> None
 def test_a_connection_the_server_dropped_is_replaced_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(mail_transport, "IDLE_CHECK_SECONDS", 0.0)  # as if idle for a while
+    monkeypatch.setattr(mail_smtp, "IDLE_CHECK_SECONDS", 0.0)  # as if idle for a while
     with smtp_server() as server, plain_transport(server) as transport:
         transport.send(an_email(1))
         server.drop_connections()

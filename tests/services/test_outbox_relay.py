@@ -44,12 +44,9 @@ from console.services.mail.relay import (
     retry_message,
     send_due,
 )
+from console.services.mail.smtp import SmtpTransport
 from console.services.mail.templates import Branding
-from console.services.mail.transport import (
-    PickupDirectoryTransport,
-    SmtpTransport,
-    Transport,
-)
+from console.services.mail.transport import PickupDirectoryTransport, Transport
 from console.services.permissions import Actor, NotAllowed
 from console.services.settings.values import SmtpSecurity
 from console.services.workstation import Workstation

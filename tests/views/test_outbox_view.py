@@ -30,8 +30,8 @@ from console.services.desk import StaffDesk
 from console.services.invitations.issuing import reissue_invitation
 from console.services.mail.outbox_list import list_outbox
 from console.services.mail.relay import RelayReport, cancel_message, send_due
+from console.services.mail.smtp import SmtpTransport
 from console.services.mail.templates import Branding
-from console.services.mail.transport import SmtpTransport
 from console.services.permissions import Actor
 from console.services.settings.values import ConsoleSettings, SmtpSecurity
 from console.services.workstation import Workstation

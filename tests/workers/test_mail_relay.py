@@ -21,8 +21,9 @@ from console.services.errors import InvalidSetting
 from console.services.invitations.issuing import reissue_invitation
 from console.services.mail.outbox_list import list_outbox
 from console.services.mail.relay import RelayReport
+from console.services.mail.smtp import SmtpTransport
 from console.services.mail.templates import Branding
-from console.services.mail.transport import SmtpTransport, Transport
+from console.services.mail.transport import Transport
 from console.services.permissions import Actor
 from console.services.settings.values import SmtpSecurity
 from console.services.workstation import Workstation

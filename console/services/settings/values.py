@@ -1,5 +1,6 @@
 """The console's settings (issue 5): what an administrator sets in the settings dialog,
-what each may be, and changing them (kept in a TOML file: ``settings_file``, SPEC §8).
+what each may be (the checks of single values are in ``checks``), and changing them (kept
+in a TOML file: ``settings_file``, SPEC §8).
 
 Secrets are never settings: the database and SMTP passwords live in the keyring
 (``secrets_store``) and the audit key in the keyring, an environment variable or an
@@ -11,23 +12,30 @@ Every change is audited with old and new values.
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from console.services.accounts.patient_view import DEFAULT_PORTAL_NAME
 from console.services.accounts.portal_login import LoginPolicy
-from console.services.email_rules import validate_email
-from console.services.errors import InvalidEmail, InvalidSetting
+from console.services.errors import InvalidSetting
 from console.services.passwords import MAX_COST, MIN_COST, PasswordPolicy
 from console.services.passwords import MAX_MIN_LENGTH as MAX_PASSWORD_MIN_LENGTH
 from console.services.passwords import MIN_LENGTH as PASSWORD_MIN_LENGTH
 from console.services.permissions import Actor, Permission
+from console.services.settings.checks import (
+    host_problem,
+    key_file_problem,
+    phone_problem,
+    range_problem,
+    sender_problem,
+    text_problem,
+    type_problem,
+    url_problem,
+)
 from console.services.settings.file import (
     current_contents,
     read_settings_file,
@@ -49,10 +57,6 @@ MAX_IDLE_MINUTES = 120
 MAX_SESSION_HOURS = 12  # issue 5: a fresh sign-in after 12 hours, whatever is set
 MAX_STAFF_PASSWORD_LENGTH = 64
 _MAX_NAME = 200
-_MAX_URL = 2000
-_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
-_HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
-_PHONE = re.compile(r"[0-9 ()+.\-]+?(?:\s*(?:ext\.?|x)\s*[0-9]{1,6})?", re.IGNORECASE)
 #: A key whose last word names a secret. No setting may be called that: a secret written
 #: here would sit in a plain file and in the audit log.
 _SECRET_NAME = re.compile(
@@ -182,6 +186,7 @@ class ConsoleSettings:
 #: Each field's key in the file, in the order the file lists them.
 _KEYS: dict[str, str] = {f.name: f.metadata["key"] for f in dataclasses.fields(ConsoleSettings)}
 _FIELDS: dict[str, str] = {key: name for name, key in _KEYS.items()}
+_DEFAULTS: dict[str, object] = {f.name: f.default for f in dataclasses.fields(ConsoleSettings)}
 if any(_SECRET_NAME.search(key) for key in _KEYS.values()):  # pragma: no cover - a code error
     raise RuntimeError("a setting is named like a secret; secrets belong in the keyring")
 
@@ -299,13 +304,16 @@ def change_settings(
     return tuple(changes)
 
 
-# --- checks --------------------------------------------------------------------------------
+# --- what each setting may be --------------------------------------------------------------
 
 
 def _problems(s: ConsoleSettings) -> list[tuple[str, str | None]]:
     """(field, what is wrong or None) for every setting: its type, and then (only for a
     value of the right type) its range."""
-    found = [(name, _type_problem(name, getattr(s, name))) for name in _KEYS]
+    found = [
+        (name, type_problem(getattr(s, name), _DEFAULTS[name], path=name == "audit_key_file"))
+        for name in _KEYS
+    ]
     return [
         (name, problem if problem is not None else _VALUE_CHECKS.get(name, _fine)(s))
         for name, problem in found
@@ -319,45 +327,29 @@ def _fine(_settings: ConsoleSettings) -> None:
 #: What each setting of the right type must also be; settings not listed take any value of
 #: their type (true/false, an SMTP security choice).
 _VALUE_CHECKS: dict[str, Callable[[ConsoleSettings], str | None]] = {
-    "portal_name": lambda s: _text_problem(s.portal_name, 100, required=True),
-    "portal_base_url": lambda s: _url_problem(s.portal_base_url),
-    "clinic_name": lambda s: _text_problem(s.clinic_name, _MAX_NAME),
-    "clinic_phone": lambda s: _phone_problem(s.clinic_phone),
-    "smtp_host": lambda s: _host_problem(s.smtp_host),
-    "smtp_port": lambda s: _range(s.smtp_port, 1, 65535, ""),
-    "smtp_username": lambda s: _text_problem(s.smtp_username, 254),
-    "smtp_sender": lambda s: _sender_problem(s.smtp_sender),
-    "password_min_length": lambda s: _range(
+    "portal_name": lambda s: text_problem(s.portal_name, 100, required=True),
+    "portal_base_url": lambda s: url_problem(s.portal_base_url),
+    "clinic_name": lambda s: text_problem(s.clinic_name, _MAX_NAME),
+    "clinic_phone": lambda s: phone_problem(s.clinic_phone),
+    "smtp_host": lambda s: host_problem(s.smtp_host),
+    "smtp_port": lambda s: range_problem(s.smtp_port, 1, 65535, ""),
+    "smtp_username": lambda s: text_problem(s.smtp_username, 254),
+    "smtp_sender": lambda s: sender_problem(s.smtp_sender),
+    "password_min_length": lambda s: range_problem(
         s.password_min_length, PASSWORD_MIN_LENGTH, MAX_PASSWORD_MIN_LENGTH, "chars"
     ),
-    "password_bcrypt_cost": lambda s: _range(s.password_bcrypt_cost, MIN_COST, MAX_COST, ""),
-    "staff_password_length": lambda s: _range(
+    "password_bcrypt_cost": lambda s: range_problem(s.password_bcrypt_cost, MIN_COST, MAX_COST, ""),
+    "staff_password_length": lambda s: range_problem(
         s.staff_password_length, DEFAULT_STAFF_PASSWORD_LENGTH, MAX_STAFF_PASSWORD_LENGTH, "chars"
     ),
-    "max_failures": lambda s: _range(s.max_failures, 1, 100, ""),
-    "lockout_minutes": lambda s: _range(s.lockout_minutes, 1, 24 * 60, "minutes"),
-    "reset_email_minutes": lambda s: _range(s.reset_email_minutes, 0, 24 * 60, "minutes"),
-    "idle_minutes": lambda s: _range(s.idle_minutes, 1, MAX_IDLE_MINUTES, "minutes"),
-    "session_hours": lambda s: _range(s.session_hours, 1, MAX_SESSION_HOURS, "hours"),
-    "invitation_days": lambda s: _range(s.invitation_days, 1, MAX_INVITATION_DAYS, "days"),
-    "audit_key_file": lambda s: _key_file_problem(s.audit_key_file),
+    "max_failures": lambda s: range_problem(s.max_failures, 1, 100, ""),
+    "lockout_minutes": lambda s: range_problem(s.lockout_minutes, 1, 24 * 60, "minutes"),
+    "reset_email_minutes": lambda s: range_problem(s.reset_email_minutes, 0, 24 * 60, "minutes"),
+    "idle_minutes": lambda s: range_problem(s.idle_minutes, 1, MAX_IDLE_MINUTES, "minutes"),
+    "session_hours": lambda s: range_problem(s.session_hours, 1, MAX_SESSION_HOURS, "hours"),
+    "invitation_days": lambda s: range_problem(s.invitation_days, 1, MAX_INVITATION_DAYS, "days"),
+    "audit_key_file": lambda s: key_file_problem(s.audit_key_file),
 }
-
-
-def _type_problem(name: str, value: object) -> str | None:
-    default = ConsoleSettings.__dataclass_fields__[name].default
-    if isinstance(default, SmtpSecurity) and not isinstance(value, SmtpSecurity):
-        return "must be one of " + ", ".join(f'"{s.value}"' for s in SmtpSecurity)
-    if name == "audit_key_file" and not (value is None or isinstance(value, Path)):
-        return 'must be the path of a file in quotes, or "" for none'
-    if isinstance(default, bool):
-        return None if isinstance(value, bool) else "must be true or false"
-    if isinstance(default, int):
-        ok = isinstance(value, int) and not isinstance(value, bool)
-        return None if ok else "must be a whole number"
-    if isinstance(default, str) and not isinstance(value, str):
-        return "must be text in quotes"
-    return None
 
 
 def _from_toml(name: str, value: object) -> object:
@@ -382,90 +374,6 @@ def _plain(value: object) -> str | int | bool:
         return str(value)
     assert isinstance(value, str | int | bool)
     return value
-
-
-_UNITS = {"": "", "chars": " characters", "minutes": " minutes", "hours": " hours", "days": " days"}
-
-
-def _range(value: int, least: int, most: int, unit: str) -> str | None:
-    if least <= value <= most:
-        return None
-    return f"must be from {least} to {most}{_UNITS[unit]}"
-
-
-def _text_problem(value: str, longest: int, *, required: bool = False) -> str | None:
-    if required and not value.strip():
-        return "must not be empty"
-    if len(value) > longest:
-        return f"must be at most {longest} characters"
-    if any(not c.isprintable() for c in value):
-        return "must be on one line, without control characters"
-    return None
-
-
-def _url_problem(url: str) -> str | None:
-    if not url:
-        return None
-    if len(url) > _MAX_URL or any(c.isspace() or not c.isprintable() for c in url):
-        return f"must be one web address of at most {_MAX_URL} characters, without spaces"
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-        parts.port  # noqa: B018 - raises for a port that is not a number
-    except ValueError:
-        return "must be a web address such as https://portal.example.org"
-    if parts.scheme.lower() not in ("https", "http") or not host:
-        return "must be a web address such as https://portal.example.org"
-    if parts.scheme.lower() == "http" and host not in _LOCAL_HOSTS:
-        return "must start with https:// (http:// only for localhost, when testing)"
-    if parts.username is not None or parts.password is not None:
-        return "must not contain a user name or password"
-    if parts.query or parts.fragment:
-        return "must not contain ? or # (the console adds its own link after it)"
-    return None
-
-
-def _phone_problem(phone: str) -> str | None:
-    if not phone:
-        return None
-    number = re.split(r"(?i)\s*(?:ext\.?|x)", phone, maxsplit=1)[0]
-    digits = sum(c.isdigit() for c in number)
-    if not _PHONE.fullmatch(phone) or not 7 <= digits <= 15:
-        return (
-            "must be a phone number: 7 to 15 digits with spaces, dashes, brackets or a "
-            'leading +, and an optional extension ("ext. 204")'
-        )
-    return None
-
-
-def _host_problem(host: str) -> str | None:
-    if not host:
-        return None
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-        return None
-    except ValueError:
-        pass
-    labels = host.rstrip(".").split(".")
-    if len(host) > 253 or not all(_HOST_LABEL.fullmatch(label) for label in labels):
-        return "must be the mail server's name (such as smtp.example.org) or IP address"
-    return None
-
-
-def _sender_problem(sender: str) -> str | None:
-    if not sender:
-        return None
-    try:
-        validate_email(sender)
-    except InvalidEmail as error:
-        return f"must be an e-mail address ({error.message.rstrip('.')})"
-    return None
-
-
-def _key_file_problem(path: Path | None) -> str | None:
-    if path is not None and not path.is_absolute():
-        return "must be a full path (starting at the root of a drive or at /)"
-    return None
 
 
 __all__ = [
