@@ -686,14 +686,14 @@ def walk(
         )
     with driver.step("Re-issue: Print handout… (save dialog, PDF written)"):
         handout = folder / "handout.pdf"
-        driver.call("Print handout…", reissue.handout_button.click)
-        chooser = reissue.file_dialog
+        driver.call("Print handout…", reissue.pin_page.handout_button.click)
+        chooser = reissue.pin_page.file_dialog
         if chooser is None:
             raise StepFailed("no file dialog")
         driver.wait("the save dialog", chooser.isVisible)
         driver.call("choose the file", lambda: chooser.selectFile(str(handout)))
         driver.call("Save", chooser.accept)
-        driver.wait("the PDF", lambda: handout.exists() and "saved" in reissue.pin_note.text())
+        driver.wait("the PDF", lambda: handout.exists() and "saved" in reissue.pin_page.note.text())
     with driver.step("Re-issue: Done (the PIN forgotten)"):
         driver.call("Done", reissue.pin_page.done_button.click)
         driver.wait("the dialog closed", lambda: closed[id(reissue)])
