@@ -24,7 +24,8 @@ from aiosmtpd.controller import Controller
 from sqlalchemy.orm import Session
 
 from console.models.database import open_database
-from console.models.schema import Invitation, OutboxKind, Patient
+from console.models.schema import Invitation, Patient
+from console.models.states import OutboxKind
 from console.services.audit.key import AuditKey
 from console.services.audit.trail import AuditTrail
 from console.services.clock import ManualClock

@@ -22,8 +22,8 @@ from console.cli_workstation import CommandRefused, reading_patient_data, with_s
 from console.models.account_list import AccountFilter, AccountSort, SortKey, iter_account_rows
 from console.models.database import Database, DatabaseUnavailable, open_database
 from console.models.database import resolve_database_url as _resolve
-from console.models.schema import AccountState
 from console.models.shared_email import account_stats, shared_email_clusters
+from console.models.states import AccountState
 from console.services.errors import DomainError, is_storable
 from console.tabular import FORMATS, Record, write_records
 

@@ -23,7 +23,7 @@ from console.cli_workstation import (
     with_staff,
     workstation_for,
 )
-from console.models.schema import StaffRole
+from console.models.states import StaffRole
 from console.services.accounts.actions import (
     RevokeReason,
     deactivate_account,

@@ -24,7 +24,7 @@ from console.cli_workstation import (
     reading_patient_data,
     workstation_for,
 )
-from console.models.schema import OutboxState
+from console.models.states import OutboxState
 from console.services.mail.mail_server import transport_from_settings, transport_from_url
 from console.services.mail.outbox_list import list_outbox
 from console.services.mail.relay import RelayReport, send_due

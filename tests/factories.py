@@ -10,7 +10,8 @@ import sqlite3
 from sqlalchemy.orm import Session
 
 from console.models.database import Database
-from console.models.schema import AccountState, Patient, PortalAccount
+from console.models.schema import Patient, PortalAccount
+from console.models.states import AccountState
 
 _numbers = itertools.count(1)
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from console.cli import ACCOUNT_COLUMNS, main
 from console.models.database import Database
 from console.models.email_key import email_key
-from console.models.schema import ACTIVE_STATES, AccountState, StaffRole
+from console.models.states import ACTIVE_STATES, AccountState, StaffRole
 from console.services.demo.clinic import DEMO_STAFF_PASSWORD
 from tests.factories import add_account, add_patient
 from tests.services.conftest import STAFF_PASSWORD, add_staff

@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 
 from console.cli import main
 from console.models.database import Database, open_database, resolve_database_url
-from console.models.schema import ACTIVE_STATES, Patient, PortalAccount, StaffRole
+from console.models.schema import Patient, PortalAccount
+from console.models.states import ACTIVE_STATES, StaffRole
 from console.services.audit.key import AuditKey
 from console.services.audit.trail import AuditTrail
 from console.services.clock import SystemClock

@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from console.cli import build_parser, main
 from console.models.database import Database, open_database, resolve_database_url
-from console.models.schema import AuditEvent, PortalAccount, StaffRole, StaffUser
+from console.models.schema import AuditEvent, PortalAccount, StaffUser
+from console.models.states import StaffRole
 from console.services.settings.values import ConsoleSettings, save_settings
 from tests.factories import add_account, add_patient
 from tests.services.conftest import STAFF_PASSWORD, add_staff

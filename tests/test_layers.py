@@ -134,7 +134,8 @@ def test_views_and_adapters_take_only_values_from_models(layer: str) -> None:
 def test_the_value_check_refuses_rows_queries_and_handles() -> None:
     from console.models.account_list import iter_account_rows
     from console.models.database import Database
-    from console.models.schema import AccountState, PortalAccount
+    from console.models.schema import PortalAccount
+    from console.models.states import AccountState
 
     assert is_value(AccountState) and not is_value(PortalAccount)
     assert not is_value(Database) and not is_value(iter_account_rows)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from console.models.account_list import AccountRow, SortKey
-from console.models.schema import AccountState
+from console.models.states import AccountState
 
 
 class AccountColumn(IntEnum):

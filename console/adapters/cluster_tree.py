@@ -19,7 +19,7 @@ from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistent
 
 from console.adapters.account_cells import STATE_LABELS
 from console.adapters.row_table import horizontal_header
-from console.models.schema import AccountState
+from console.models.states import AccountState
 from console.models.worklist import (
     KEEP,
     LINK_TO_GUARDIAN,

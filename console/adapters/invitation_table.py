@@ -16,7 +16,7 @@ from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 from console.adapters.local_time import when
 from console.adapters.row_table import RowTableModel
 from console.models.invitation_list import InvitationRow
-from console.models.schema import InvitationState
+from console.models.states import InvitationState
 
 _Index = QModelIndex | QPersistentModelIndex
 _USER_ROLE = int(Qt.ItemDataRole.UserRole)

@@ -16,7 +16,7 @@ from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 from console.adapters.invitation_table import when
 from console.adapters.row_table import RowTableModel
 from console.models.outbox_list import KIND_LABELS, OutboxRow
-from console.models.schema import OutboxState
+from console.models.states import OutboxState
 
 _Index = QModelIndex | QPersistentModelIndex
 _USER_ROLE = int(Qt.ItemDataRole.UserRole)

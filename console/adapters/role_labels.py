@@ -3,7 +3,7 @@ presenter (which must not import Qt) name a role alike."""
 
 from __future__ import annotations
 
-from console.models.schema import StaffRole
+from console.models.states import StaffRole
 
 #: How each role is named on screen.
 ROLE_LABELS: dict[str, str] = {

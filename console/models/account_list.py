@@ -28,7 +28,8 @@ from console.models.account_search import (
     like_conditions,
     search_text,
 )
-from console.models.schema import AccountState, Patient, PortalAccount
+from console.models.schema import Patient, PortalAccount
+from console.models.states import AccountState
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from console.models.email_key import email_key
-from console.models.schema import Invitation, InvitationState, Patient, StaffUser
+from console.models.schema import Invitation, Patient, StaffUser
+from console.models.states import InvitationState
 
 DEFAULT_LIMIT = 500
 _MAX_SEARCH = 200

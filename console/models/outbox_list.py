@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from console.models.schema import OutboxKind, OutboxMessage, OutboxState
+from console.models.schema import OutboxMessage
+from console.models.states import OutboxKind, OutboxState
 
 DEFAULT_LIMIT = 500
 

@@ -33,67 +33,19 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
 from console.models.email_key import email_key
+from console.models.states import (
+    AccessRelation,
+    AccountState,
+    InvitationState,
+    OutboxKind,
+    OutboxState,
+    StaffRole,
+)
 
 EMAIL_LENGTH = 320
 NAME_LENGTH = 100
 SORT_NAME_LENGTH = 2 * NAME_LENGTH + 1
 USERNAME_LENGTH = 150
-
-
-class AccountState(StrEnum):
-    """Where a portal account is in the migration (SPEC §3)."""
-
-    LEGACY = "legacy"
-    RESET_PENDING = "reset_pending"
-    MIGRATED = "migrated"
-    REVOKED = "revoked"
-    DEACTIVATED = "deactivated"
-
-
-#: States in which an account can still log in, and so can share an e-mail.
-ACTIVE_STATES = (AccountState.LEGACY, AccountState.RESET_PENDING, AccountState.MIGRATED)
-
-
-class AccessRelation(StrEnum):
-    """Why an account may see a chart."""
-
-    SELF = "self"
-    GUARDIAN = "guardian"
-    PROXY = "proxy"
-
-
-class InvitationState(StrEnum):
-    """Life of an invitation to create a portal account."""
-
-    PENDING = "pending"
-    ACCEPTED = "accepted"
-    EXPIRED = "expired"
-    CANCELLED = "cancelled"
-
-
-class StaffRole(StrEnum):
-    """What a console user may do (SPEC §6)."""
-
-    FRONT_DESK = "front_desk"
-    MANAGER = "manager"
-    ADMIN = "admin"
-
-
-class OutboxState(StrEnum):
-    """Where an e-mail is on its way out."""
-
-    QUEUED = "queued"
-    SENT = "sent"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-
-class OutboxKind(StrEnum):
-    """Which e-mail a queued message is."""
-
-    PASSWORD_RESET = "password_reset"  # noqa: S105 - a kind of e-mail, not a secret
-    INVITATION = "invitation"
-    ACCESS_REVOKED = "access_revoked"
 
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -406,22 +358,15 @@ class OutboxMessage(Versioned, Base):
 
 
 __all__ = [
-    "ACTIVE_STATES",
     "USERNAME_LENGTH",
     "Access",
-    "AccessRelation",
-    "AccountState",
     "AuditChainHead",
     "AuditEvent",
     "Base",
     "Invitation",
-    "InvitationState",
-    "OutboxKind",
     "OutboxMessage",
-    "OutboxState",
     "Patient",
     "PortalAccount",
-    "StaffRole",
     "StaffUser",
     "ascii_lower",
     "sort_name",

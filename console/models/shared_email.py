@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, func, select
 
-from console.models.schema import AccountState, PortalAccount
+from console.models.schema import PortalAccount
+from console.models.states import AccountState
 
 
 @dataclass(frozen=True)

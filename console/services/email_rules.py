@@ -28,14 +28,8 @@ from sqlalchemy import ColumnElement, Connection, and_, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from console.models.email_key import email_key
-from console.models.schema import (
-    ACTIVE_STATES,
-    EMAIL_LENGTH,
-    Invitation,
-    InvitationState,
-    Patient,
-    PortalAccount,
-)
+from console.models.schema import EMAIL_LENGTH, Invitation, Patient, PortalAccount
+from console.models.states import ACTIVE_STATES, InvitationState
 from console.services.errors import EmailTaken, InvalidEmail, is_storable
 
 #: Providers that deliver ``a.b.c@`` and ``abc@`` to one mailbox, and ignore ``+tag``.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from console.models.schema import StaffRole
+from console.models.states import StaffRole
 from console.services.errors import DomainError
 
 

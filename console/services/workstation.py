@@ -17,7 +17,8 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from console.models.database import Database
-from console.models.schema import ACTIVE_STATES, PortalAccount, StaffUser
+from console.models.schema import PortalAccount, StaffUser
+from console.models.states import ACTIVE_STATES
 from console.services.accounts.patient_view import DEFAULT_PORTAL_NAME
 from console.services.accounts.portal_login import DEFAULT_LOGIN_POLICY, LoginPolicy
 from console.services.audit.trail import AuditTrail

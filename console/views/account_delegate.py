@@ -20,7 +20,7 @@ from console.adapters.account_cells import SHARED_LABEL, AccountColumn, row_text
 from console.adapters.account_table import AccountRoles, AccountTableModel
 from console.adapters.account_windows import AccountLine
 from console.models.account_list import AccountRow
-from console.models.schema import AccountState
+from console.models.states import AccountState
 from console.views.theme import (
     SHARED_ACCENT,
     SHARED_BADGE_BORDER,

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from console.adapters.account_cells import STATE_LABELS
 from console.models.account_list import AccountFilter
-from console.models.schema import AccountState
+from console.models.states import AccountState
 from console.views.theme import load_icon
 
 SEARCH_PLACEHOLDER = "Search name, e-mail, username or MRN"

@@ -18,7 +18,7 @@ from typing import Protocol
 
 from console.adapters.local_time import when
 from console.models.invitation_list import InvitationPage, InvitationRow
-from console.models.schema import InvitationState
+from console.models.states import InvitationState
 from console.services.desk import StaffDesk
 from console.services.errors import DomainError
 from console.services.invitations.issuing import cancel_invitation, resend_invitation

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QWidget
 
 from console.adapters.invitation_table import InvitationColumn, InvitationTableModel
 from console.models.invitation_list import InvitationRow
-from console.models.schema import InvitationState
+from console.models.states import InvitationState
 from console.services.desk import StaffDesk
 from console.services.workstation import Changes
 from console.views.invitations_presenter import (

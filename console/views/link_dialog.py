@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.models.ages import age_on
-from console.models.schema import AccessRelation
+from console.models.states import AccessRelation
 from console.services.accounts.chart_actions import LinkedChart
 from console.services.accounts.lookup import AccountChoice
 from console.services.desk import StaffDesk

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from console.models.ages import ADULT_AGE, age_on
-from console.models.schema import AccessRelation
+from console.models.states import AccessRelation
 from console.services.accounts.chart_actions import LinkedChart, link_chart
 from console.services.accounts.lookup import RESULT_LIMIT, AccountChoice, find_family_accounts
 from console.services.desk import StaffDesk

@@ -18,7 +18,7 @@ from functools import partial
 from typing import Protocol
 
 from console.models.outbox_list import OutboxPage, OutboxRow
-from console.models.schema import OutboxState
+from console.models.states import OutboxState
 from console.services.desk import StaffDesk
 from console.services.errors import DomainError, StaleRecord
 from console.services.mail.outbox_list import list_outbox

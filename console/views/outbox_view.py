@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QWidget
 
 from console.adapters.outbox_table import OutboxColumn, OutboxTableModel
 from console.models.outbox_list import OutboxRow
-from console.models.schema import OutboxState
+from console.models.states import OutboxState
 from console.services.desk import StaffDesk
 from console.services.mail.relay import RelayReport
 from console.services.settings.values import ConsoleSettings

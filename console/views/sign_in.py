@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.models.schema import StaffRole
+from console.models.states import StaffRole
 from console.services.desk import Desk
 from console.services.errors import DomainError
 from console.services.staff.users import SignedIn, add_staff_user, change_own_password, sign_in

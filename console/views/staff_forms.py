@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.models.schema import StaffRole
 from console.models.staff_list import StaffMember
+from console.models.states import StaffRole
 from console.views.staff_presenter import role_label
 from console.views.theme import PROBLEM_COLOUR
 

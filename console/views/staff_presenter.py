@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from console.adapters.role_labels import ROLE_LABELS
-from console.models.schema import StaffRole
 from console.models.staff_list import StaffMember
+from console.models.states import StaffRole
 from console.services.desk import StaffDesk
 from console.services.errors import DomainError
 from console.services.permissions import Permission, refusal

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.models.schema import InvitationState
+from console.models.states import InvitationState
 
 APP_NAME = "Portal Account Console"
 

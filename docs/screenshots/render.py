@@ -43,7 +43,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from console.app import build_main_window, create_application, guard_session, offer_administration
 from console.models.database import open_database
-from console.models.schema import InvitationState
+from console.models.states import InvitationState
 from console.models.worklist import (
     KEEP,
     LINK_TO_GUARDIAN,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from console.models.account_list import AccountFilter, AccountList, AccountRow, AccountSort
 from console.models.database import Database
-from console.models.schema import AccountState
+from console.models.states import AccountState
 from tests.factories import add_account, add_patient
 
 _PEOPLE: list[tuple[str, str, dt.date, str | None, AccountState]] = [

@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from console.adapters.account_table import AccountTableModel
 from console.models.account_list import AccountFilter, AccountRow, AccountSort
-from console.models.schema import AccountState
+from console.models.states import AccountState
 
 
 def fake_row(n: int) -> AccountRow:

@@ -14,7 +14,8 @@ from console.adapters.account_cells import COLUMNS, NEVER_LOGGED_IN, STATE_LABEL
 from console.adapters.account_table import AccountRoles, AccountTableModel
 from console.models.account_list import AccountFilter, AccountList, AccountRow, AccountSort
 from console.models.database import Database
-from console.models.schema import AccountState, PortalAccount
+from console.models.schema import PortalAccount
+from console.models.states import AccountState
 from tests.adapters.clinic_accounts import SHARED_USERNAMES, add_clinic_accounts
 from tests.adapters.model_check import CheckModel
 

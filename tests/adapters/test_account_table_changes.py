@@ -13,7 +13,7 @@ from console.adapters.account_cells import STATE_LABELS, AccountColumn
 from console.adapters.account_table import AccountTableModel
 from console.models.account_list import AccountFilter, AccountRow
 from console.models.database import Database
-from console.models.schema import AccountState, StaffRole
+from console.models.states import AccountState, StaffRole
 from console.services.accounts.actions import revoke_access
 from console.services.clock import ManualClock
 from console.services.workstation import Changes

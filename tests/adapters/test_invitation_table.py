@@ -18,7 +18,7 @@ from console.adapters.invitation_table import (
     when,
 )
 from console.models.invitation_list import InvitationRow
-from console.models.schema import InvitationState
+from console.models.states import InvitationState
 from tests.adapters.model_check import CheckModel
 
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)

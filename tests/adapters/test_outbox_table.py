@@ -18,7 +18,7 @@ from console.adapters.outbox_table import (
     reason_shown,
 )
 from console.models.outbox_list import OutboxRow
-from console.models.schema import OutboxKind, OutboxState
+from console.models.states import OutboxKind, OutboxState
 from tests.adapters.model_check import CheckModel
 
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)

@@ -22,8 +22,9 @@ from console.adapters.staff_table import (
     status_of,
 )
 from console.models.database import Database
-from console.models.schema import StaffRole, StaffUser
+from console.models.schema import StaffUser
 from console.models.staff_list import StaffMember
+from console.models.states import StaffRole
 from console.services.clock import ManualClock
 from console.services.permissions import Actor
 from console.services.staff.admin import disable_staff, list_staff

@@ -24,7 +24,7 @@ from console.models.account_list import (
 )
 from console.models.database import Database, open_database, resolve_database_url
 from console.models.email_key import email_key
-from console.models.schema import AccountState
+from console.models.states import AccountState
 from tests.factories import add_account, add_patient
 from tests.postgres_server import PostgresServer
 

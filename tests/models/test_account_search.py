@@ -29,7 +29,8 @@ from console.models.account_search import SearchPlan, has_search_index
 from console.models.bulk_load import DEFERRED_INDEXES, deferred_upkeep
 from console.models.database import Database, alembic_config, open_database
 from console.models.email_key import email_key
-from console.models.schema import AccountState, Patient, PortalAccount, sort_name
+from console.models.schema import Patient, PortalAccount, sort_name
+from console.models.states import AccountState
 from tests.factories import add_account, add_patient, change_row, sqlite_has_trigram
 
 needs_trigram = pytest.mark.skipif(

@@ -26,7 +26,8 @@ from console.models.database import (
     open_database,
     resolve_database_url,
 )
-from console.models.schema import AccountState, Patient, PortalAccount
+from console.models.schema import Patient, PortalAccount
+from console.models.states import AccountState
 from tests.factories import add_account, add_patient
 
 RECOGNISABLE_EMAIL = "zelda.quixote-1987@example.org"

@@ -18,12 +18,13 @@ from sqlalchemy.orm import Session
 
 from console.models.database import Database, open_database
 from console.models.email_key import email_key
-from console.models.schema import AccountState, PortalAccount
+from console.models.schema import PortalAccount
 from console.models.shared_email import (
     SharedEmailCluster,
     account_stats,
     shared_email_clusters,
 )
+from console.models.states import AccountState
 from tests.factories import add_account, add_patient, change_row
 
 #: SPEC §3, written out here rather than imported, so that the test checks the code.

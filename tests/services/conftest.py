@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from console.models.database import Database, open_database
-from console.models.schema import StaffRole, StaffUser
+from console.models.schema import StaffUser
+from console.models.states import StaffRole
 from console.services.audit.key import AuditKey
 from console.services.audit.trail import AuditTrail
 from console.services.clock import ManualClock

@@ -12,17 +12,13 @@ from sqlalchemy.orm import Session
 from console.models.database import Database
 from console.models.schema import (
     Access,
-    AccountState,
     AuditEvent,
     Invitation,
-    InvitationState,
-    OutboxKind,
     OutboxMessage,
-    OutboxState,
     PortalAccount,
-    StaffRole,
     StaffUser,
 )
+from console.models.states import AccountState, InvitationState, OutboxKind, OutboxState, StaffRole
 from console.services.accounts.actions import (
     AccountRefused,
     RevokeReason,

@@ -9,7 +9,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from console.models.database import Database
-from console.models.schema import Access, AccessRelation, AccountState, StaffRole
+from console.models.schema import Access
+from console.models.states import AccessRelation, AccountState, StaffRole
 from console.services.accounts.actions import revoke_access
 from console.services.accounts.chart_actions import edit_contact, link_chart
 from console.services.accounts.details import HISTORY_LENGTH, account_details

@@ -30,7 +30,8 @@ from console.models.database import (
     open_database,
     resolve_database_url,
 )
-from console.models.schema import AuditChainHead, AuditEvent, StaffRole, StaffUser
+from console.models.schema import AuditChainHead, AuditEvent, StaffUser
+from console.models.states import StaffRole
 from console.services.audit.key import (
     DEMO_LABEL,
     KEY_ENV_VAR,

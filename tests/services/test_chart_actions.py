@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.models.database import Database
-from console.models.schema import Access, AuditEvent, Patient, StaffRole
+from console.models.schema import Access, AuditEvent, Patient
+from console.models.states import StaffRole
 from console.services.accounts.actions import revoke_access
 from console.services.accounts.chart_actions import ChartRefused, edit_contact, link_chart
 from console.services.errors import InvalidEmail

@@ -16,18 +16,9 @@ from sqlalchemy.orm import Session
 
 from console.models.database import Database, open_database, resolve_database_url
 from console.models.email_key import email_key
-from console.models.schema import (
-    ACTIVE_STATES,
-    Access,
-    AccountState,
-    Invitation,
-    InvitationState,
-    Patient,
-    PortalAccount,
-    StaffRole,
-    StaffUser,
-)
+from console.models.schema import Access, Invitation, Patient, PortalAccount, StaffUser
 from console.models.shared_email import account_stats
+from console.models.states import ACTIVE_STATES, AccountState, InvitationState, StaffRole
 from console.services.demo import clinic as demo_data
 from console.services.demo.clinic import (
     DEMO_INVITATION_PIN,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from console.models.schema import StaffRole
+from console.models.states import StaffRole
 from console.services.accounts.details import account_details
 from console.services.accounts.lookup import NotFound
 from console.services.desk import Desk, StaffDesk

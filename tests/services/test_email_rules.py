@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from console.models.database import Database, open_database
-from console.models.schema import AccountState, Invitation, InvitationState, Patient
+from console.models.schema import Invitation, Patient
+from console.models.states import AccountState, InvitationState
 from console.services.email_rules import (
     Holder,
     HolderKind,

@@ -9,7 +9,8 @@ import datetime as dt
 import pytest
 from sqlalchemy.orm import Session
 
-from console.models.schema import AccountState, Invitation, InvitationState, StaffRole
+from console.models.schema import Invitation
+from console.models.states import AccountState, InvitationState, StaffRole
 from console.services.accounts.actions import RevokeReason, revoke_access
 from console.services.invitations.issuing import reissue_invitation
 from console.services.invitations.listing import list_invitations

@@ -12,15 +12,13 @@ from sqlalchemy.orm import Session
 from console.models.database import Database
 from console.models.schema import (
     Access,
-    AccountState,
     AuditEvent,
     Invitation,
-    InvitationState,
     OutboxMessage,
     Patient,
     PortalAccount,
-    StaffRole,
 )
+from console.models.states import AccountState, InvitationState, StaffRole
 from console.services.accounts.actions import revoke_access
 from console.services.accounts.portal_login import portal_login
 from console.services.clock import ManualClock

@@ -14,7 +14,7 @@ from string import Template
 
 import pytest
 
-from console.models.schema import OutboxKind
+from console.models.states import OutboxKind
 from console.services.errors import InvalidSetting
 from console.services.mail.templates import (
     Branding,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from console.models.schema import OutboxKind
+from console.models.states import OutboxKind
 from console.services.errors import InvalidSetting
 from console.services.mail import smtp as mail_smtp
 from console.services.mail.mail_server import transport_from_settings, transport_from_url

@@ -14,16 +14,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from console.models.schema import (
-    AccountState,
-    AuditEvent,
-    Invitation,
-    OutboxKind,
-    OutboxMessage,
-    OutboxState,
-    PortalAccount,
-    StaffRole,
-)
+from console.models.schema import AuditEvent, Invitation, OutboxMessage, PortalAccount
+from console.models.states import AccountState, OutboxKind, OutboxState, StaffRole
 from console.services.accounts.actions import resend_reset, revoke_access
 from console.services.accounts.password_reset import ResetRefused, reset_password_with_link
 from console.services.clock import ManualClock

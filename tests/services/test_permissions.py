@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from console.models.schema import StaffRole
+from console.models.states import StaffRole
 from console.services.errors import DomainError
 from console.services.permissions import NotAllowed, Permission, refusal, require
 

@@ -22,7 +22,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from console.models.database import Database, open_database, resolve_database_url
-from console.models.schema import AccountState, OutboxMessage, PortalAccount
+from console.models.schema import OutboxMessage, PortalAccount
+from console.models.states import AccountState
 from console.services import passwords
 from console.services.accounts import portal_login as login_module
 from console.services.accounts.patient_view import (

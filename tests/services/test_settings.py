@@ -17,7 +17,8 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from console.models.database import Database
-from console.models.schema import AuditEvent, StaffRole, StaffUser
+from console.models.schema import AuditEvent, StaffUser
+from console.models.states import StaffRole
 from console.services.accounts.portal_login import LoginPolicy
 from console.services.errors import InvalidSetting
 from console.services.passwords import PasswordPolicy

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from console.models.schema import StaffRole
+from console.models.states import StaffRole
 from console.services.clock import ManualClock
 from console.services.errors import StaleRecord, WeakPassword
 from console.services.passwords import check_staff_password

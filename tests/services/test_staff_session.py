@@ -13,7 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.models.database import Database
-from console.models.schema import AuditEvent, StaffRole, StaffUser
+from console.models.schema import AuditEvent, StaffUser
+from console.models.states import StaffRole
 from console.services.clock import ManualClock
 from console.services.permissions import Actor
 from console.services.staff.admin import change_role

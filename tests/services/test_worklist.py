@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from console.models.schema import AccountState, StaffRole
+from console.models.states import AccountState, StaffRole
 from console.models.worklist import KEEP, LINK_TO_GUARDIAN, REVOKE_AND_REINVITE, ClusterCase
 from console.services.accounts.actions import RevokeReason, revoke_access
 from console.services.accounts.worklist import shared_email_worklist

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from console.models.database import Database
-from console.models.schema import AccountState, StaffRole
+from console.models.states import AccountState, StaffRole
 from console.services.accounts.details import AccountDetails, account_details
 from console.services.clock import ManualClock
 from console.services.permissions import Actor

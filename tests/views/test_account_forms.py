@@ -10,7 +10,8 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy.orm import Session
 
 from console.models.database import Database
-from console.models.schema import AccountState, Patient, PortalAccount, StaffRole
+from console.models.schema import Patient, PortalAccount
+from console.models.states import AccountState, StaffRole
 from console.services.desk import StaffDesk
 from console.services.errors import STALE_RECORD_MESSAGE
 from console.services.permissions import Actor, NotAllowed

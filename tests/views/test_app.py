@@ -25,7 +25,8 @@ from console.app import (
     run_mail_relay,
 )
 from console.models.database import Database
-from console.models.schema import AuditEvent, StaffRole
+from console.models.schema import AuditEvent
+from console.models.states import StaffRole
 from console.services.audit.key import load_audit_key
 from console.services.desk import Desk, StaffDesk
 from console.services.staff.users import SignedIn, sign_in

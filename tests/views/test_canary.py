@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from console.app import build_main_window, log_file, open_with_password
 from console.models.database import Database
-from console.models.schema import StaffRole
+from console.models.states import StaffRole
 from console.services.accounts.actions import RevokeReason, revoke_access
 from console.services.desk import Desk
 from console.services.errors import DomainError

@@ -25,7 +25,8 @@ from console.adapters.account_table import AccountTableModel
 from console.app import build_main_window
 from console.models.account_list import AccountRow
 from console.models.database import Database
-from console.models.schema import Access, Invitation, OutboxMessage, PortalAccount, StaffRole
+from console.models.schema import Access, Invitation, OutboxMessage, PortalAccount
+from console.models.states import StaffRole
 from console.services.accounts.actions import RevokeReason
 from console.services.clock import ManualClock
 from console.services.desk import StaffDesk

@@ -7,7 +7,7 @@ import pytest
 
 from console.models.database import Database
 from console.models.invitation_list import InvitationRow
-from console.models.schema import InvitationState, OutboxState, StaffRole
+from console.models.states import InvitationState, OutboxState, StaffRole
 from console.services.clock import ManualClock
 from console.services.desk import StaffDesk
 from console.services.invitations.issuing import cancel_invitation

@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from console.adapters.invitation_table import InvitationColumn
 from console.models.database import Database
-from console.models.schema import InvitationState, OutboxState, StaffRole
+from console.models.states import InvitationState, OutboxState, StaffRole
 from console.services.clock import ManualClock
 from console.services.desk import StaffDesk
 from console.services.invitations.listing import list_invitations

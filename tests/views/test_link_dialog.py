@@ -14,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.models.database import Database
-from console.models.schema import Access, AccountState, PortalAccount, StaffRole
+from console.models.schema import Access, PortalAccount
+from console.models.states import AccountState, StaffRole
 from console.services.accounts.chart_actions import LinkedChart
 from console.services.accounts.lookup import AccountChoice, find_family_accounts
 from console.services.desk import StaffDesk

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QLineEdit
 from pytestqt.qtbot import QtBot
 
 from console.models.database import Database
-from console.models.schema import StaffRole
+from console.models.states import StaffRole
 from console.services.clock import ManualClock
 from console.services.permissions import Actor
 from console.services.settings.secrets_store import KEYRING_SERVICE, SecretsStore

@@ -19,7 +19,7 @@ from console.models.account_list import (
     SortKey,
 )
 from console.models.database import Database
-from console.models.schema import AccountState
+from console.models.states import AccountState
 from console.views.account_filter_bar import SEARCH_PLACEHOLDER
 from console.views.main_window import MainWindow
 from console.views.theme import SHARED_BADGE_FILL

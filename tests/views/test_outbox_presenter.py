@@ -9,7 +9,7 @@ from email.message import EmailMessage
 import pytest
 
 from console.models.database import Database
-from console.models.schema import OutboxState, StaffRole
+from console.models.states import OutboxState, StaffRole
 from console.services.clock import ManualClock
 from console.services.desk import StaffDesk
 from console.services.mail.outbox_list import list_outbox

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from console.adapters.outbox_table import OutboxColumn
 from console.models.database import Database
-from console.models.schema import OutboxState, StaffRole
+from console.models.states import OutboxState, StaffRole
 from console.services.clock import ManualClock
 from console.services.desk import StaffDesk
 from console.services.invitations.issuing import reissue_invitation

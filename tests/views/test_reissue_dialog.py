@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.models.database import Database
-from console.models.schema import AccountState, Invitation, StaffRole
+from console.models.schema import Invitation
+from console.models.states import AccountState, StaffRole
 from console.services.accounts.actions import RevokeReason, revoke_access
 from console.services.clock import ManualClock
 from console.services.desk import StaffDesk

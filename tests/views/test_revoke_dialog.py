@@ -14,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.models.database import Database
-from console.models.schema import AccountState, PortalAccount, StaffRole, StaffUser
+from console.models.schema import PortalAccount, StaffUser
+from console.models.states import AccountState, StaffRole
 from console.services.accounts.actions import MAX_NOTE_LENGTH, RevokeReason
 from console.services.desk import StaffDesk
 from console.services.errors import STALE_RECORD_MESSAGE

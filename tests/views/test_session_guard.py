@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from console.app import build_main_window, guard_session
 from console.models.database import Database
-from console.models.schema import AuditEvent, StaffRole, StaffUser
+from console.models.schema import AuditEvent, StaffUser
+from console.models.states import StaffRole
 from console.services.clock import ManualClock
 from console.services.desk import StaffDesk
 from console.services.settings.values import ConsoleSettings

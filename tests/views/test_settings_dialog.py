@@ -18,7 +18,8 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from console.models.database import Database
-from console.models.schema import StaffRole, StaffUser
+from console.models.schema import StaffUser
+from console.models.states import StaffRole
 from console.services.clock import ManualClock
 from console.services.desk import StaffDesk
 from console.services.permissions import Actor, NotAllowed

@@ -8,7 +8,8 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy.orm import Session
 
 from console.models.database import Database
-from console.models.schema import StaffRole, StaffUser
+from console.models.schema import StaffUser
+from console.models.states import StaffRole
 from console.services.clock import ManualClock
 from console.services.desk import Desk
 from console.services.staff.users import SignedIn

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from console.adapters.staff_table import StaffColumn
 from console.models.database import Database
-from console.models.schema import StaffRole, StaffUser
+from console.models.schema import StaffUser
 from console.models.staff_list import StaffMember
+from console.models.states import StaffRole
 from console.services.clock import ManualClock
 from console.services.desk import StaffDesk
 from console.services.errors import STALE_RECORD_MESSAGE

@@ -8,7 +8,7 @@ from PySide6.QtGui import QColor, QIcon, QPalette
 from PySide6.QtWidgets import QSpinBox, QStyle, QStyleFactory, QStyleOptionSpinBox
 from pytestqt.qtbot import QtBot
 
-from console.models.schema import InvitationState
+from console.models.states import InvitationState
 from console.views.theme import (
     DISABLED_TEXT,
     ConsoleStyle,

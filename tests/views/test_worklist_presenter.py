@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import pytest
 
 from console.models.database import Database
-from console.models.schema import StaffRole
+from console.models.states import StaffRole
 from console.models.worklist import ClusterCase
 from console.services.accounts.actions import RevokeReason, revoke_access
 from console.services.clock import ManualClock

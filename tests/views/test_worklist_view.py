@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from console.adapters.cluster_tree import ClusterRoles
 from console.models.database import Database
-from console.models.schema import StaffRole
+from console.models.states import StaffRole
 from console.services.accounts.actions import RevokeReason, revoke_access
 from console.services.clock import ManualClock
 from console.services.desk import StaffDesk

@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy.orm import Session
 
 from console.models.database import Database
-from console.models.schema import OutboxState, StaffRole
+from console.models.states import OutboxState, StaffRole
 from console.services.clock import ManualClock
 from console.services.errors import InvalidSetting
 from console.services.invitations.issuing import reissue_invitation

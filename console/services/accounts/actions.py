@@ -16,14 +16,8 @@ from enum import StrEnum
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from console.models.schema import (
-    ACTIVE_STATES,
-    Access,
-    AccountState,
-    OutboxKind,
-    OutboxMessage,
-    PortalAccount,
-)
+from console.models.schema import Access, OutboxMessage, PortalAccount
+from console.models.states import ACTIVE_STATES, AccountState, OutboxKind
 from console.services.accounts.patient_view import reset_address
 from console.services.accounts.portal_login import queue_password_reset
 from console.services.errors import DomainError, is_storable

@@ -9,13 +9,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from console.models.ages import ADULT_AGE, age_on
-from console.models.schema import (
-    ACTIVE_STATES,
-    Access,
-    AccessRelation,
-    Patient,
-    PortalAccount,
-)
+from console.models.schema import Access, Patient, PortalAccount
+from console.models.states import ACTIVE_STATES, AccessRelation
 from console.services.email_rules import validate_email
 from console.services.errors import DomainError
 from console.services.permissions import Actor, Permission

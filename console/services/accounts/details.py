@@ -16,15 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.models.ages import age_on
-from console.models.schema import (
-    ACTIVE_STATES,
-    Access,
-    AuditEvent,
-    Invitation,
-    InvitationState,
-    Patient,
-    PortalAccount,
-)
+from console.models.schema import Access, AuditEvent, Invitation, Patient, PortalAccount
+from console.models.states import ACTIVE_STATES, InvitationState
 from console.services.accounts.lookup import NotFound
 from console.services.accounts.patient_view import LoginSituation, PatientView, what_patient_sees
 from console.services.permissions import Actor, Permission

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from console.models.account_list import AccountFilter, AccountSort, iter_account_rows
 from console.models.database import Database
-from console.models.schema import ACTIVE_STATES, Patient, PortalAccount
+from console.models.schema import Patient, PortalAccount
+from console.models.states import ACTIVE_STATES
 from console.services.accounts.patient_view import (
     DEFAULT_PORTAL_NAME,
     PatientView,

@@ -13,7 +13,8 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from console.models.schema import ACTIVE_STATES, AccountState, PortalAccount
+from console.models.schema import PortalAccount
+from console.models.states import ACTIVE_STATES, AccountState
 from console.services.accounts.patient_view import reset_address
 from console.services.errors import DomainError
 from console.services.invitations.issuing import new_token, token_hash

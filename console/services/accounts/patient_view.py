@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from console.models.schema import ACTIVE_STATES, AccountState
+from console.models.states import ACTIVE_STATES, AccountState
 from console.services.clock import SystemClock
 from console.services.email_rules import validate_email
 from console.services.errors import InvalidEmail

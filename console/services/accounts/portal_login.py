@@ -28,14 +28,8 @@ from sqlalchemy.orm import Session
 
 from console.models.database import Database
 from console.models.email_key import email_key
-from console.models.schema import (
-    ACTIVE_STATES,
-    EMAIL_LENGTH,
-    AccountState,
-    OutboxKind,
-    OutboxMessage,
-    PortalAccount,
-)
+from console.models.schema import EMAIL_LENGTH, OutboxMessage, PortalAccount
+from console.models.states import ACTIVE_STATES, AccountState, OutboxKind
 from console.services.accounts.patient_view import (
     DEFAULT_PORTAL_NAME,
     LoginSituation,

@@ -23,13 +23,8 @@ from faker.providers.person.en_US import Provider as UsNames
 from sqlalchemy import Connection, Table
 
 from console.models.email_key import email_key
-from console.models.schema import (
-    ACTIVE_STATES,
-    AccountState,
-    Base,
-    InvitationState,
-    StaffRole,
-)
+from console.models.schema import Base
+from console.models.states import ACTIVE_STATES, AccountState, InvitationState, StaffRole
 
 DEMO_STAFF_USERNAMES = ("demo_admin", "demo_manager", "demo_front_desk")
 #: Share of the portal accounts that are in shared-e-mail clusters.

@@ -18,16 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.models.ages import ADULT_AGE, age_on
-from console.models.schema import (
-    USERNAME_LENGTH,
-    Access,
-    AccessRelation,
-    AccountState,
-    Invitation,
-    InvitationState,
-    Patient,
-    PortalAccount,
-)
+from console.models.schema import USERNAME_LENGTH, Access, Invitation, Patient, PortalAccount
+from console.models.states import AccessRelation, AccountState, InvitationState
 from console.services.email_rules import check_new_address
 from console.services.errors import EmailTaken
 from console.services.invitations.issuing import (

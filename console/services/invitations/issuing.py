@@ -20,17 +20,13 @@ from typing import NamedTuple
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from console.models.schema import (
+from console.models.schema import Access, Invitation, OutboxMessage, Patient, PortalAccount
+from console.models.states import (
     ACTIVE_STATES,
-    Access,
     AccessRelation,
     AccountState,
-    Invitation,
     InvitationState,
     OutboxKind,
-    OutboxMessage,
-    Patient,
-    PortalAccount,
 )
 from console.services.email_rules import NewAddress, check_new_address, validate_email
 from console.services.errors import DomainError

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from console.models.invitation_list import DEFAULT_LIMIT, InvitationPage, read_invitations
-from console.models.schema import InvitationState
+from console.models.states import InvitationState
 from console.services.permissions import Actor, Permission
 from console.services.workstation import Workstation
 

@@ -9,7 +9,8 @@ import secrets
 from sqlalchemy import ColumnElement, update
 from sqlalchemy.orm import Session
 
-from console.models.schema import OutboxKind, OutboxMessage, OutboxState
+from console.models.schema import OutboxMessage
+from console.models.states import OutboxKind, OutboxState
 
 MESSAGE_ID_DOMAIN = "portal-console"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from console.models.outbox_list import DEFAULT_LIMIT, OutboxPage, read_outbox
-from console.models.schema import OutboxState
+from console.models.states import OutboxState
 from console.services.permissions import Actor, Permission
 from console.services.workstation import Workstation
 

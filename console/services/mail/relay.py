@@ -28,12 +28,8 @@ from email.message import EmailMessage
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from console.models.schema import (
-    Invitation,
-    OutboxKind,
-    OutboxMessage,
-    OutboxState,
-)
+from console.models.schema import Invitation, OutboxMessage
+from console.models.states import OutboxKind, OutboxState
 from console.services.accounts.password_reset import mint_reset_token
 from console.services.errors import DomainError
 from console.services.invitations.issuing import mint_invitation_token

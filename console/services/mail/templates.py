@@ -22,7 +22,7 @@ from importlib.resources import files
 from string import Template
 from urllib.parse import quote
 
-from console.models.schema import OutboxKind
+from console.models.states import OutboxKind
 from console.services.errors import InvalidSetting
 from console.services.settings.values import ConsoleSettings
 

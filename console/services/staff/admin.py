@@ -17,8 +17,9 @@ from contextlib import contextmanager
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from console.models.schema import StaffRole, StaffUser
+from console.models.schema import StaffUser
 from console.models.staff_list import StaffMember, read_staff
+from console.models.states import StaffRole
 from console.services.errors import WeakPassword
 from console.services.passwords import check_staff_password, hash_password
 from console.services.permissions import Actor, Permission

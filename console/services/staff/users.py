@@ -20,7 +20,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from console.models.schema import StaffRole, StaffUser
+from console.models.schema import StaffUser
+from console.models.states import StaffRole
 from console.services.accounts.portal_login import LoginPolicy
 from console.services.errors import DomainError, is_storable
 from console.services.passwords import (
