@@ -17,7 +17,7 @@ answer changes on screen.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol
@@ -36,6 +36,25 @@ class CountsAndWindows(Protocol):
     def window(
         self, account_filter: AccountFilter, sort: AccountSort, offset: int, limit: int
     ) -> list[AccountRow]: ...
+
+
+class AccountSource(CountsAndWindows, Protocol):
+    """Where the account table's rows come from (``console.models.account_list.AccountList``);
+    every call must be safe to make from a worker thread."""
+
+    def count(self, account_filter: AccountFilter) -> int:
+        """How many accounts match."""
+        ...
+
+    def window(
+        self, account_filter: AccountFilter, sort: AccountSort, offset: int, limit: int
+    ) -> list[AccountRow]:
+        """Rows ``offset`` to ``offset + limit`` of the sorted, filtered list."""
+        ...
+
+    def rows_by_id(self, account_ids: Collection[int]) -> list[AccountRow]:
+        """The accounts ``account_ids`` as they are now, whatever the filter."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -199,4 +218,4 @@ class RequestSequencer(QObject):
         self._read_newest_request()
 
 
-__all__ = ["AccountQuery", "Answer", "CountsAndWindows", "RequestSequencer"]
+__all__ = ["AccountQuery", "AccountSource", "Answer", "CountsAndWindows", "RequestSequencer"]

@@ -31,11 +31,11 @@ data stays in memory behind the lock screen, and reads that were running are nev
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import replace
 from enum import IntEnum
 from functools import partial
-from typing import Any, Protocol
+from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -47,8 +47,8 @@ from PySide6.QtCore import (
 )
 
 from console.adapters.account_cells import COLUMNS, AccountColumn, cell_tooltip
-from console.adapters.account_requests import AccountQuery, Answer, RequestSequencer
-from console.adapters.account_windows import WINDOW_SIZE, AccountLine, AccountWindows
+from console.adapters.account_requests import AccountQuery, AccountSource, Answer, RequestSequencer
+from console.adapters.account_windows import WINDOW_SIZE, AccountLine, AccountWindows, runs
 from console.models.account_list import AccountFilter, AccountRow, AccountSort
 from console.workers.job_runner import JobRunner
 
@@ -76,25 +76,6 @@ class AccountRoles(IntEnum):
 
 #: The roles ``data()`` answers; a paint asks for half a dozen more per cell.
 _ANSWERED_ROLES = frozenset({_DISPLAY_ROLE, _TOOLTIP_ROLE, *AccountRoles})
-
-
-class AccountSource(Protocol):
-    """Where the rows come from (``console.models.account_list.AccountList``); both calls
-    must be safe to make from a worker thread."""
-
-    def count(self, account_filter: AccountFilter) -> int:
-        """How many accounts match."""
-        ...
-
-    def window(
-        self, account_filter: AccountFilter, sort: AccountSort, offset: int, limit: int
-    ) -> list[AccountRow]:
-        """Rows ``offset`` to ``offset + limit`` of the sorted, filtered list."""
-        ...
-
-    def rows_by_id(self, account_ids: Collection[int]) -> list[AccountRow]:
-        """The accounts ``account_ids`` as they are now, whatever the filter."""
-        ...
 
 
 class AccountTableModel(QAbstractTableModel):
@@ -342,9 +323,7 @@ class AccountTableModel(QAbstractTableModel):
         if self._closed or self._locked or generation != self._windows.generation:
             return  # the list was replaced meanwhile, and read after the change
         last_column = len(AccountColumn) - 1
-        for first, last in _runs(
-            r for r in self._windows.replace_rows(rows) if r < self._row_count
-        ):
+        for first, last in runs(r for r in self._windows.replace_rows(rows) if r < self._row_count):
             self.dataChanged.emit(self.index(first, 0), self.index(last, last_column))
 
     def _reread_failed(self, error: Exception) -> None:
@@ -424,14 +403,3 @@ class AccountTableModel(QAbstractTableModel):
         reason = str(getattr(error, "orig", None) or error).strip().splitlines()
         detail = f" ({reason[0]})" if reason else ""
         self.load_failed.emit(f"The account list could not be read from the database{detail}.")
-
-
-def _runs(rows: Iterable[int]) -> list[tuple[int, int]]:
-    """Sorted row numbers as (first, last) runs of consecutive numbers."""
-    runs: list[tuple[int, int]] = []
-    for row in rows:
-        if runs and runs[-1][1] == row - 1:
-            runs[-1] = (runs[-1][0], row)
-        else:
-            runs.append((row, row))
-    return runs

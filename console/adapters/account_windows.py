@@ -190,3 +190,14 @@ class AccountWindows:
         self._closed = True
         self._queue.clear()
         self._running = 0
+
+
+def runs(rows: Iterable[int]) -> list[tuple[int, int]]:
+    """Sorted row numbers as (first, last) runs of consecutive numbers."""
+    found: list[tuple[int, int]] = []
+    for row in rows:
+        if found and found[-1][1] == row - 1:
+            found[-1] = (found[-1][0], row)
+        else:
+            found.append((row, row))
+    return found

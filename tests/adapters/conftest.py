@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from console.adapters.account_table import AccountSource, AccountTableModel
+from console.adapters.account_requests import AccountSource
+from console.adapters.account_table import AccountTableModel
 from console.models.account_list import AccountList
 from console.models.database import Database
 from tests.qt_leaks import no_qt_work_left_running  # noqa: F401 - autouse
