@@ -129,5 +129,4 @@ __all__ = [
     "InvitationColumn",
     "InvitationRoles",
     "InvitationTableModel",
-    "when",
 ]

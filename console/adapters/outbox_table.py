@@ -13,7 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 
-from console.adapters.invitation_table import when
+from console.adapters.local_time import when
 from console.adapters.row_table import RowTableModel
 from console.models.outbox_list import KIND_LABELS, OutboxRow
 from console.models.states import OutboxState

@@ -19,7 +19,7 @@ from PySide6.QtCore import (
     Qt,
 )
 
-from console.adapters.invitation_table import when
+from console.adapters.local_time import when
 from console.adapters.role_labels import ROLE_LABELS
 from console.adapters.row_table import RowTableModel
 from console.models.staff_list import StaffMember
@@ -156,7 +156,6 @@ class StaffTableModel(RowTableModel[StaffMember]):
 
 __all__ = [
     "NEVER_SIGNED_IN",
-    "ROLE_LABELS",
     "StaffColumn",
     "StaffRoles",
     "StaffStatus",

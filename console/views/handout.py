@@ -27,9 +27,7 @@ from PySide6.QtPrintSupport import QPrinter
 from console.views.handout_text import (
     DEFAULT_POLICY_WORDS,
     HandoutText,
-    expiry_words,
     handout_html,
-    spaced_pin,
 )
 
 _MARGINS_MM = QMarginsF(18, 16, 18, 16)
@@ -127,12 +125,4 @@ def print_handout(printer: QPrinter, text: HandoutText) -> None:
     _paint(printer, _lay_out(printer, text, a4=False))
 
 
-__all__ = [
-    "DEFAULT_POLICY_WORDS",
-    "HandoutText",
-    "expiry_words",
-    "handout_html",
-    "print_handout",
-    "spaced_pin",
-    "write_handout",
-]
+__all__ = ["print_handout", "write_handout"]

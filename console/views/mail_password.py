@@ -1,6 +1,5 @@
 """The form that has the mail server's password typed twice (``MailPasswordForm``). What
-it decides is ``MailPasswordPresenter``'s (``console.views.mail_password_presenter``, no Qt),
-whose names this module still offers to those that import them from here.
+it decides is ``MailPasswordPresenter``'s (``console.views.mail_password_presenter``, no Qt).
 """
 
 from __future__ import annotations
@@ -16,16 +15,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.views.mail_password_presenter import (
-    NO_SMTP_HOST,
-    NOTHING_TYPED,
-    STILL_STORING,
-    STORED_IN_KEYRING,
-    TYPED_TWICE_DIFFERENTLY,
-    MailPasswordPresenter,
-    MailPasswordView,
-    smtp_password_state,
-)
 from console.views.theme import PROBLEM_COLOUR
 
 
@@ -95,14 +84,4 @@ class MailPasswordForm(QDialog):
         self.repeated.clear()
 
 
-__all__ = [
-    "NOTHING_TYPED",
-    "NO_SMTP_HOST",
-    "STILL_STORING",
-    "STORED_IN_KEYRING",
-    "TYPED_TWICE_DIFFERENTLY",
-    "MailPasswordForm",
-    "MailPasswordPresenter",
-    "MailPasswordView",
-    "smtp_password_state",
-]
+__all__ = ["MailPasswordForm"]

@@ -15,8 +15,8 @@ from console.adapters.invitation_table import (
     InvitationColumn,
     InvitationRoles,
     InvitationTableModel,
-    when,
 )
+from console.adapters.local_time import when
 from console.models.invitation_list import InvitationRow
 from console.models.states import InvitationState
 from tests.adapters.model_check import CheckModel

@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from pytestqt.qtbot import QtBot
 
-from console.adapters.invitation_table import when
+from console.adapters.local_time import when
 from console.adapters.outbox_table import (
     OutboxColumn,
     OutboxRoles,

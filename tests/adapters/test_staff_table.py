@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from console.adapters.invitation_table import when
+from console.adapters.local_time import when
 from console.adapters.staff_table import (
     StaffColumn,
     StaffRoles,

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from console.views.handout import HandoutText, handout_html, spaced_pin, write_handout
+from console.views.handout import write_handout
+from console.views.handout_text import HandoutText, handout_html, spaced_pin
 
 EXPIRES = dt.datetime(2026, 3, 9, 9, 0, tzinfo=dt.UTC)
 

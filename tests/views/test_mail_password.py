@@ -20,7 +20,7 @@ from console.services.permissions import Actor
 from console.services.settings.secrets_store import KEYRING_SERVICE, SecretsStore
 from console.services.settings.values import ConsoleSettings, save_settings
 from console.services.workstation import Workstation
-from console.views.mail_password import (
+from console.views.mail_password_presenter import (
     NO_SMTP_HOST,
     NOTHING_TYPED,
     STORED_IN_KEYRING,
