@@ -1,7 +1,8 @@
 """What a page or a dialog holds instead of the workstation: a desk that runs service calls
 on it. The workstation carries the database; a view that held it could hand the engine
 anywhere, run SQL, or act as nobody. A desk runs only functions of ``console.services``,
-passing them the workstation (and, at a staff desk, the signed-in member of staff), and
+passing them the workstation (and, at a staff desk, the signed-in member of staff) — never
+the workstation's own machinery (``writing``, ``lock_row``…) nor a private helper — and
 shows the clock and the clinic's rules, which views may read.
 
     desk.act(revoke_access, account_id, reason=..., expected_version=...)
@@ -22,6 +23,11 @@ from console.services.workstation import ClinicRules, Workstation
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 _SERVICES = "console.services."
+#: What builds or opens the workstation's own machinery (a write transaction, a locked row,
+#: the workstation itself): services use these, a desk never hands them out.
+_MACHINERY = frozenset(
+    {"console.services.workstation", "console.services.workstation_setup", __name__}
+)
 
 
 class Desk:
@@ -80,7 +86,8 @@ class StaffDesk(Desk):
 
 def _checked(service: Callable[..., _R]) -> Callable[..., _R]:
     module = getattr(service, "__module__", "") or ""
-    if not module.startswith(_SERVICES):
+    name = getattr(service, "__name__", "") or ""
+    if not module.startswith(_SERVICES) or module in _MACHINERY or name.startswith("_"):
         raise TypeError(f"A desk runs service functions only, not {service!r}.")
     return service
 
