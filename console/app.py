@@ -27,6 +27,7 @@ from console.models.database import (
     describe_url,
     open_database,
 )
+from console.services.accounts.listing import AccountListing
 from console.services.audit.key import AuditKeyMissing, create_audit_key, never_used
 from console.services.desk import Desk, StaffDesk
 from console.services.errors import DomainError
@@ -74,10 +75,12 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
 
 def build_main_window(database: Database, session: StaffSession | None = None) -> MainWindow:
     """The main window over ``database`` for the signed-in ``session``, its first read
-    started. The caller shows it and, when done, calls ``window.shutdown()`` (closing the
-    window does so too)."""
-    model = AccountTableModel(AccountList(database.engine))
+    started: the list is read as that member of staff (``AccountListing``). Without a
+    session (benchmarks, tests of the table itself) it reads the list as it is. The caller
+    shows it and, when done, calls ``window.shutdown()`` (closing the window does so too)."""
+    accounts = AccountList(database.engine)
     actor = session.actor if session is not None else None
+    model = AccountTableModel(accounts if actor is None else AccountListing(accounts, actor))
     staff_name = f"{actor.username} ({_ROLE_NAMES.get(actor.role, actor.role)})" if actor else ""
     window = MainWindow(model, database.display_name, actor=actor, staff_name=staff_name)
     model.refresh()
