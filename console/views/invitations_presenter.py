@@ -128,6 +128,8 @@ class InvitationsPresenter(ListPresenter):
         self._may_cancel = refusal(desk.actor.role, Permission.CANCEL_INVITATION)
         self._may_resend = refusal(desk.actor.role, Permission.RESEND_EMAIL)
         self._confirming: InvitationRow | None = None
+        #: What this page's own last action changed: shown in place already.
+        self._own: Changes | None = None
 
     @property
     def confirming(self) -> InvitationRow | None:
@@ -160,9 +162,10 @@ class InvitationsPresenter(ListPresenter):
         self._read("Loading the invitations", work, self._show_page, loading=LOADING_TEXT)
 
     def invitations_changed(self, changes: Changes) -> None:
-        """After an action elsewhere: read the page again when ``changes`` names an
-        invitation (one shown changed, or a new one belongs at the top)."""
-        if changes.invitations:
+        """After an action: read the page again when ``changes`` names an invitation (one
+        shown changed, or a new one belongs at the top) — unless it is this page's own
+        action, whose row is shown in place already (read again, a filter would drop it)."""
+        if changes.invitations and changes is not self._own:
             self.refresh()
 
     def selection_changed(self) -> None:
@@ -242,6 +245,7 @@ class InvitationsPresenter(ListPresenter):
         )
         self.say(f"Invitation to {row.patient_name} cancelled", done=True)
         self.selection_changed()
+        self._own = changes
         self._page.changes_made(changes)
 
     def _resent(self, row: InvitationRow, changes: Changes) -> None:
@@ -252,6 +256,7 @@ class InvitationsPresenter(ListPresenter):
             done=True,
         )
         self.selection_changed()
+        self._own = changes
         self._page.changes_made(changes)
 
     def _not_done(self, error: DomainError) -> None:

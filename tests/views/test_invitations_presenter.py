@@ -182,6 +182,11 @@ def test_cancel_asks_first_then_shows_the_row_cancelled_in_place(
     assert (screen.message, screen.done) == ("Invitation to Grace Hopper cancelled", True)
     assert not screen.actions.cancel_enabled
     assert [c.invitations for c in screen.changes] == [frozenset({grace.invitation_id})]
+    # The feed hands the page its own change back: the row stays where it is.
+    presenter.invitations_changed(screen.changes[0])
+    assert held.jobs == [] and screen.rows[0].state is InvitationState.CANCELLED
+    presenter.invitations_changed(Changes(invitations=frozenset({grace.invitation_id})))
+    assert len(held.jobs) == 1  # another action's change: read again
 
 
 def test_selecting_another_row_withdraws_the_question(
