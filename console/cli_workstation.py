@@ -96,8 +96,9 @@ def reading_patient_data(
     args: argparse.Namespace, what: str, filters: Mapping[str, object]
 ) -> Iterator[tuple[Workstation, ReadRecord]]:
     """The workstation of a command that shows patient data, once ``--staff`` has signed in
-    and may view accounts. When the block ends (also on a closed pipe or Ctrl+C, for what
-    was shown by then) the audit log records the command, its filter and its rows."""
+    and may view accounts. When the block ends the audit log records the command, its
+    filter and its rows; when it ends in an error, a closed pipe or Ctrl+C, what was shown
+    by then."""
     if not getattr(args, "staff", None):
         raise CommandRefused(
             f"'{what}' shows patient data: give --staff USER, the member of staff reading it."
@@ -108,8 +109,11 @@ def reading_patient_data(
         record = ReadRecord(actor)
         try:
             yield workstation, record
-        except (BrokenPipeError, KeyboardInterrupt):
-            record_read(workstation, actor, what, filters, record.rows, target=record.target)
+        except BaseException:
+            # Whatever ended the command (a closed pipe, Ctrl+C, a failure half-way through
+            # the rows), what was shown by then is recorded.
+            if record.rows or record.target:
+                record_read(workstation, actor, what, filters, record.rows, target=record.target)
             raise
         record_read(workstation, actor, what, filters, record.rows, target=record.target)
 

@@ -11,6 +11,7 @@ import tempfile
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.pop("PORTAL_CONSOLE_DB", None)
 os.environ.pop("PORTAL_CONSOLE_AUDIT_KEY", None)
+os.environ.pop("PORTAL_CONSOLE_AUDIT_KEY_FILE", None)
 # Never the developer's own settings file or log folder (removed when the run ends).
 os.environ["PORTAL_CONSOLE_LOG_DIR"] = tempfile.mkdtemp(prefix="portal-console-tests-")
 os.environ["PORTAL_CONSOLE_CONFIG"] = os.path.join(

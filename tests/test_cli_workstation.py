@@ -346,3 +346,21 @@ def test_a_disabled_member_of_staff_reads_nothing(
     status, out, _ = run(capsys, monkeypatch, "accounts", "--db", str(clinic), "--staff", "reader")
     assert status == 2 and out == ""
     assert events(clinic, "records_read") == []
+
+
+def test_rows_shown_before_a_failure_are_recorded(
+    clinic: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class FailingOut(io.StringIO):
+        def write(self, text: str) -> int:
+            if "jane" in text:  # the first account row went out; then the output fails
+                super().write(text)
+                raise OSError(28, "No space left on device")
+            return super().write(text)
+
+    monkeypatch.setattr(sys, "stdout", FailingOut())
+    argv = ["accounts", "--db", str(clinic), "--staff", "reader", "--format", "csv"]
+    with pytest.raises(OSError):
+        main(argv)
+    (event,) = events(clinic, "records_read")
+    assert json.loads(event.details)["rows"] == 1

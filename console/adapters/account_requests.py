@@ -42,16 +42,6 @@ class AccountSource(CountsAndWindows, Protocol):
     """Where the account table's rows come from (``console.models.account_list.AccountList``);
     every call must be safe to make from a worker thread."""
 
-    def count(self, account_filter: AccountFilter) -> int:
-        """How many accounts match."""
-        ...
-
-    def window(
-        self, account_filter: AccountFilter, sort: AccountSort, offset: int, limit: int
-    ) -> list[AccountRow]:
-        """Rows ``offset`` to ``offset + limit`` of the sorted, filtered list."""
-        ...
-
     def rows_by_id(self, account_ids: Collection[int]) -> list[AccountRow]:
         """The accounts ``account_ids`` as they are now, whatever the filter."""
         ...

@@ -217,7 +217,7 @@ class AccountTableModel(QAbstractTableModel):
 
     def unlock(self) -> None:
         """Read the current filter and sort again (as ``refresh()``), so the rows come back."""
-        if not self._locked:
+        if not self._locked or self._closed:
             return
         self._locked = False
         self._requests.resume()

@@ -200,10 +200,15 @@ class ReissueDialog(ActionDialog):
         self.presenter.check_address(self.email.text())
 
     def _issue(self) -> None:
-        if not self.on_pin_page:
+        if self.on_pin_page:
+            return
+        if self._check_timer.isActive():
+            # Enter before typing paused: check now; Issue is pressed once it is checked.
             self._check_timer.stop()
-            self.show_problem("")
-            self.presenter.issue(self.email.text(), self.days.value())
+            self._check_now()
+            return
+        self.show_problem("")
+        self.presenter.issue(self.email.text(), self.days.value())
 
     def _days_changed(self, days: int) -> None:
         self.days.setSuffix(" day" if days == 1 else " days")

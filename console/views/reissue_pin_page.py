@@ -4,6 +4,7 @@ takes the PIN out of every widget and, if it is still there, off the clipboard."
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import QSize, QStandardPaths, Qt, QUrl, Signal
@@ -63,10 +64,10 @@ class ReissuePinPage(QWidget):
 
     def show_page(self, page: PinPage) -> None:
         """Fill the page from ``page`` and put the focus on Copy PIN."""
-        self.sent_to.setText(f"Invitation e-mail queued to <b>{escape(page.address)}</b>")
+        self.sent_to.setText(f"Invitation e-mail queued to <b>{html.escape(page.address)}</b>")
         self.pin_label.setText(page.pin)
         self.pin_label.setAccessibleDescription(page.pin)
-        self.pin_expiry.setText(f"Valid until <b>{escape(page.expires)}</b>")
+        self.pin_expiry.setText(f"Valid until <b>{html.escape(page.expires)}</b>")
         self.carried.setText(page.carried_links)
         self.carried.setVisible(bool(page.carried_links))
         self.warning.setText(page.warning)
@@ -238,9 +239,4 @@ class ReissuePinPage(QWidget):
         return actions
 
 
-def escape(text: str) -> str:
-    """``text`` for a rich-text label."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-__all__ = ["ReissuePinPage", "escape", "open_with_system_viewer"]
+__all__ = ["ReissuePinPage", "open_with_system_viewer"]

@@ -180,3 +180,18 @@ def test_lock_and_unlock_twice_are_harmless(qtbot: QtBot, make_model: MakeModel)
     model.unlock()
     assert model.rowCount() == 5
     qtbot.waitUntil(lambda: not model.is_loading)
+
+
+def test_a_closed_model_reads_nothing_even_when_unlocked(
+    qtbot: QtBot, gated: tuple[threading.Event, JobRunner]
+) -> None:
+    _gate, shared = gated  # a runner the model does not own, and so does not close
+    source = FakeAccounts(50)
+    model = loaded(qtbot, AccountTableModel(source, shared, window_size=20))
+    model.lock()
+    model.close()
+    reads = len(source.reads)
+    model.unlock()
+    model.refresh()
+    qtbot.wait(100)
+    assert len(source.reads) == reads and model.rowCount() == 0

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
@@ -381,3 +382,13 @@ def test_the_form_says_what_is_still_needed_before_issue_can_be_pressed(
     held.run_all()
     done = view.forms[-1]
     assert not done.busy and not done.editable and not done.accept_enabled
+
+
+def test_enter_before_typing_paused_checks_the_address_at_once(
+    qtbot: QtBot, desk: Workstation, front_desk: Actor, runner: JobRunner, chart: int
+) -> None:
+    dialog = open_dialog(qtbot, desk, front_desk, runner, chart)
+    qtbot.keyClicks(dialog.email, FREE)
+    qtbot.keyClick(dialog.email, Qt.Key.Key_Return)  # within the typing pause
+    qtbot.waitUntil(dialog.issue_button.isEnabled, timeout=5000)  # checked, not stuck
+    assert dialog.presenter.verdict.state is AddressState.FREE and not dialog.on_pin_page

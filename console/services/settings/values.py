@@ -1,6 +1,6 @@
 """The console's settings (issue 5): what an administrator sets in the settings dialog,
 what each may be (the checks of single values are in ``checks``), and changing them (kept
-in a TOML file: ``settings_file``, SPEC §8).
+in a TOML file: ``settings.file``, SPEC §9).
 
 Secrets are never settings: the database and SMTP passwords live in the keyring
 (``secrets_store``) and the audit key in the keyring, an environment variable or an

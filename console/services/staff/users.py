@@ -2,7 +2,7 @@
 
 There is never a default account: the first user of an empty database is added without an
 acting user and must be an administrator; after that only an administrator adds users (and
-administers them: ``staff_admin``). Signing in counts failures and locks the user out for a
+administers them: ``staff.admin``). Signing in counts failures and locks the user out for a
 while, answering an unknown user, a wrong password, a disabled and a locked user alike, and
 audits every attempt (the audit trail adds the workstation's name). Unlocking an idle
 console and changing one's own password check the password the same way, so their failures
