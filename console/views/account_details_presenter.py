@@ -8,9 +8,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from console.adapters.local_time import when as local_time
 from console.services.accounts.details import AccountDetails
 from console.services.accounts.patient_view import LoginSituation
 from console.services.workstation import Changes
+from console.views.list_presenter import count_text
 
 EMPTY_TEXT = "Select an account to see its details"
 LOADING_TEXT = "Opening the account…"
@@ -128,8 +130,8 @@ def details_page(details: AccountDetails) -> DetailsPage:
             "Last login": when(account.last_login_at, "Never"),
             "Failed logins": str(account.failed_logins),
             "Locked until": when(account.locked_until, "Not locked"),
-            "Holds": f"{count(account.message_count, 'message')}  ·  "
-            f"{count(account.intake_form_count, 'intake form')}",
+            "Holds": f"{count_text(account.message_count, 'message', 'messages')}  ·  "
+            f"{count_text(account.intake_form_count, 'intake form', 'intake forms')}",
         },
         can_see=_can_see(details),
         invitations=_invitations(details),
@@ -149,14 +151,9 @@ def reload_needed(
     return details.chart.patient_id in changes.patients if details else loading
 
 
-def count(n: int, thing: str) -> str:
-    """ "1 message", "3 messages"."""
-    return f"{n} {thing}" if n == 1 else f"{n} {thing}s"
-
-
 def when(moment: dt.datetime | None, never: str = "—") -> str:
-    """A moment in the workstation's time zone, or ``never``."""
-    return never if moment is None else f"{moment.astimezone():%d %b %Y %H:%M}"
+    """A moment as every page says it (``local_time.when``), or ``never``."""
+    return never if moment is None else local_time(moment)
 
 
 def _can_see(details: AccountDetails) -> ListSection:
@@ -207,7 +204,6 @@ __all__ = [
     "DetailsPage",
     "ListRow",
     "ListSection",
-    "count",
     "details_page",
     "reload_needed",
     "when",

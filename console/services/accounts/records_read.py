@@ -1,6 +1,8 @@
 """Reading patient data is a staff action like any other (SPEC §6, §7): only a signed-in
-member of staff whose role may view accounts reads it, and what they read is in the audit
-log — which command or page, with what filter, and how many rows it showed."""
+member of staff whose role may view accounts reads it, and what the headless commands read
+is in the audit log — which command, with what filter, and how many rows it showed. (The
+window's own reads are checked by role; recording who viewed which record there belongs to
+the managers' "who viewed" work.)"""
 
 from __future__ import annotations
 
