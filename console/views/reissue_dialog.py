@@ -134,14 +134,13 @@ class ReissueDialog(ActionDialog):
         self.show_problem(text)
 
     def show_form(self, form: FormState) -> None:
+        # What is still needed is always about the address, and the verdict next to the
+        # field already says it (in words, with a badge): the footer's hint stays hidden.
         self.email.setReadOnly(not form.editable)
         self.days.setEnabled(form.editable)
         self.issue_button.setEnabled(form.accept_enabled)
         self.issue_button.setText("Issuing…" if form.busy else _ACTION)
-        self.issue_button.setToolTip(form.still_needed)
         self.cancel_button.setEnabled(form.cancel_enabled)
-        self.hint.setText(form.still_needed)
-        self.hint.setAccessibleDescription(form.still_needed)
         self._busy_while(form.busy)
 
     def show_pin(self, page: PinPage) -> None:
@@ -150,7 +149,6 @@ class ReissueDialog(ActionDialog):
         self.form_page.hide()
         self.show_problem("")
         self.buttons.hide()
-        self.hint.hide()
         self.pin_page.show()
         self.pin_page.show_page(page)
         self.adjustSize()
@@ -219,6 +217,7 @@ class ReissueDialog(ActionDialog):
     def _build(self) -> None:
         self.form_page = self._form_page()
         self.pin_page.hide()
+        self.hint.hide()  # see show_form
         layout = self.begin_layout(4)
         layout.addWidget(self.intro)
         layout.addSpacing(12)

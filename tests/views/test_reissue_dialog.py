@@ -392,3 +392,33 @@ def test_enter_before_typing_paused_checks_the_address_at_once(
     qtbot.keyClick(dialog.email, Qt.Key.Key_Return)  # within the typing pause
     qtbot.waitUntil(dialog.issue_button.isEnabled, timeout=5000)  # checked, not stuck
     assert dialog.presenter.verdict.state is AddressState.FREE and not dialog.on_pin_page
+
+
+def test_dialog_says_what_is_needed_next_to_the_field_and_holds_still_while_issuing(
+    qtbot: QtBot, desk: Workstation, front_desk: Actor, chart: int
+) -> None:
+    held = HeldRunner()
+    dialog = ReissueDialog(
+        StaffDesk(desk, front_desk), held, chart, patient_name="Maria <Gonzalez>", mrn="M1"
+    )
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.focusWidget() is dialog.email  # the first decision
+    # What is still needed is said once, next to the field; the footer's hint stays hidden.
+    assert dialog.address_status.text() == TYPE_ADDRESS and dialog.hint.isHidden()
+
+    qtbot.keyClicks(dialog.email, FREE)
+    qtbot.waitUntil(lambda: bool(held.jobs), timeout=5000)  # typing paused: the check
+    held.run_all()
+    assert dialog.issue_button.isEnabled()
+    dialog.issue_button.click()
+    assert dialog.issue_button.text() == "Issuing…"
+    assert not dialog.issue_button.isEnabled() and not dialog.cancel_button.isEnabled()
+    assert dialog.email.isReadOnly() and not dialog.days.isEnabled()
+    dialog.reject()  # Escape: the invitation cannot be called back
+    assert dialog.isVisible() and dialog.hint.isHidden()
+
+    held.run_all()
+    assert dialog.on_pin_page and dialog.buttons.isHidden() and dialog.hint.isHidden()
+    with qtbot.waitSignal(dialog.finished, timeout=1000):
+        dialog.pin_page.done_button.click()
