@@ -28,7 +28,7 @@ from console.models.database import (
     open_database,
 )
 from console.services.accounts.listing import AccountListing
-from console.services.audit.key import AuditKeyMissing, create_audit_key, never_used
+from console.services.audit.key import AuditKeyMissing, never_used
 from console.services.desk import Desk, StaffDesk
 from console.services.errors import DomainError
 from console.services.mail.mail_server import transport_from_settings
@@ -44,7 +44,7 @@ from console.services.settings.values import ConsoleSettings, load_settings
 from console.services.staff.session import StaffSession
 from console.services.staff.users import has_staff
 from console.services.workstation import Workstation
-from console.services.workstation_setup import audit_key_file, build_workstation
+from console.services.workstation_setup import build_workstation, set_up_audit_key
 from console.views.database_password import ask_database_password
 from console.views.front_desk import FrontDesk
 from console.views.main_window import MainWindow
@@ -99,7 +99,7 @@ def _workstation_on_first_run(
             raise
     if not prompts.create_audit_key():
         return None
-    create_audit_key(database, key_file=audit_key_file(settings, os.environ))
+    set_up_audit_key(database, settings)
     _log.info("audit key created")
     return build_workstation(database, settings)
 

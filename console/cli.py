@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 
 from console.cli_actions import add_action_commands
 from console.cli_outbox import add_outbox_commands
+from console.cli_setup import add_setup_commands
 from console.cli_workstation import CommandRefused, reading_patient_data, with_staff
 from console.models.account_list import AccountFilter, AccountSort, SortKey, iter_account_rows
 from console.models.database import Database, DatabaseUnavailable, open_database
@@ -216,6 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", choices=FORMATS, default="table"
     )
     add("stats", cmd_stats).add_argument("--format", choices=("table", "json"), default="table")
+    add_setup_commands(add)
     add_action_commands(add)
     add_outbox_commands(add)
     return parser

@@ -11,7 +11,13 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from console.models.database import Database
-from console.services.audit.key import load_audit_key
+from console.services.audit.key import (
+    AuditKey,
+    AuditKeyInvalid,
+    AuditKeyMissing,
+    create_audit_key,
+    load_audit_key,
+)
 from console.services.audit.trail import AuditTrail, workstation_name
 from console.services.clock import Clock, SystemClock
 from console.services.settings.values import ConsoleSettings
@@ -46,4 +52,20 @@ def build_workstation(
     return Workstation(database, audit, clock, settings.to_rules())
 
 
-__all__ = ["AUDIT_KEY_FILE_VAR", "audit_key_file", "build_workstation"]
+def set_up_audit_key(
+    database: Database, settings: ConsoleSettings, *, environ: Mapping[str, str] = os.environ
+) -> AuditKey:
+    """The audit key of a database never used before: the one already set up for it (the
+    keyring, ``PORTAL_CONSOLE_AUDIT_KEY``, the key file), else a new one, kept in the key
+    file the settings name or else in the keyring (``NoSecureKeyring`` where there is no
+    secure one). An unusable key found is refused (``AuditKeyInvalid``), never replaced."""
+    key_file = audit_key_file(settings, environ)
+    try:
+        return load_audit_key(database, environ=environ, key_file=key_file)
+    except AuditKeyInvalid:
+        raise
+    except AuditKeyMissing:
+        return create_audit_key(database, key_file=key_file)
+
+
+__all__ = ["AUDIT_KEY_FILE_VAR", "audit_key_file", "build_workstation", "set_up_audit_key"]

@@ -78,6 +78,29 @@ def has_staff(workstation: Workstation) -> bool:
         return bool(connection.scalar(select(func.count()).select_from(StaffUser)))
 
 
+def check_new_staff_user(
+    username: str, password: str, display_name: str | None, *, min_length: int
+) -> tuple[str, str]:
+    """The username and display name of a new console user as they will be kept, once they
+    and the password pass the staff rules (``StaffRefused``, ``WeakPassword`` otherwise).
+    Writes nothing: a command checks what was typed before it creates anything."""
+    name = username.strip()
+    if not _USERNAME.fullmatch(name):
+        raise StaffRefused(
+            "A staff username is 1 to 64 letters, digits, dots, dashes, underscores or @, "
+            "starting with a letter or digit."
+        )
+    shown = " ".join((display_name or name).split())
+    if not shown or len(shown) > MAX_DISPLAY_NAME:
+        raise StaffRefused(f"A display name is 1 to {MAX_DISPLAY_NAME} characters.")
+    if not is_storable(shown):
+        raise StaffRefused(
+            "The display name contains a character that cannot be stored; type it again."
+        )
+    check_staff_password(password, username=name, min_length=min_length)
+    return name, shown
+
+
 def add_staff_user(
     workstation: Workstation,
     actor: Actor | None,
@@ -93,22 +116,9 @@ def add_staff_user(
     administrator knows this one; the first user chose theirs."""
     if actor is not None:
         actor.require(Permission.MANAGE_STAFF)
-    name = username.strip()
-    if not _USERNAME.fullmatch(name):
-        raise StaffRefused(
-            "A staff username is 1 to 64 letters, digits, dots, dashes, underscores or @, "
-            "starting with a letter or digit."
-        )
     new_role = staff_role(role)
-    shown = " ".join((display_name or name).split())
-    if not shown or len(shown) > MAX_DISPLAY_NAME:
-        raise StaffRefused(f"A display name is 1 to {MAX_DISPLAY_NAME} characters.")
-    if not is_storable(shown):
-        raise StaffRefused(
-            "The display name contains a character that cannot be stored; type it again."
-        )
-    check_staff_password(
-        password, username=name, min_length=workstation.rules.staff_password_length
+    name, shown = check_new_staff_user(
+        username, password, display_name, min_length=workstation.rules.staff_password_length
     )
     password_hash = hash_password(password, staff_hash_cost(workstation))
     # The acting administrator re-read in the transaction (none for the first user).
@@ -326,6 +336,7 @@ __all__ = [
     "StaffRefused",
     "add_staff_user",
     "change_own_password",
+    "check_new_staff_user",
     "has_staff",
     "sign_in",
     "staff_hash_cost",
