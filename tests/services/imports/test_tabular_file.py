@@ -1,0 +1,150 @@
+"""Reading a clinic's CSV export (issue 13, points 1 and 2): headers by their usual names or
+a mapping, encodings, quoting, dates, and what is rejected or only warned about."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from console.models.states import AccountState
+from console.services.imports.columns import Field, MappingRefused, header_key, match_columns
+from console.services.imports.tabular_file import FileRefused, ReadFile, decode, read_csv
+
+TODAY = dt.date(2026, 12, 6)
+
+
+def read(text: str) -> ReadFile:
+    return read_csv(text.encode("utf-8"), today=TODAY)
+
+
+def test_headers_match_whatever_their_case_spacing_punctuation_or_accents() -> None:
+    assert header_key(" E-mail Address ") == header_key("email address") == "emailaddress"
+    assert header_key("Prénom") == "prenom"
+    match = match_columns(
+        [
+            "Chart Number",
+            "GIVEN NAME",
+            "surname",
+            "Date of Birth",
+            "Contact Email",
+            "Cell",
+            "Username",
+            "Login Email",
+            "Status",
+            "Last Login",
+            "Favourite colour",
+        ]
+    )
+    assert match.columns == {
+        Field.MRN: 0,
+        Field.FIRST_NAME: 1,
+        Field.LAST_NAME: 2,
+        Field.BIRTH_DATE: 3,
+        Field.EMAIL: 4,
+        Field.MOBILE: 5,
+        Field.USERNAME: 6,
+        Field.LOGIN_EMAIL: 7,
+        Field.STATUS: 8,
+        Field.LAST_LOGIN: 9,
+    }
+    assert match.unknown == ("Favourite colour",)
+
+
+def test_a_mapping_names_columns_and_bad_ones_are_refused() -> None:
+    match = match_columns(
+        ["Acct", "Nom", "Né le"], {"mrn": "acct", "last_name": "NOM", "birth_date": "ne le"}
+    )
+    assert match.columns == {Field.MRN: 0, Field.LAST_NAME: 1, Field.BIRTH_DATE: 2}
+    with pytest.raises(MappingRefused, match="'colour', which is not a field"):
+        match_columns(["MRN"], {"colour": "MRN"})
+    with pytest.raises(MappingRefused, match="which the file has not"):
+        match_columns(["MRN", "DOB", "Surname"], {"mrn": "Chart"})
+    with pytest.raises(MappingRefused, match="no column for: birth_date"):
+        match_columns(["MRN", "Surname"])
+
+
+def test_utf8_with_or_without_bom_and_windows_1252() -> None:
+    text = "MRN,First Name,Last Name,DOB\nM1,José,Müller,1980-01-02\n"
+    for data in (text.encode("utf-8"), b"\xef\xbb\xbf" + text.encode("utf-8")):
+        assert decode(data) == (text, "utf-8")
+    read_1252 = read_csv(text.encode("cp1252"), today=TODAY)
+    assert read_1252.encoding == "windows-1252"
+    assert read_1252.rows[0].chart.first_name == "José"
+    said = read_csv(text.encode("cp1252"), today=TODAY, encoding="cp1252")
+    assert said.rows[0].chart.last_name == "Müller"
+    with pytest.raises(FileRefused, match="not in the encoding"):
+        read_csv(text.encode("utf-8"), today=TODAY, encoding="ascii")
+
+
+def test_quoted_fields_with_commas_quotes_and_line_breaks() -> None:
+    text = (
+        "MRN,Last Name,First Name,DOB,Mobile\n"
+        '"M1","O\'Brien, Jr.","Anne ""Annie""",03/04/1990,"555-0100\n ext 2"\n'
+    )
+    (row,) = read(text).rows
+    assert row.chart.last_name == "O'Brien, Jr." and row.chart.first_name == 'Anne "Annie"'
+    assert row.chart.birth_date == dt.date(1990, 3, 4)  # US month/day/year
+    assert row.chart.mobile_phone == "555-0100 ext 2"
+
+
+def test_what_is_rejected_with_its_row_number_and_what_is_not() -> None:
+    text = "\n".join(
+        [
+            "MRN,First Name,Last Name,DOB,Email",
+            "M1,Ann,Lee,1990-01-31,ann@example.org",  # row 2
+            ",Bob,Lee,1990-01-31,",  # 3: no MRN
+            "M3,,,1990-01-31,",  # 4: no name
+            "M4,Cy,Lee,1990-02-30,",  # 5: impossible date
+            "M5,Di,Lee,13/45/1990,",  # 6: impossible date
+            "M6,Ed,Lee,,",  # 7: no date
+            "M1,Fay,Lee,1991-05-05,",  # 8: MRN repeated
+            "M8,Gus,Lee,2/3/2001,not-an-address",  # 9: bad e-mail: warning only
+            "m1,Hal,Lee,1992-01-01,",  # 10: the same MRN in another case
+            "",
+        ]
+    )
+    result = read(text)
+    assert [(r.row, r.chart.mrn) for r in result.rows] == [(2, "M1"), (9, "M8")]
+    assert [(p.row, p.reason) for p in result.rejected] == [
+        (3, "no MRN"),
+        (4, "no name"),
+        (5, "the date of birth '1990-02-30' is not a real date"),
+        (6, "the date of birth '13/45/1990' is not a real date"),
+        (7, "no date of birth"),
+        (8, "MRN M1 repeats row 2"),
+        (10, "MRN m1 repeats row 2"),
+    ]
+    (warning,) = result.warnings
+    assert warning.row == 9 and "not-an-address" in warning.reason
+    assert result.rows[1].chart.contact_email is None
+    assert result.rows[1].chart.birth_date == dt.date(2001, 2, 3)
+
+
+def test_accounts_their_login_email_and_their_status() -> None:
+    text = "\n".join(
+        [
+            "MRN,Last Name,DOB,Email,Portal Username,Portal Email,Portal Status,Last Login",
+            "M1,Lee,1990-01-01,chart@example.org,ann,login@example.org,RESET_PENDING,",
+            "M2,Lee,1990-01-01,chart2@example.org,bob,,Reset pending,2026-11-02T10:00:00",
+            "M3,Lee,1990-01-01,,cy,not an address,,",
+            "M4,Lee,1990-01-01,,,,Migrated,",
+            "M5,Lee,1990-01-01,,di,,Archived,",
+        ]
+    )
+    rows = {r.chart.mrn: r for r in read(text).rows}
+    ann, bob, cy = (rows[m].account for m in ("M1", "M2", "M3"))
+    assert ann.login_email == "login@example.org" and ann.state is AccountState.RESET_PENDING
+    assert bob.login_email == "chart2@example.org"  # no portal e-mail: the chart's
+    assert bob.state is AccountState.RESET_PENDING
+    assert bob.last_login_at == dt.datetime(2026, 11, 2, 10, tzinfo=dt.UTC)
+    assert cy.login_email == "not an address" and cy.state is AccountState.LEGACY  # as it is
+    assert rows["M4"].account is None  # no username, no account
+    assert rows["M5"].account is None  # an unknown status: the chart, not the account
+
+
+def test_an_empty_or_broken_file_is_one_clear_refusal() -> None:
+    with pytest.raises(FileRefused, match="empty"):
+        read_csv(b"", today=TODAY)
+    with pytest.raises(FileRefused, match="neither UTF-8 nor Windows-1252"):
+        decode(b"\x81\x8d\x8f\x90\x9d")
