@@ -5,11 +5,9 @@ status 2, ``audit verify``, no secret in any log line, and arbitrary text in eve
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 import re
-import sys
 from collections.abc import Iterator
 from email import policy
 from email.parser import BytesParser
@@ -22,7 +20,6 @@ from hypothesis import strategies as st
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from console.cli import main
 from console.models.database import Database, open_database, resolve_database_url
 from console.models.schema import Patient, PortalAccount
 from console.models.states import ACTIVE_STATES, StaffRole
@@ -38,6 +35,7 @@ from console.services.settings.file import settings_path
 from console.services.settings.values import ConsoleSettings, save_settings
 from console.services.staff.users import change_own_password
 from console.services.workstation import Workstation
+from tests.cli import run
 from tests.factories import add_account, add_patient
 from tests.services.conftest import STAFF_PASSWORD, add_staff
 
@@ -49,18 +47,6 @@ MAIL_SETTINGS = ConsoleSettings(
     portal_base_url="https://portal.example.org",
     smtp_sender="portal@example.org",
 )
-
-
-def run(
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    *argv: str,
-    stdin: str = "",
-) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-    status = main(list(argv))
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 @pytest.fixture(scope="module")
@@ -413,10 +399,8 @@ def test_any_text_in_any_argument_is_a_clear_answer(
     monkeypatch.setenv("PORTAL_CONSOLE_AUDIT_KEY", AUDIT_KEY_HEX)
     monkeypatch.setenv("PORTAL_CONSOLE_STAFF_PASSWORD", STAFF_PASSWORD)
     argv = [part.format(*values) for part in command]
-    try:
-        status, _out, err = run(capsys, monkeypatch, *argv, stdin=stdin)
-    except SystemExit as exit_:  # argparse: an option-like value, a missing argument
-        status, (_out, err) = int(exit_.code or 0), capsys.readouterr()
+    # argparse's refusals (an option-like value, a missing argument) come back as statuses.
+    status, _out, err = run(capsys, monkeypatch, *argv, stdin=stdin)
     assert status in (0, 2, 3), (argv, err)
     assert "Traceback" not in err
     if status == 2:

@@ -4,36 +4,19 @@ administrator, headless; refused for a database in use, and nothing left half se
 from __future__ import annotations
 
 import hashlib
-import io
 import stat
-import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from console.cli import main
 from console.cli_setup import IN_USE
 from console.models.database import open_database, resolve_database_url
 from console.models.schema import StaffUser
 from console.services.settings.values import ConsoleSettings, save_settings
+from tests.cli import run
 
 PASSWORD = "Harbour-Lights-4271"
-
-
-def run(
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    *argv: str,
-    stdin: str = "",
-) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-    try:
-        status = main(list(argv))
-    except SystemExit as exit_:
-        status = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def staff_count(path: Path) -> int:

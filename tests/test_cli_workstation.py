@@ -26,26 +26,12 @@ from console.models.database import Database, open_database, resolve_database_ur
 from console.models.schema import AuditEvent, PortalAccount, StaffUser
 from console.models.states import StaffRole
 from console.services.settings.values import ConsoleSettings, save_settings
+from tests.cli import run
 from tests.factories import add_account, add_patient
 from tests.services.conftest import STAFF_PASSWORD, add_staff
 
 AUDIT_KEY_HEX = hashlib.sha256(b"cli workstation test key").hexdigest()
 PORTAL_PASSWORD = "Harbour-Lights-42"
-
-
-def run(
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    *argv: str,
-    stdin: str = "",
-) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-    try:
-        status = main(list(argv))
-    except SystemExit as exit_:  # argparse's own refusals
-        status = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def make_clinic(path: Path) -> None:
