@@ -9,12 +9,33 @@ from pytestqt.qtbot import QtBot
 
 from console.app import build_main_window
 from console.models.database import Database
+from console.models.states import StaffRole
+from console.services.clock import ManualClock
+from console.services.permissions import Actor
+from console.services.workstation import Workstation
 from console.views.main_window import MainWindow
 from console.views.theme import style_sheet
 from console.workers.job_runner import JobRunner
 from tests.adapters.clinic_accounts import add_clinic_accounts
 from tests.qt_leaks import no_qt_work_left_running  # noqa: F401 - autouse
-from tests.services.conftest import staff_hash  # noqa: F401 - a fixture
+from tests.services.conftest import (
+    NOW,
+    add_staff,
+    make_workstation,
+    staff_hash,  # noqa: F401 - a fixture
+)
+
+
+@pytest.fixture
+def desk(database: Database) -> Workstation:
+    """A workstation over a new SQLite file, its clock standing at NOW."""
+    return make_workstation(database, ManualClock(NOW))
+
+
+@pytest.fixture
+def actor(desk: Workstation, staff_hash: str) -> Actor:  # noqa: F811 - the fixture above
+    """A front-desk member of staff on ``desk``'s database."""
+    return add_staff(desk.database, StaffRole.FRONT_DESK, staff_hash)
 
 
 @pytest.fixture

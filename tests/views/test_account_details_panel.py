@@ -8,10 +8,8 @@ from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 from sqlalchemy.orm import Session
 
-from console.models.database import Database
-from console.models.states import AccountState, StaffRole
+from console.models.states import AccountState
 from console.services.accounts.details import AccountDetails
-from console.services.clock import ManualClock
 from console.services.desk import StaffDesk
 from console.services.permissions import Actor
 from console.services.workstation import Changes, Workstation
@@ -20,7 +18,6 @@ from console.views.account_details_presenter import EMPTY_TEXT
 from console.workers.job_runner import JobRunner
 from tests.factories import add_account, add_patient
 from tests.runners import HeldRunner, InlineRunner
-from tests.services.conftest import NOW, add_staff, make_workstation
 
 SHARED = "lee.family@example.org"
 
@@ -38,16 +35,6 @@ def accounts(desk: Workstation) -> dict[str, int]:
             chart = add_patient(session, first_name=first, last_name=f"{username[-3:]}son")
             made[username] = add_account(session, email, state, chart, username=username).id
         return made
-
-
-@pytest.fixture
-def desk(database: Database) -> Workstation:
-    return make_workstation(database, ManualClock(NOW))
-
-
-@pytest.fixture
-def actor(desk: Workstation, staff_hash: str) -> Actor:
-    return add_staff(desk.database, StaffRole.FRONT_DESK, staff_hash)
 
 
 def make_panel(

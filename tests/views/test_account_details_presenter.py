@@ -10,8 +10,7 @@ import datetime as dt
 import pytest
 from sqlalchemy.orm import Session
 
-from console.models.database import Database
-from console.models.states import AccountState, StaffRole
+from console.models.states import AccountState
 from console.services.accounts.details import (
     AccountDetails,
     AccountSummary,
@@ -22,7 +21,6 @@ from console.services.accounts.details import (
     account_details,
 )
 from console.services.accounts.patient_view import LoginSituation, PatientView, patient_message
-from console.services.clock import ManualClock
 from console.services.permissions import Actor
 from console.services.workstation import Changes, Workstation
 from console.views.account_details_presenter import (
@@ -34,19 +32,8 @@ from console.views.account_details_presenter import (
     when,
 )
 from tests.factories import add_account, add_patient
-from tests.services.conftest import NOW, add_staff, make_workstation
 
 SHARED = "lee.family@example.org"
-
-
-@pytest.fixture
-def desk(database: Database) -> Workstation:
-    return make_workstation(database, ManualClock(NOW))
-
-
-@pytest.fixture
-def actor(desk: Workstation, staff_hash: str) -> Actor:
-    return add_staff(desk.database, StaffRole.FRONT_DESK, staff_hash)
 
 
 def details_of(desk: Workstation, actor: Actor, username: str) -> AccountDetails:

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from console.models.database import Database
 from console.models.invitation_list import InvitationRow
 from console.models.states import InvitationState, OutboxState, StaffRole
-from console.services.clock import ManualClock
 from console.services.desk import StaffDesk
 from console.services.invitations.issuing import cancel_invitation
 from console.services.mail.outbox_list import list_outbox
@@ -26,7 +24,7 @@ from console.views.invitations_presenter import (
 )
 from console.workers.service_calls import Submitter
 from tests.runners import HeldRunner, InlineRunner
-from tests.services.conftest import NOW, add_staff, make_workstation
+from tests.services.conftest import NOW, add_staff
 from tests.services.test_invitation_list import add_invitations
 from tests.views.fake_screens import FakeTableScreen
 
@@ -48,11 +46,6 @@ class FakeInvitationsScreen(FakeTableScreen):
 
     def changes_made(self, changes: Changes) -> None:
         self.changes.append(changes)
-
-
-@pytest.fixture
-def desk(database: Database) -> Workstation:
-    return make_workstation(database, ManualClock(NOW))
 
 
 @pytest.fixture

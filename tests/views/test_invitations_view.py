@@ -10,9 +10,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from console.adapters.invitation_table import InvitationColumn
-from console.models.database import Database
-from console.models.states import InvitationState, OutboxState, StaffRole
-from console.services.clock import ManualClock
+from console.models.states import InvitationState, OutboxState
 from console.services.desk import StaffDesk
 from console.services.invitations.listing import list_invitations
 from console.services.mail.outbox_list import list_outbox
@@ -21,18 +19,7 @@ from console.services.workstation import Changes, Workstation
 from console.views.invitations_presenter import RESEND_TIP, footer_text
 from console.views.invitations_view import InvitationsView
 from console.workers.job_runner import JobRunner
-from tests.services.conftest import NOW, add_staff, make_workstation
 from tests.services.test_invitation_list import add_invitations
-
-
-@pytest.fixture
-def desk(database: Database) -> Workstation:
-    return make_workstation(database, ManualClock(NOW))
-
-
-@pytest.fixture
-def actor(desk: Workstation, staff_hash: str) -> Actor:
-    return add_staff(desk.database, StaffRole.FRONT_DESK, staff_hash)
 
 
 @pytest.fixture

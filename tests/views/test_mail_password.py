@@ -13,9 +13,7 @@ from keyring.errors import PasswordSetError
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit
 from pytestqt.qtbot import QtBot
 
-from console.models.database import Database
 from console.models.states import StaffRole
-from console.services.clock import ManualClock
 from console.services.permissions import Actor
 from console.services.settings.secrets_store import KEYRING_SERVICE, SecretsStore
 from console.services.settings.values import ConsoleSettings, save_settings
@@ -31,7 +29,6 @@ from console.views.settings_dialog import SettingsDialog
 from console.workers.job_runner import JobRunner
 from tests.keyrings import LockedKeyring, MemoryKeyring
 from tests.runners import HeldRunner, InlineRunner
-from tests.services.conftest import NOW, make_workstation
 from tests.views.test_settings_dialog import open_dialog
 
 MAIL_SERVER = "smtp.riverside-clinic.org"
@@ -190,11 +187,6 @@ def test_a_front_desk_or_manager_cannot_store_a_mail_password(role: StaffRole) -
 
 
 # --- through the settings dialog -----------------------------------------------------------
-
-
-@pytest.fixture
-def desk(database: Database) -> Workstation:
-    return make_workstation(database, ManualClock(NOW))
 
 
 @pytest.fixture

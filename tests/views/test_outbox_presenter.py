@@ -8,9 +8,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from console.models.database import Database
 from console.models.states import OutboxState, StaffRole
-from console.services.clock import ManualClock
 from console.services.desk import StaffDesk
 from console.services.mail.outbox_list import list_outbox
 from console.services.mail.relay import RelayReport, cancel_message, send_due
@@ -36,7 +34,7 @@ from console.views.outbox_presenter import (
 )
 from console.workers.service_calls import Submitter
 from tests.runners import HeldRunner, InlineRunner
-from tests.services.conftest import NOW, add_staff, make_workstation
+from tests.services.conftest import NOW, add_staff
 from tests.views.fake_screens import FakeTableScreen
 from tests.views.test_outbox_view import BRANDING, SET_UP, invite
 
@@ -71,11 +69,6 @@ class Refusing:
 
     def close(self) -> None:
         pass
-
-
-@pytest.fixture
-def desk(database: Database) -> Workstation:
-    return make_workstation(database, ManualClock(NOW))
 
 
 @pytest.fixture

@@ -23,9 +23,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy.orm import Session
 
 from console.adapters.outbox_table import OutboxColumn
-from console.models.database import Database
-from console.models.states import OutboxState, StaffRole
-from console.services.clock import ManualClock
+from console.models.states import OutboxState
 from console.services.desk import StaffDesk
 from console.services.invitations.issuing import reissue_invitation
 from console.services.mail.outbox_list import list_outbox
@@ -39,7 +37,7 @@ from console.views.outbox_presenter import NOT_SET_UP, footer_text, report_text
 from console.views.outbox_view import OutboxView
 from console.workers.job_runner import JobRunner
 from tests.factories import add_patient
-from tests.services.conftest import NOW, add_staff, make_workstation
+from tests.services.conftest import NOW
 from tests.smtp_server import HOST, smtp_server
 
 SET_UP = ConsoleSettings(smtp_host="smtp.example.org", portal_base_url="https://portal.example.org")
@@ -50,16 +48,6 @@ BRANDING = Branding(
     clinic_phone="555-0100",
     sender="portal@example.org",
 )
-
-
-@pytest.fixture
-def desk(database: Database) -> Workstation:
-    return make_workstation(database, ManualClock(NOW))
-
-
-@pytest.fixture
-def actor(desk: Workstation, staff_hash: str) -> Actor:
-    return add_staff(desk.database, StaffRole.FRONT_DESK, staff_hash)
 
 
 def invite(desk: Workstation, actor: Actor, email: str) -> None:

@@ -15,11 +15,9 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from console.models.database import Database
 from console.models.schema import Invitation
 from console.models.states import AccountState, StaffRole
 from console.services.accounts.actions import RevokeReason, revoke_access
-from console.services.clock import ManualClock
 from console.services.desk import StaffDesk
 from console.services.passwords import verify_password
 from console.services.permissions import Actor, NotAllowed
@@ -78,12 +76,6 @@ class FakeReissueView:
 
     def show_handout_problem(self, text: str) -> None:
         self.handout_problems.append(text)
-
-
-@pytest.fixture
-def desk(database: Database) -> Workstation:
-    """A workstation over a new SQLite file, its clock standing at NOW (2 March 2026)."""
-    return make_workstation(database, ManualClock(NOW))
 
 
 @pytest.fixture

@@ -17,10 +17,8 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from console.models.database import Database
 from console.models.schema import StaffUser
 from console.models.states import StaffRole
-from console.services.clock import ManualClock
 from console.services.desk import StaffDesk
 from console.services.permissions import Actor, NotAllowed
 from console.services.settings.secrets_store import SecretsStore
@@ -71,11 +69,6 @@ class FakeSettingsView:
 
     def show_smtp_password_state(self, text: str) -> None:
         self.password_state = text
-
-
-@pytest.fixture
-def desk(database: Database) -> Workstation:
-    return make_workstation(database, ManualClock(NOW))
 
 
 @pytest.fixture

@@ -7,16 +7,14 @@ import pytest
 from pytestqt.qtbot import QtBot
 from sqlalchemy.orm import Session
 
-from console.models.database import Database
 from console.models.schema import StaffUser
 from console.models.states import StaffRole
-from console.services.clock import ManualClock
 from console.services.desk import Desk
 from console.services.staff.users import SignedIn
 from console.services.workstation import Workstation
 from console.views.sign_in import UNEXPECTED, SignInDialog, SignInPresenter, Stage
 from tests.runners import InlineRunner
-from tests.services.conftest import NOW, STAFF_PASSWORD, add_staff, make_workstation
+from tests.services.conftest import STAFF_PASSWORD, add_staff
 
 NEW_PASSWORD = "Quiet-River-Lantern-77"
 
@@ -41,11 +39,6 @@ class FakeView:
 
     def finish(self, signed_in: SignedIn) -> None:
         self.finished = signed_in
-
-
-@pytest.fixture
-def desk(database: Database) -> Workstation:
-    return make_workstation(database, ManualClock(NOW))
 
 
 def presenter(desk: Workstation, *, first_run: bool = False) -> tuple[SignInPresenter, FakeView]:

@@ -16,11 +16,9 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from console.adapters.staff_table import StaffColumn
-from console.models.database import Database
 from console.models.schema import StaffUser
 from console.models.staff_list import StaffMember
 from console.models.states import StaffRole
-from console.services.clock import ManualClock
 from console.services.desk import StaffDesk
 from console.services.errors import STALE_RECORD_MESSAGE
 from console.services.permissions import Actor, NotAllowed
@@ -72,11 +70,6 @@ class FakeStaffView:
 
     def member(self, username: str) -> StaffMember:
         return next(m for m in self.members if m.username == username)
-
-
-@pytest.fixture
-def desk(database: Database) -> Workstation:
-    return make_workstation(database, ManualClock(NOW))
 
 
 @pytest.fixture

@@ -7,11 +7,8 @@ from collections.abc import Sequence
 
 import pytest
 
-from console.models.database import Database
-from console.models.states import StaffRole
 from console.models.worklist import ClusterCase
 from console.services.accounts.actions import RevokeReason, revoke_access
-from console.services.clock import ManualClock
 from console.services.desk import StaffDesk
 from console.services.permissions import Actor
 from console.services.workstation import Changes, Workstation
@@ -22,7 +19,6 @@ from console.views.worklist_presenter import (
     counts_text,
 )
 from tests.runners import HeldRunner, InlineRunner
-from tests.services.conftest import NOW, add_staff, make_workstation
 from tests.services.test_worklist import HOPPER, KIDS, TURING, add_families
 from tests.views.fake_screens import FakeListScreen
 
@@ -45,16 +41,6 @@ class FakeWorklistScreen(FakeListScreen):
         self.cases = [
             fresh.get(case.email_key, case) for case in self.cases if case.email_key not in resolved
         ]
-
-
-@pytest.fixture
-def desk(database: Database) -> Workstation:
-    return make_workstation(database, ManualClock(NOW))
-
-
-@pytest.fixture
-def actor(desk: Workstation, staff_hash: str) -> Actor:
-    return add_staff(desk.database, StaffRole.FRONT_DESK, staff_hash)
 
 
 @pytest.fixture

@@ -11,27 +11,13 @@ from PySide6.QtWidgets import QLabel, QPushButton
 from pytestqt.qtbot import QtBot
 
 from console.adapters.cluster_tree import ClusterRoles
-from console.models.database import Database
-from console.models.states import StaffRole
 from console.services.accounts.actions import RevokeReason, revoke_access
-from console.services.clock import ManualClock
 from console.services.desk import StaffDesk
 from console.services.permissions import Actor
 from console.services.workstation import Workstation
 from console.views.worklist_view import DO_STEP, EMPTY_DETAIL, WorklistView
 from console.workers.job_runner import JobRunner
-from tests.services.conftest import NOW, add_staff, make_workstation
 from tests.services.test_worklist import HOPPER, KIDS, TURING, add_families
-
-
-@pytest.fixture
-def desk(database: Database) -> Workstation:
-    return make_workstation(database, ManualClock(NOW))
-
-
-@pytest.fixture
-def actor(desk: Workstation, staff_hash: str) -> Actor:
-    return add_staff(desk.database, StaffRole.FRONT_DESK, staff_hash)
 
 
 @pytest.fixture
