@@ -12,6 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from console.models.database import Database
 from console.services.clock import ManualClock
+from console.services.desk import Desk
 from console.views.sign_in import SignInDialog
 from console.views.startup_prompts import FIRST_KEY_QUESTION, DialogPrompts
 from tests.services.conftest import NOW, make_workstation
@@ -47,6 +48,6 @@ def test_quitting_the_sign_in_dialog_signs_nobody_in(qtbot: QtBot, database: Dat
         dialog.reject()
 
     when_shown(quit_dialog)
-    desk = make_workstation(database, ManualClock(NOW))
-    assert DialogPrompts().sign_in(desk, first_run=True) is None
+    reception = Desk(make_workstation(database, ManualClock(NOW)))
+    assert DialogPrompts().sign_in(reception, first_run=True) is None
     assert "Create the first administrator" in seen[0]
