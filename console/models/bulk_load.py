@@ -1,4 +1,8 @@
-"""Writing a great many accounts in one transaction (the demo clinic, an import).
+"""Writing a great many rows (the demo clinic, an import): one loader for both.
+
+``insert_rows`` writes many rows per statement and, on PostgreSQL, moves a table's id
+sequence past ids written explicitly (the demo's), so that the next action's insert does not
+collide with them.
 
 Every account written keeps the list's indexes and the search index right through triggers,
 row by row, which is what a day at the front desk needs. Written by the hundred thousand,
@@ -15,10 +19,11 @@ table against every workstation for the whole load).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import Any
 
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection, Table, bindparam, text
 
 from console.models.account_search import SEARCH_INDEX, SEARCH_TEXT, has_search_index
 
@@ -34,6 +39,39 @@ DEFERRED_INDEXES = (
     "ix_portal_accounts_shared_email_email_key_username",
     "ix_patients_last_name_first_name_id",
 )
+
+
+def insert_rows(
+    connection: Connection,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    key: str | None = None,
+) -> dict[Any, int]:
+    """Insert ``rows`` into ``table``; with ``key``, the id each row was given, by its value
+    in that column. Rows that carry their own ids move PostgreSQL's id sequence past them."""
+    if not rows:
+        return {}
+    if key is None:
+        connection.execute(table.insert(), rows)
+        if "id" in rows[0]:
+            _move_id_sequence(connection, table)
+        return {}
+    statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)
+    ids = connection.execute(statement, rows).scalars().all()
+    if "id" in rows[0]:
+        _move_id_sequence(connection, table)
+    return {row[key]: new_id for row, new_id in zip(rows, ids, strict=True)}
+
+
+def _move_id_sequence(connection: Connection, table: Table) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            text(
+                "SELECT setval(pg_get_serial_sequence(:table, 'id'), "
+                f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table.name}), false)"
+            ),
+            {"table": table.name},
+        )
 
 
 @contextmanager

@@ -30,6 +30,7 @@ class Permission(StrEnum):
     EXPORT_AUDIT_LOG = "export_audit_log"
     VIEW_REPORTS = "view_reports"
     BULK_ACTIONS = "bulk_actions"
+    IMPORT_RECORDS = "import_records"
     MANAGE_STAFF = "manage_staff"
     CHANGE_SETTINGS = "change_settings"
 
@@ -54,6 +55,7 @@ _LEAST_ROLE: dict[Permission, StaffRole] = {
     Permission.EXPORT_AUDIT_LOG: StaffRole.MANAGER,
     Permission.VIEW_REPORTS: StaffRole.MANAGER,
     Permission.BULK_ACTIONS: StaffRole.MANAGER,
+    Permission.IMPORT_RECORDS: StaffRole.MANAGER,
     Permission.MANAGE_STAFF: StaffRole.ADMIN,
     Permission.CHANGE_SETTINGS: StaffRole.ADMIN,
 }
@@ -118,6 +120,7 @@ _WHAT = {
     Permission.EXPORT_AUDIT_LOG: "export the audit log",
     Permission.VIEW_REPORTS: "see reports",
     Permission.BULK_ACTIONS: "run bulk actions",
+    Permission.IMPORT_RECORDS: "import charts and accounts",
     Permission.MANAGE_STAFF: "manage staff users",
     Permission.CHANGE_SETTINGS: "change settings",
 }

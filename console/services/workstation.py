@@ -79,6 +79,8 @@ class Changes:
     outbox: frozenset[int] = frozenset()
     #: Of ``outbox``, the e-mails now waiting to be sent (the mail relay wakes for them).
     mail_queued: frozenset[int] = frozenset()
+    #: Records changed by the thousand (an import): every list and count reads again.
+    bulk: bool = False
 
 
 @contextmanager

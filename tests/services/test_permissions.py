@@ -24,6 +24,7 @@ MANAGER_WORK = FRONT_DESK_WORK | {
     Permission.EXPORT_AUDIT_LOG,
     Permission.VIEW_REPORTS,
     Permission.BULK_ACTIONS,
+    Permission.IMPORT_RECORDS,
 }
 ADMIN_WORK = set(Permission)
 

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from faker.providers.person.en_US import Provider as UsNames
 from sqlalchemy import Connection, Table
 
+from console.models.bulk_load import insert_rows
 from console.models.email_key import email_key
 from console.models.schema import Base
 from console.models.states import ACTIVE_STATES, AccountState, InvitationState, StaffRole
@@ -123,7 +124,7 @@ class DemoClinic:
         """Insert the buffered rows, parents before children, and empty the buffers."""
         for name, table in DEMO_TABLES.items():
             if rows := self.rows[name]:
-                connection.execute(table.insert(), rows)
+                insert_rows(connection, table, rows)
                 rows.clear()
 
     def at(self, seconds_ago: int) -> dt.datetime:

@@ -13,18 +13,28 @@ patient.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
-import io
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
 
 from console.models.schema import EMAIL_LENGTH, NAME_LENGTH, USERNAME_LENGTH
 from console.models.states import AccountState
 from console.services.email_rules import validate_email
 from console.services.errors import DomainError
 from console.services.imports.columns import ColumnMatch, Field, match_columns
+from console.services.imports.source import (
+    AccountRecord,
+    ChartRecord,
+    Entry,
+    Export,
+    ExportFormat,
+    FileRefused,
+    RowProblem,
+    SourceRow,
+)
 
 MRN_LENGTH = 32
 PHONE_LENGTH = 40
@@ -33,130 +43,85 @@ _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _STATUS_WORDS = {state.value.replace("_", ""): state for state in AccountState}
 
 
-class FileRefused(DomainError):
-    """The file cannot be read as an export at all; the message says why."""
-
-
-@dataclass(frozen=True)
-class ChartRecord:
-    """A chart as the export gives it."""
-
-    mrn: str
-    first_name: str
-    last_name: str
-    birth_date: dt.date
-    contact_email: str | None
-    mobile_phone: str | None
-
-
-@dataclass(frozen=True)
-class AccountRecord:
-    """A portal account as the export gives it."""
-
-    username: str
-    login_email: str | None
-    state: AccountState
-    last_login_at: dt.datetime | None
-
-
-@dataclass(frozen=True)
-class SourceRow:
-    """One row that can be a chart, with its account if it has one."""
-
-    row: int
-    chart: ChartRecord
-    account: AccountRecord | None
-
-
-@dataclass(frozen=True)
-class RowProblem:
-    """What is wrong with row ``row`` (rejected, or warned about)."""
-
-    row: int
-    reason: str
-
-
-@dataclass(frozen=True)
-class ReadFile:
-    """Everything a file holds, before anything is written."""
-
-    rows: tuple[SourceRow, ...]
-    rejected: tuple[RowProblem, ...]
-    warnings: tuple[RowProblem, ...]
-    columns: ColumnMatch
-    encoding: str
-
-
-def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
-    """The text of ``data`` and the encoding it was read in: ``encoding`` when given, else
-    UTF-8 (a byte-order mark dropped), else Windows-1252."""
-    if encoding:
+def detect_encoding(path: Path, encoding: str | None = None) -> str:
+    """The encoding ``path`` is read in: ``encoding`` when given (and the file is in it),
+    else UTF-8 (a byte-order mark is dropped), else Windows-1252. The file is read through
+    once, a block at a time."""
+    candidates = [encoding] if encoding else ["utf-8-sig", "cp1252"]
+    for candidate in candidates:
         try:
-            return data.decode(encoding), encoding
-        except (LookupError, UnicodeDecodeError) as error:
-            raise FileRefused(f"The file is not in the encoding {encoding!r} ({error}).") from None
-    try:
-        return data.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252"), "windows-1252"
-    except UnicodeDecodeError:
-        raise FileRefused(
-            "The file is neither UTF-8 nor Windows-1252 text; save it as CSV (UTF-8) and try again."
-        ) from None
+            decoder = codecs.getincrementaldecoder(candidate)()
+        except LookupError:
+            raise FileRefused(f"'{encoding}' is not an encoding this console knows.") from None
+        try:
+            with path.open("rb") as file:
+                while block := file.read(1 << 20):
+                    decoder.decode(block)
+                decoder.decode(b"", final=True)
+        except UnicodeDecodeError as error:
+            if encoding:
+                raise FileRefused(
+                    f"The file is not in the encoding '{encoding}' (byte {error.start + 1} of "
+                    "a block cannot be read). Leave the encoding out to let the console find it."
+                ) from None
+            continue
+        return candidate
+    raise FileRefused(
+        "The file is neither UTF-8 nor Windows-1252 text; save it as CSV (UTF-8) and try again."
+    )
 
 
-def read_csv(
-    data: bytes,
+def open_csv(
+    path: Path,
     *,
     today: dt.date,
     encoding: str | None = None,
     mapping: Mapping[str, str] | None = None,
-) -> ReadFile:
-    """Every row of the CSV export ``data``, as charts, rejections and warnings (a date of
-    birth after ``today`` cannot be right)."""
-    text, used = decode(data, encoding)
-    lines = csv.reader(io.StringIO(text, newline=""))
+) -> Export:
+    """The CSV export at ``path``, its encoding found (or ``encoding``) and its header read
+    and matched; refused (``FileRefused``, ``MappingRefused``) when it cannot be read at
+    all. A date of birth after ``today`` cannot be right."""
+    used = detect_encoding(path, encoding)
+    with path.open(encoding=used, newline="") as file:
+        headers = _header(csv.reader(file))
+    columns = match_columns(headers, mapping)
+
+    def read() -> Iterator[Entry]:
+        with path.open(encoding=used, newline="") as file:
+            lines = csv.reader(file)
+            next(lines, None)
+            yield from read_rows(columns, _numbered(lines), today=today)
+
+    name = "utf-8" if used == "utf-8-sig" else "windows-1252" if used == "cp1252" else used
+    return Export(path, ExportFormat.CSV, "row", read, encoding=name, columns=columns)
+
+
+def _header(lines: Iterator[list[str]]) -> list[str]:
     try:
-        headers = next(lines)
+        return next(lines)
     except StopIteration:
         raise FileRefused("The file is empty: it has not even a header row.") from None
     except csv.Error as error:
         raise FileRefused(f"The file is not CSV ({error}).") from None
-    return read_rows(headers, _numbered(lines), today=today, mapping=mapping, encoding=used)
 
 
 def read_rows(
-    headers: Sequence[str],
-    rows: Iterator[tuple[int, Sequence[str]]],
+    columns: ColumnMatch,
+    rows: Iterable[tuple[int, Sequence[str]]],
     *,
     today: dt.date,
-    mapping: Mapping[str, str] | None = None,
-    encoding: str = "",
-) -> ReadFile:
-    """``rows`` (row number, cells) under ``headers``: what any tabular export reads to."""
-    columns = match_columns(headers, mapping)
-    found: list[SourceRow] = []
-    rejected: list[RowProblem] = []
-    warnings: list[RowProblem] = []
-    first_row_of: dict[str, int] = {}
+) -> Iterator[Entry]:
+    """``rows`` (row number, cells) read as ``columns`` says: what any tabular export reads
+    to. Blank rows are skipped; repeats are left to ``Export.entries``."""
     for number, cells in rows:
         if not any(cell.strip() for cell in cells):
             continue  # a blank line, as spreadsheets leave at the end
         try:
             chart, account, said = _row(columns, cells, today)
         except _Rejected as why:
-            rejected.append(RowProblem(number, str(why)))
+            yield RowProblem(number, str(why))
             continue
-        key = chart.mrn.casefold()
-        if key in first_row_of:
-            rejected.append(RowProblem(number, f"MRN {chart.mrn} repeats row {first_row_of[key]}"))
-            continue
-        first_row_of[key] = number
-        found.append(SourceRow(number, chart, account))
-        warnings.extend(RowProblem(number, text) for text in said)
-    return ReadFile(tuple(found), tuple(rejected), tuple(warnings), columns, encoding)
+        yield SourceRow(number, chart, account, tuple(said))
 
 
 class _Rejected(Exception):
@@ -266,14 +231,4 @@ def _last_login(read: _Cell, said: list[str]) -> dt.datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-__all__ = [
-    "AccountRecord",
-    "ChartRecord",
-    "FileRefused",
-    "ReadFile",
-    "RowProblem",
-    "SourceRow",
-    "decode",
-    "read_csv",
-    "read_rows",
-]
+__all__ = ["detect_encoding", "open_csv", "read_rows"]

@@ -4,18 +4,21 @@ a mapping, encodings, quoting, dates, and what is rejected or only warned about.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from console.models.states import AccountState
 from console.services.imports.columns import Field, MappingRefused, header_key, match_columns
-from console.services.imports.tabular_file import FileRefused, ReadFile, decode, read_csv
+from console.services.imports.files import read_mapping, write_mapping
+from console.services.imports.source import FileRefused
+from tests.services.imports.reading import Read, read_export, write_file
 
-TODAY = dt.date(2026, 12, 6)
 
-
-def read(text: str) -> ReadFile:
-    return read_csv(text.encode("utf-8"), today=TODAY)
+@pytest.fixture
+def read(tmp_path: Path) -> Callable[[str], Read]:
+    return lambda text: read_export(write_file(tmp_path, text))
 
 
 def test_headers_match_whatever_their_case_spacing_punctuation_or_accents() -> None:
@@ -64,20 +67,26 @@ def test_a_mapping_names_columns_and_bad_ones_are_refused() -> None:
         match_columns(["MRN", "Surname"])
 
 
-def test_utf8_with_or_without_bom_and_windows_1252() -> None:
+def test_utf8_with_or_without_bom_and_windows_1252(tmp_path: Path) -> None:
     text = "MRN,First Name,Last Name,DOB\nM1,José,Müller,1980-01-02\n"
     for data in (text.encode("utf-8"), b"\xef\xbb\xbf" + text.encode("utf-8")):
-        assert decode(data) == (text, "utf-8")
-    read_1252 = read_csv(text.encode("cp1252"), today=TODAY)
-    assert read_1252.encoding == "windows-1252"
+        read = read_export(write_file(tmp_path, data))
+        assert read.export.encoding == "utf-8"
+        assert read.export.columns is not None and read.export.columns.headers[0] == "MRN"
+        assert read.rows[0].chart.first_name == "José"
+    path_1252 = write_file(tmp_path, text.encode("cp1252"))
+    read_1252 = read_export(path_1252)
+    assert read_1252.export.encoding == "windows-1252"
     assert read_1252.rows[0].chart.first_name == "José"
-    said = read_csv(text.encode("cp1252"), today=TODAY, encoding="cp1252")
+    said = read_export(path_1252, encoding="cp1252")
     assert said.rows[0].chart.last_name == "Müller"
-    with pytest.raises(FileRefused, match="not in the encoding"):
-        read_csv(text.encode("utf-8"), today=TODAY, encoding="ascii")
+    with pytest.raises(FileRefused, match="not in the encoding 'ascii'"):
+        read_export(write_file(tmp_path, text), encoding="ascii")
+    with pytest.raises(FileRefused, match="'klingon' is not an encoding"):
+        read_export(write_file(tmp_path, text), encoding="klingon")
 
 
-def test_quoted_fields_with_commas_quotes_and_line_breaks() -> None:
+def test_quoted_fields_with_commas_quotes_and_line_breaks(read: Callable[[str], Read]) -> None:
     text = (
         "MRN,Last Name,First Name,DOB,Mobile\n"
         '"M1","O\'Brien, Jr.","Anne ""Annie""",03/04/1990,"555-0100\n ext 2"\n'
@@ -88,7 +97,9 @@ def test_quoted_fields_with_commas_quotes_and_line_breaks() -> None:
     assert row.chart.mobile_phone == "555-0100 ext 2"
 
 
-def test_what_is_rejected_with_its_row_number_and_what_is_not() -> None:
+def test_what_is_rejected_with_its_row_number_and_what_is_not(
+    read: Callable[[str], Read],
+) -> None:
     text = "\n".join(
         [
             "MRN,First Name,Last Name,DOB,Email",
@@ -121,7 +132,7 @@ def test_what_is_rejected_with_its_row_number_and_what_is_not() -> None:
     assert result.rows[1].chart.birth_date == dt.date(2001, 2, 3)
 
 
-def test_accounts_their_login_email_and_their_status() -> None:
+def test_accounts_their_login_email_and_their_status(read: Callable[[str], Read]) -> None:
     text = "\n".join(
         [
             "MRN,Last Name,DOB,Email,Portal Username,Portal Email,Portal Status,Last Login",
@@ -143,8 +154,34 @@ def test_accounts_their_login_email_and_their_status() -> None:
     assert rows["M5"].account is None  # an unknown status: the chart, not the account
 
 
-def test_an_empty_or_broken_file_is_one_clear_refusal() -> None:
+def test_an_empty_broken_or_missing_file_is_one_clear_refusal(tmp_path: Path) -> None:
     with pytest.raises(FileRefused, match="empty"):
-        read_csv(b"", today=TODAY)
+        read_export(write_file(tmp_path, b""))
     with pytest.raises(FileRefused, match="neither UTF-8 nor Windows-1252"):
-        decode(b"\x81\x8d\x8f\x90\x9d")
+        read_export(write_file(tmp_path, b"MRN,DOB\n\x81\x8d\x8f\x90\x9d"))
+    with pytest.raises(FileRefused, match="There is no file"):
+        read_export(tmp_path / "gone.csv")
+    with pytest.raises(FileRefused, match=r"cannot tell what kind of export 'x\.pdf' is"):
+        read_export(write_file(tmp_path, b"%PDF", "x.pdf"))
+
+
+def test_a_username_repeated_in_the_file_keeps_the_chart_without_the_account(
+    read: Callable[[str], Read],
+) -> None:
+    result = read("MRN,Last Name,DOB,Username\nM1,Lee,1990-01-01,ann\nM2,Lee,1990-01-01,ANN\n")
+    first, second = result.rows
+    assert first.account is not None and second.account is None
+    assert second.warnings == ("the username 'ANN' repeats row 2; no account",)
+
+
+def test_a_mapping_file_round_trips_and_bad_ones_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "mapping.csv"
+    write_mapping(path, {Field.MRN: "Acct No", Field.BIRTH_DATE: "Né le"})
+    assert read_mapping(path) == {"mrn": "Acct No", "birth_date": "Né le"}
+    path.write_text("field,column\nmrn\n", encoding="utf-8")
+    with pytest.raises(FileRefused, match="Row 2 of the mapping file"):
+        read_mapping(path)
+    export = write_file(tmp_path, "Acct No,Surname,Né le\nA1,Lee,1990-01-01\n")
+    write_mapping(path, {Field.MRN: "Acct No", Field.BIRTH_DATE: "Né le"})
+    (row,) = read_export(export, mapping=read_mapping(path)).rows
+    assert row.chart.mrn == "A1" and row.chart.birth_date == dt.date(1990, 1, 1)
