@@ -17,6 +17,7 @@ from typing import NoReturn
 from sqlalchemy import Connection
 
 from console.cli_actions import add_action_commands
+from console.cli_import import add_import_command
 from console.cli_outbox import add_outbox_commands
 from console.cli_setup import add_setup_commands
 from console.cli_workstation import CommandRefused, reading_patient_data, with_staff
@@ -220,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_setup_commands(add)
     add_action_commands(add)
     add_outbox_commands(add)
+    add_import_command(add)
     return parser
 
 

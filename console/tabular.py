@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import itertools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TextIO
@@ -22,38 +21,66 @@ Record = Mapping[str, object]
 
 def write_records(records: Iterable[Record], columns: Sequence[str], fmt: str, out: TextIO) -> None:
     """Write ``records`` (mappings with at least ``columns``) to ``out`` in ``fmt``."""
-    if fmt == "csv":
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows([_text(record[c]) for c in columns] for record in records)
-    elif fmt == "json":
-        out.write("[")
-        for index, record in enumerate(records):
-            out.write(",\n " if index else "\n ")
-            json.dump({c: _json(record[c]) for c in columns}, out, ensure_ascii=False)
-        out.write("\n]\n")
-    else:
-        _write_table(records, columns, out)
+    writer = RecordWriter(columns, fmt, out)
+    for record in records:
+        writer.write(record)
+    writer.close()
 
 
-def _write_table(records: Iterable[Record], columns: Sequence[str], out: TextIO) -> None:
-    iterator = iter(records)
-    sample = [[_text(r[c]) for c in columns] for r in itertools.islice(iterator, _TABLE_SAMPLE)]
-    widths = [
-        min(_TABLE_MAX_WIDTH, max([len(c), *(len(row[i]) for row in sample)]))
-        for i, c in enumerate(columns)
-    ]
+class RecordWriter:
+    """Records written one at a time as they are made (an import's report lines), in
+    ``fmt``; ``close`` ends the output (the JSON array, the table's last lines)."""
 
-    def line(cells: Sequence[str]) -> str:
-        fitted = (_fit(cell, width) for cell, width in zip(cells, widths, strict=True))
-        return "  ".join(fitted).rstrip() + "\n"
+    def __init__(self, columns: Sequence[str], fmt: str, out: TextIO) -> None:
+        self._columns, self._fmt, self._out = tuple(columns), fmt, out
+        self._count = 0
+        self._sample: list[list[str]] | None = None
+        self._widths: list[int] = []
+        if fmt == "csv":
+            self._csv = csv.writer(out, lineterminator="\n")
+            self._csv.writerow(columns)
+        elif fmt == "json":
+            out.write("[")
+        else:
+            self._sample = []
 
-    out.write(line(columns))
-    out.write(line(["-" * w for w in widths]))
-    for row in sample:
-        out.write(line(row))
-    for record in iterator:
-        out.write(line([_text(record[c]) for c in columns]))
+    def write(self, record: Record) -> None:
+        """Write one record (a mapping with at least the columns)."""
+        if self._fmt == "csv":
+            self._csv.writerow([_text(record[c]) for c in self._columns])
+        elif self._fmt == "json":
+            self._out.write(",\n " if self._count else "\n ")
+            json.dump({c: _json(record[c]) for c in self._columns}, self._out, ensure_ascii=False)
+        elif self._sample is not None:
+            self._sample.append([_text(record[c]) for c in self._columns])
+            if len(self._sample) >= _TABLE_SAMPLE:
+                self._start_table()
+        else:
+            self._table_line([_text(record[c]) for c in self._columns])
+        self._count += 1
+
+    def close(self) -> None:
+        """End the output; nothing more may be written."""
+        if self._fmt == "json":
+            self._out.write("\n]\n")
+        elif self._sample is not None:
+            self._start_table()
+
+    def _start_table(self) -> None:
+        """Measure the columns on the first screenful, then write it under the headings."""
+        sample, self._sample = self._sample or [], None
+        self._widths = [
+            min(_TABLE_MAX_WIDTH, max([len(c), *(len(row[i]) for row in sample)]))
+            for i, c in enumerate(self._columns)
+        ]
+        self._table_line(self._columns)
+        self._table_line(["-" * w for w in self._widths])
+        for row in sample:
+            self._table_line(row)
+
+    def _table_line(self, cells: Sequence[str]) -> None:
+        fitted = (_fit(cell, width) for cell, width in zip(cells, self._widths, strict=True))
+        self._out.write("  ".join(fitted).rstrip() + "\n")
 
 
 def _fit(cell: str, width: int) -> str:

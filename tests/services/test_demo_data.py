@@ -11,7 +11,7 @@ from typing import Any
 
 import bcrypt
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from console.models.database import Database, open_database, resolve_database_url
@@ -28,8 +28,12 @@ from console.services.demo.clinic import (
     DemoSummary,
     fill_demo_database,
 )
-from console.services.demo.households import DEMO_STAFF_USERNAMES
+from console.services.demo.households import DEMO_STAFF_USERNAMES, DEMO_TABLES
+from console.services.settings.values import ConsoleSettings
+from console.services.staff.users import add_staff_user
+from console.services.workstation_setup import build_workstation
 from tests.factories import add_patient
+from tests.services.conftest import add_staff
 
 TODAY = dt.date(2026, 3, 2)
 MIDNIGHT = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
@@ -335,3 +339,28 @@ def test_only_legacy_or_closed_accounts_lack_a_login_email(database: Database) -
         )
     assert states
     assert states <= {"legacy", "revoked", "deactivated"}
+
+
+@pytest.mark.postgres
+def test_after_a_demo_on_postgresql_the_next_rows_get_new_ids(postgres_url: str) -> None:
+    """The demo writes its own ids: each table's id sequence is moved past them, so that the
+    next staff user, invitation, link or account added by an action does not collide."""
+    server = open_database(postgres_url)
+    try:
+        fill_demo_database(server, patients=300, seed=5, today=TODAY)
+        with server.writer.begin() as connection:
+            for name, table in DEMO_TABLES.items():
+                highest = connection.scalar(select(func.max(table.c.id))) or 0
+                following = connection.execute(
+                    text("SELECT nextval(pg_get_serial_sequence(:t, 'id'))"), {"t": name}
+                ).scalar_one()
+                assert following > highest, name
+        # As the window or a command builds it: the demo's own audit key.
+        workstation = build_workstation(server, ConsoleSettings())
+        admin = add_staff(server, StaffRole.ADMIN, bcrypt.hashpw(b"x", bcrypt.gensalt(4)).decode())
+        clerk = add_staff_user(
+            workstation, admin, "new.clerk", StaffRole.FRONT_DESK, "Long-Enough-Pass-42"
+        )
+        assert clerk.staff
+    finally:
+        server.dispose()
