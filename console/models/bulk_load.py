@@ -23,7 +23,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, text
+from sqlalchemy import Connection, Table, bindparam, select, text
 
 from console.models.account_search import SEARCH_INDEX, SEARCH_TEXT, has_search_index
 
@@ -47,20 +47,22 @@ def insert_rows(
     rows: Sequence[Mapping[str, Any]],
     key: str | None = None,
 ) -> dict[Any, int]:
-    """Insert ``rows`` into ``table``; with ``key``, the id each row was given, by its value
-    in that column. Rows that carry their own ids move PostgreSQL's id sequence past them."""
+    """Insert ``rows`` into ``table`` (one ``executemany``); with ``key``, a unique column,
+    the id each row was given, by its value in that column (read back in one query: with
+    RETURNING, SQLite would insert row by row to keep the order). Rows that carry their own
+    ids move PostgreSQL's id sequence past them."""
     if not rows:
         return {}
-    if key is None:
-        connection.execute(table.insert(), rows)
-        if "id" in rows[0]:
-            _move_id_sequence(connection, table)
-        return {}
-    statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)
-    ids = connection.execute(statement, rows).scalars().all()
+    connection.execute(table.insert(), rows)
     if "id" in rows[0]:
         _move_id_sequence(connection, table)
-    return {row[key]: new_id for row, new_id in zip(rows, ids, strict=True)}
+    if key is None:
+        return {}
+    column = table.c[key]
+    found = connection.execute(
+        select(column, table.c.id).where(column.in_([row[key] for row in rows]))
+    )
+    return {value: row_id for value, row_id in found}
 
 
 def _move_id_sequence(connection: Connection, table: Table) -> None:
