@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from console.models.schema import Access, AuditEvent, Patient, PortalAccount
 from console.models.states import AccountState, StaffRole
+from console.services.accounts.patient_view import LoginSituation, what_patient_sees
 from console.services.imports import run
 from console.services.imports.apply import write_batch
 from console.services.imports.files import file_sha256, open_export
@@ -24,7 +25,7 @@ from console.services.imports.run import ImportReport, import_export
 from console.services.permissions import Actor, NotAllowed
 from console.services.workstation import Workstation
 from tests.factories import add_account, add_patient
-from tests.services.conftest import add_staff
+from tests.services.conftest import NOW, add_staff
 from tests.services.imports.reading import TODAY, write_file
 
 # Odd header spellings, a byte-order mark, US dates, blank and invalid e-mails, impossible
@@ -237,3 +238,18 @@ def test_front_desk_staff_may_not_import_or_preview(
         with pytest.raises(NotAllowed):
             do_import(any_desk, clerk, path, dry_run=dry_run)
     assert count(any_desk, Patient) == count(any_desk, AuditEvent) == 0
+
+
+def test_an_invalid_login_email_comes_in_as_it_is_and_says_what_it_means(
+    any_desk: Workstation, manager: Actor, tmp_path: Path
+) -> None:
+    path = write_file(
+        tmp_path,
+        "MRN,Last Name,DOB,Username,Login Email\nM1,Lee,1990-01-01,ann,ann at example dot org\n",
+    )
+    assert do_import(any_desk, manager, path).figures()["new_accounts"] == 1
+    with Session(any_desk.database.engine) as session:
+        account = session.scalars(select(PortalAccount)).one()
+        assert account.login_email == "ann at example dot org"
+        seen = what_patient_sees(account, now=NOW)
+    assert seen.situation is LoginSituation.NO_RESET_ADDRESS
