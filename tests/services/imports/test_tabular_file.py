@@ -12,7 +12,7 @@ import pytest
 from console.models.states import AccountState
 from console.services.imports.columns import Field, MappingRefused, header_key, match_columns
 from console.services.imports.files import read_mapping, write_mapping
-from console.services.imports.source import FileRefused
+from console.services.imports.source import FileRefused, FirstSeen
 from tests.services.imports.reading import Read, read_export, write_file
 
 
@@ -185,3 +185,10 @@ def test_a_mapping_file_round_trips_and_bad_ones_are_refused(tmp_path: Path) -> 
     write_mapping(path, {Field.MRN: "Acct No", Field.BIRTH_DATE: "Né le"})
     (row,) = read_export(export, mapping=read_mapping(path)).rows
     assert row.chart.mrn == "A1" and row.chart.birth_date == dt.date(1990, 1, 1)
+
+
+def test_the_first_row_of_each_key_is_remembered_across_growth() -> None:
+    seen = FirstSeen()
+    assert all(seen.first(f"mrn{n}", n + 2) is None for n in range(5_000))
+    assert [seen.first(f"mrn{n}", 0) for n in (0, 1_234, 4_999)] == [2, 1_236, 5_001]
+    assert seen.first("mrn5000", 7) is None and seen.first("mrn5000", 8) == 7
