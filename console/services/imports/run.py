@@ -16,8 +16,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from console.services.errors import DomainError
 from console.services.imports.apply import write_batch
 from console.services.imports.files import file_sha256
 from console.services.imports.plan import FIGURES, Kind, ReportLine, plan_batch
@@ -31,6 +33,10 @@ BATCH_ENTRIES = 1_000
 EXAMPLES_PER_KIND = 50
 
 OnLine = Callable[[ReportLine], None]
+
+
+class ImportInterrupted(DomainError):
+    """The import stopped part-way for a reason outside the file; what was written is whole."""
 
 
 @dataclass
@@ -86,10 +92,17 @@ def import_export(
             with Session(workstation.database.engine) as session:
                 plan = plan_batch(session, batch)
         else:
-            with writing(workstation, actor, Permission.IMPORT_RECORDS) as session:
-                plan = plan_batch(session, batch)
-                if plan.writes_something:
-                    touched |= write_batch(session, plan, actor, workstation.clock.now())
+            try:
+                with writing(workstation, actor, Permission.IMPORT_RECORDS) as session:
+                    plan = plan_batch(session, batch)
+                    if plan.writes_something:
+                        touched |= write_batch(session, plan, actor, workstation.clock.now())
+            except IntegrityError:
+                raise ImportInterrupted(
+                    "Another workstation added some of these charts or accounts while the "
+                    f"import ran (near {export.unit} {_first_row(batch)}). Everything before "
+                    "was imported; run the import again to complete it."
+                ) from None
         report.counts.update(plan.counts)
         for line in plan.lines:
             if on_line is not None:
@@ -105,6 +118,10 @@ def import_export(
         report.changes = Changes(email_keys=frozenset(touched), bulk=True)
     _record(workstation, actor, report)
     return report
+
+
+def _first_row(batch: Sequence[Entry]) -> int:
+    return batch[0].row
 
 
 def _batches(entries: Iterator[Entry]) -> Iterator[Sequence[Entry]]:
@@ -126,4 +143,4 @@ def _record(workstation: Workstation, actor: Actor, report: ImportReport) -> Non
         )
 
 
-__all__ = ["BATCH_ENTRIES", "ImportReport", "import_export"]
+__all__ = ["BATCH_ENTRIES", "ImportInterrupted", "ImportReport", "import_export"]
