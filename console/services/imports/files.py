@@ -12,10 +12,12 @@ from pathlib import Path
 from console.services.imports.columns import Field
 from console.services.imports.source import Export, ExportFormat, FileRefused
 from console.services.imports.tabular_file import open_csv
+from console.services.imports.xlsx_file import open_xlsx
 
 _BY_SUFFIX = {
     ".csv": ExportFormat.CSV,
     ".txt": ExportFormat.CSV,
+    ".xlsx": ExportFormat.XLSX,
 }
 
 
@@ -28,7 +30,9 @@ def open_export(
     mapping: Mapping[str, str] | None = None,
 ) -> Export:
     """The export at ``path``, opened and checked: ``FileRefused`` (or ``MappingRefused``)
-    says, in one sentence, why it cannot be read at all."""
+    says, in one sentence, why it cannot be read at all. ``format`` says what the file is
+    whatever its name; ``encoding`` is for CSV only (an Excel workbook says its own);
+    ``mapping`` names columns."""
     if not path.is_file():
         raise FileRefused(f"There is no file at {path}.")
     kind = format or _BY_SUFFIX.get(path.suffix.casefold())
@@ -39,6 +43,8 @@ def open_export(
             f"(it knows {known}); say which."
         )
     try:
+        if kind is ExportFormat.XLSX:
+            return open_xlsx(path, today=today, mapping=mapping)
         return open_csv(path, today=today, encoding=encoding, mapping=mapping)
     except OSError as error:
         raise FileRefused(f"The file cannot be read ({error.strerror}).") from None
