@@ -1,5 +1,6 @@
 """Opening a clinic's export whatever its kind (issue 13): the format by its name or as said,
-the mapping file that names columns, and the file's fingerprint for the audit log."""
+the mapping file that names columns (or, for FHIR, the identifier system of the MRNs), and
+the file's fingerprint for the audit log."""
 
 from __future__ import annotations
 
@@ -10,12 +11,17 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from console.services.imports.columns import Field
+from console.services.imports.fhir_file import NDJSON_SUFFIXES, open_fhir
 from console.services.imports.source import Export, ExportFormat, FileRefused
 from console.services.imports.tabular_file import open_csv
+from console.services.imports.xlsx_file import open_xlsx
 
 _BY_SUFFIX = {
     ".csv": ExportFormat.CSV,
     ".txt": ExportFormat.CSV,
+    ".xlsx": ExportFormat.XLSX,
+    ".json": ExportFormat.FHIR,
+    **dict.fromkeys(NDJSON_SUFFIXES, ExportFormat.FHIR),
 }
 
 
@@ -28,7 +34,9 @@ def open_export(
     mapping: Mapping[str, str] | None = None,
 ) -> Export:
     """The export at ``path``, opened and checked: ``FileRefused`` (or ``MappingRefused``)
-    says, in one sentence, why it cannot be read at all."""
+    says, in one sentence, why it cannot be read at all. ``format`` says what the file is
+    whatever its name; ``encoding`` is for CSV only (Excel and FHIR say their own);
+    ``mapping`` names columns, or for FHIR holds ``mrn_system``."""
     if not path.is_file():
         raise FileRefused(f"There is no file at {path}.")
     kind = format or _BY_SUFFIX.get(path.suffix.casefold())
@@ -39,6 +47,10 @@ def open_export(
             f"(it knows {known}); say which."
         )
     try:
+        if kind is ExportFormat.XLSX:
+            return open_xlsx(path, today=today, mapping=mapping)
+        if kind is ExportFormat.FHIR:
+            return open_fhir(path, today=today, mapping=mapping)
         return open_csv(path, today=today, encoding=encoding, mapping=mapping)
     except OSError as error:
         raise FileRefused(f"The file cannot be read ({error.strerror}).") from None
@@ -55,7 +67,8 @@ def file_sha256(path: Path) -> str:
 
 def read_mapping(path: Path) -> dict[str, str]:
     """A mapping file: a CSV of two columns, the field (``mrn``, ``first_name``…) and the
-    header of the column that holds it in the export, with a header row of its own."""
+    header of the column that holds it in the export, with a header row of its own. For a
+    FHIR export its one row is ``mrn_system`` and the identifier system of the MRNs."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as file:
             rows = [row for row in csv.reader(file) if any(cell.strip() for cell in row)]

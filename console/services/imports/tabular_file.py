@@ -20,10 +20,16 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
-from console.models.schema import EMAIL_LENGTH, NAME_LENGTH, USERNAME_LENGTH
+from console.models.schema import EMAIL_LENGTH, USERNAME_LENGTH
 from console.models.states import AccountState
-from console.services.email_rules import validate_email
-from console.services.errors import DomainError
+from console.services.imports.chart_rules import (
+    Rejected,
+    check_mrn,
+    check_name,
+    contact_email,
+    mobile_phone,
+    real_birth_date,
+)
 from console.services.imports.columns import ColumnMatch, Field, match_columns
 from console.services.imports.source import (
     AccountRecord,
@@ -36,8 +42,6 @@ from console.services.imports.source import (
     SourceRow,
 )
 
-MRN_LENGTH = 32
-PHONE_LENGTH = 40
 _US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _STATUS_WORDS = {state.value.replace("_", ""): state for state in AccountState}
@@ -118,14 +122,10 @@ def read_rows(
             continue  # a blank line, as spreadsheets leave at the end
         try:
             chart, account, said = _row(columns, cells, today)
-        except _Rejected as why:
+        except Rejected as why:
             yield RowProblem(number, str(why))
             continue
         yield SourceRow(number, chart, account, tuple(said))
-
-
-class _Rejected(Exception):
-    pass
 
 
 def _numbered(lines: Iterator[list[str]]) -> Iterator[tuple[int, Sequence[str]]]:
@@ -151,52 +151,26 @@ def _row(
         return " ".join(cells[position].split())
 
     said: list[str] = []
-    mrn = cell(Field.MRN)
-    if not mrn:
-        raise _Rejected("no MRN")
-    if len(mrn) > MRN_LENGTH:
-        raise _Rejected(f"the MRN is longer than {MRN_LENGTH} characters")
+    mrn = check_mrn(cell(Field.MRN))
     first, last = cell(Field.FIRST_NAME), cell(Field.LAST_NAME)
-    if not first and not last:
-        raise _Rejected("no name")
-    if len(first) > NAME_LENGTH or len(last) > NAME_LENGTH:
-        raise _Rejected(f"a name is longer than {NAME_LENGTH} characters")
+    check_name(first, last)
     birth_date = _birth_date(cell(Field.BIRTH_DATE), today)
-    email = _contact_email(cell(Field.EMAIL), said)
-    phone = cell(Field.MOBILE) or None
-    if phone is not None and len(phone) > PHONE_LENGTH:
-        said.append(f"the mobile phone '{phone[:20]}…' is too long; imported without it")
-        phone = None
+    email = contact_email(cell(Field.EMAIL), said)
+    phone = mobile_phone(cell(Field.MOBILE), said)
     chart = ChartRecord(mrn, first, last, birth_date, email, phone)
     return chart, _account(columns, cell, said), said
 
 
 def _birth_date(text: str, today: dt.date) -> dt.date:
     if not text:
-        raise _Rejected("no date of birth")
+        raise Rejected("no date of birth")
     if iso := _ISO_DATE.fullmatch(text):
         year, month, day = (int(part) for part in iso.groups())
     elif us := _US_DATE.fullmatch(text):
         month, day, year = (int(part) for part in us.groups())
     else:
-        raise _Rejected(f"the date of birth '{text}' is not a date (YYYY-MM-DD or MM/DD/YYYY)")
-    try:
-        born = dt.date(year, month, day)
-    except ValueError:
-        raise _Rejected(f"the date of birth '{text}' is not a real date") from None
-    if born > today or born.year < 1850:
-        raise _Rejected(f"the date of birth '{text}' cannot be right")
-    return born
-
-
-def _contact_email(text: str, said: list[str]) -> str | None:
-    if not text:
-        return None
-    try:
-        return validate_email(text)
-    except DomainError:
-        said.append(f"the e-mail '{text[:60]}' is not a valid address; imported without it")
-        return None
+        raise Rejected(f"the date of birth '{text}' is not a date (YYYY-MM-DD or MM/DD/YYYY)")
+    return real_birth_date(year, month, day, written=text, today=today)
 
 
 def _account(columns: ColumnMatch, read: _Cell, said: list[str]) -> AccountRecord | None:
