@@ -44,6 +44,8 @@ from console.models.states import (
 
 EMAIL_LENGTH = 320
 NAME_LENGTH = 100
+#: Room for the identifiers EHRs use as MRNs (Synthea and others: a 36-character UUID).
+MRN_LENGTH = 64
 SORT_NAME_LENGTH = 2 * NAME_LENGTH + 1
 USERNAME_LENGTH = 150
 
@@ -126,7 +128,7 @@ class Patient(Versioned, Base):
     __tablename__ = "patients"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    mrn: Mapped[str] = mapped_column(String(32), unique=True)
+    mrn: Mapped[str] = mapped_column(String(MRN_LENGTH), unique=True)
     first_name: Mapped[str] = mapped_column(String(NAME_LENGTH))
     last_name: Mapped[str] = mapped_column(String(NAME_LENGTH))
     birth_date: Mapped[dt.date] = mapped_column(Date)

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from console.models import schema
 from console.models.schema import NAME_LENGTH
 from console.services.email_rules import validate_email
 from console.services.errors import DomainError
 
 #: The longest MRN a chart keeps (the ``patients.mrn`` column).
-MRN_LENGTH = 32
+MRN_LENGTH = schema.MRN_LENGTH
 #: The longest mobile phone a chart keeps (the ``patients.mobile_phone`` column).
 PHONE_LENGTH = 40
 #: No one alive was born earlier; an earlier year is a typing or an export error.

@@ -128,40 +128,34 @@ def test_a_mapping_file_names_the_system_and_column_names_are_refused(tmp_path: 
 
 
 @pytest.mark.parametrize(
-    ("name", "kind", "entries"),
+    ("name", "kind", "entries", "expected"),
     [
-        ("Alfonzo975_Hickle134_cd3d3588-94fc-b980-9e94-0390d989d921.json", "collection", 154),
-        ("Clemente_Kreiger_1484a42d-0eaf-4654-9cbf-6b050a5cd73b.json", "transaction", 70),
+        (
+            "Alfonzo975_Hickle134_cd3d3588-94fc-b980-9e94-0390d989d921.json",
+            "collection",
+            154,
+            ("cd3d3588-94fc-b980-9e94-0390d989d921", "Alfonzo975", "Hickle134", "1994-01-20"),
+        ),
+        (
+            "Clemente_Kreiger_1484a42d-0eaf-4654-9cbf-6b050a5cd73b.json",
+            "transaction",
+            70,
+            ("1484a42d-0eaf-4654-9cbf-6b050a5cd73b", "Clemente", "Kreiger", "1984-07-02"),
+        ),
     ],
 )
-def test_a_synthea_bundle_has_one_patient_whose_mrn_is_too_long_to_keep(
-    name: str, kind: str, entries: int
+def test_a_synthea_bundle_is_one_chart_among_its_other_resources(
+    name: str, kind: str, entries: int, expected: tuple[str, str, str, str]
 ) -> None:
     bundle = json.loads((FIXTURES / "synthea" / name).read_text(encoding="utf-8"))
     assert (bundle["type"], len(bundle["entry"])) == (kind, entries)
-    read = read_export(FIXTURES / "synthea" / name)
-    # Synthea's MRNs are UUIDs (36 characters); a chart keeps 32 (patients.mrn).
-    assert read.rows == ()
-    assert [(p.row, p.reason) for p in read.rejected] == [
-        (1, "the MRN is longer than 32 characters")
-    ]
-
-
-def test_a_synthea_patient_with_a_shorter_mrn_is_a_chart(tmp_path: Path) -> None:
-    path = FIXTURES / "synthea" / "Alfonzo975_Hickle134_cd3d3588-94fc-b980-9e94-0390d989d921.json"
-    bundle = json.loads(path.read_text(encoding="utf-8"))
-    (person,) = (
-        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient"
-    )
-    (mr,) = (
-        i for i in person["identifier"] if i.get("type", {}).get("text") == "Medical Record Number"
-    )
-    mr["value"] = "cd3d3588"
-    (row,) = read_export(write_file(tmp_path, json.dumps(bundle), "bundle.json")).rows
+    (row,) = read_export(FIXTURES / "synthea" / name).rows
+    # Synthea's MRN is a UUID, 36 characters: a chart keeps up to 64.
+    mrn, first, last, born = expected
+    assert (row.chart.mrn, row.chart.first_name, row.chart.last_name) == (mrn, first, last)
+    assert row.chart.birth_date == dt.date.fromisoformat(born)
     # Only a home phone: taken, as no mobile is given.
-    assert row.chart == chart(
-        "cd3d3588", "Alfonzo975", "Hickle134", dt.date(1994, 1, 20), None, "555-703-8698"
-    )
+    assert row.chart.mobile_phone is not None and row.chart.contact_email is None
     assert (row.row, row.account, row.warnings) == (1, None, ())
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -253,3 +254,25 @@ def test_an_invalid_login_email_comes_in_as_it_is_and_says_what_it_means(
         assert account.login_email == "ann at example dot org"
         seen = what_patient_sees(account, now=NOW)
     assert seen.situation is LoginSituation.NO_RESET_ADDRESS
+
+
+def test_fhir_and_excel_exports_come_in_through_the_same_import(
+    any_desk: Workstation, manager: Actor, tmp_path: Path
+) -> None:
+    fixtures = Path(__file__).parents[2] / "fixtures" / "fhir"
+    new_charts = 0
+    for path in sorted([*fixtures.glob("spec/*.json"), *fixtures.glob("synthea/*.json")]):
+        new_charts += do_import(any_desk, manager, path).counts["new_charts"]
+    # Five of the twelve specification examples are charts (the others have no MRN, no date
+    # of birth or are an animal), and each Synthea bundle is one.
+    assert new_charts == count(any_desk, Patient) == 7
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["MRN", "Surname", "Date of Birth", "Username"])
+    sheet.append([12345, "Chalmers", dt.date(1974, 12, 25), "peter"])  # MRN 12345 above
+    sheet.append(["X9", "Lee", dt.datetime(1990, 1, 31), "ann"])
+    workbook.save(tmp_path / "export.xlsx")
+    report = do_import(any_desk, manager, tmp_path / "export.xlsx")
+    assert (report.counts["new_charts"], report.counts["new_accounts"]) == (1, 2)
+    assert report.counts["updated_charts"] == 1  # the name in the spec example was longer
