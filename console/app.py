@@ -296,7 +296,10 @@ def run_gui(
     the window opens (message boxes and the sign-in dialog unless given)."""
     with log_file(log_path or log_file_path()):
         _log.info("console started")
-        return _run_gui(database, config, prompts or DialogPrompts())
+        asking = prompts or DialogPrompts()
+        if database.exposure and asking.make_private(database.exposure):
+            _log.info("database files made owner-only: %d", len(database.make_private()))
+        return _run_gui(database, config, asking)
 
 
 def _run_gui(database: Database, config: Path | None, prompts: StartupPrompts) -> int:

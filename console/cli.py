@@ -20,7 +20,12 @@ from console.cli_actions import add_action_commands
 from console.cli_import import add_import_command
 from console.cli_outbox import add_outbox_commands
 from console.cli_setup import add_setup_commands
-from console.cli_workstation import CommandRefused, reading_patient_data, with_staff
+from console.cli_workstation import (
+    CommandRefused,
+    reading_patient_data,
+    warn_if_exposed,
+    with_staff,
+)
 from console.models.account_list import AccountFilter, AccountSort, SortKey, iter_account_rows
 from console.models.database import Database, DatabaseUnavailable, open_database
 from console.models.database import resolve_database_url as _resolve
@@ -71,7 +76,9 @@ def _whole(text: str) -> int:
 
 
 def _open(args: argparse.Namespace, *, must_exist: bool = True) -> Database:
-    return open_database(_resolve(args.db, os.environ), must_exist=must_exist)
+    database = open_database(_resolve(args.db, os.environ), must_exist=must_exist)
+    warn_if_exposed(database)
+    return database
 
 
 @contextmanager

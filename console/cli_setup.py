@@ -67,6 +67,20 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fix_permissions(args: argparse.Namespace) -> int:
+    """Make the embedded database's files readable by their owner only."""
+    database = open_database(resolve_database_url(args.db, os.environ), must_exist=True)
+    try:
+        changed = database.make_private()
+    finally:
+        database.dispose()
+    if changed:
+        print(f"Made owner-only: {', '.join(str(path) for path in changed)}.")
+    else:
+        print(f"Nothing to change: {database.display_name} is private already.")
+    return 0
+
+
 def _new_sqlite_file(url: str) -> Path | None:
     """The SQLite file ``url`` names when it does not exist yet (this command makes it)."""
     parsed = make_url(url)
@@ -77,10 +91,11 @@ def _new_sqlite_file(url: str) -> Path | None:
 
 
 def add_setup_commands(add: Adder) -> None:
-    """``init``, added to the main parser by ``console.cli``."""
+    """``init`` and ``fix-permissions``, added to the main parser by ``console.cli``."""
     init = add("init", cmd_init)
     init.add_argument("--admin", required=True, metavar="USERNAME", help="the first administrator")
     init.add_argument("--name", help="the administrator's display name (default: the username)")
+    add("fix-permissions", cmd_fix_permissions)
 
 
 __all__ = ["IN_USE", "add_setup_commands"]

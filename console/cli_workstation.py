@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TypeVar
 
-from console.models.database import open_database, resolve_database_url
+from console.models.database import Database, open_database, resolve_database_url
 from console.services.accounts.records_read import may_read, record_read
 from console.services.permissions import Actor
 from console.services.settings.file import settings_path
@@ -51,10 +51,17 @@ def workstation_for(
     system clock; the database is closed when the block ends."""
     chosen = settings if settings is not None else command_settings()
     database = open_database(resolve_database_url(args.db, os.environ), must_exist=True)
+    warn_if_exposed(database)
     try:
         yield build_workstation(database, chosen)
     finally:
         database.dispose()
+
+
+def warn_if_exposed(database: Database) -> None:
+    """Say once, on standard error, that the database's files can be read by others."""
+    if database.exposure:
+        print(f"portal-console: warning: {database.exposure}", file=sys.stderr)
 
 
 def acting(workstation: Workstation, username: str) -> Actor:
@@ -144,6 +151,7 @@ __all__ = [
     "command_settings",
     "password_input",
     "reading_patient_data",
+    "warn_if_exposed",
     "with_staff",
     "workstation_for",
 ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import stat
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,7 @@ def test_dry_run_then_import_then_the_same_file_again(
     status, out, err = run(capsys, monkeypatch, *base, "--report", str(report))
     assert status == SOME_REJECTED, err
     assert charts(clinic) == 2
+    assert stat.S_IMODE(report.stat().st_mode) == 0o600  # it names patients
     with report.open(encoding="utf-8", newline="") as file:
         lines = list(csv.DictReader(file))
     kinds = [(line["row"], line["kind"], line["mrn"]) for line in lines if line["kind"] != "total"]

@@ -145,3 +145,25 @@ def test_init_sets_up_an_empty_postgresql_database(
     assert status == 0 and out.startswith("OK")
     status, _out, err = run(capsys, monkeypatch, *argv, stdin=PASSWORD + "\n")
     assert status == 2 and IN_USE in err
+
+
+def test_a_database_others_can_read_is_reported_once_and_fixed_on_request(
+    key_file: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clinic = tmp_path / "clinic.db"
+    argv = ("init", "--db", str(clinic), "--admin", "boss")
+    assert run(capsys, monkeypatch, *argv, stdin=PASSWORD + "\n")[0] == 0
+    assert stat.S_IMODE(clinic.stat().st_mode) == 0o600
+    clinic.chmod(0o640)
+    status, out, err = run(capsys, monkeypatch, "stats", "--db", str(clinic))
+    assert status == 0 and out
+    (warning,) = err.strip().splitlines()
+    assert "can be read by other users" in warning and "fix-permissions" in warning
+    status, out, err = run(capsys, monkeypatch, "fix-permissions", "--db", str(clinic))
+    assert status == 0 and out.startswith("Made owner-only:") and str(clinic) in out, err
+    assert stat.S_IMODE(clinic.stat().st_mode) == 0o600
+    status, out, err = run(capsys, monkeypatch, "stats", "--db", str(clinic))
+    assert status == 0 and err == ""

@@ -12,7 +12,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,13 @@ from alembic.config import Config
 from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, create_engine, event, exc, inspect, make_url
 from sqlalchemy.engine import URL, ExceptionContext
+
+from console.models.private_files import (
+    create_private_file,
+    exposure_warning,
+    make_private,
+    private_folder,
+)
 
 APP_NAME = "portal-console"
 DB_ENV_VAR = "PORTAL_CONSOLE_DB"
@@ -50,6 +57,8 @@ class Database:
 
     engine: Engine
     writer: Engine
+    #: What to tell the clinic about the database's files (readable by others), if anything.
+    exposure: str | None = None
 
     @property
     def display_name(self) -> str:
@@ -61,6 +70,14 @@ class Database:
         """A write transaction: committed when the block ends, rolled back on any error."""
         with self.writer.begin() as connection:
             yield connection
+
+    def make_private(self) -> list[Path]:
+        """Make an embedded database's files owner-only; the files changed come back (none
+        for a server, which keeps its files itself)."""
+        path = self.engine.url.database
+        if self.engine.url.get_backend_name() != "sqlite" or path in (None, "", ":memory:"):
+            return []
+        return make_private(Path(str(path)))
 
     def dispose(self) -> None:
         """Close every pooled connection (at exit, and between tests)."""
@@ -137,6 +154,9 @@ def open_database(url_text: str, *, must_exist: bool = False, upgrade: bool = Tr
     except DatabaseUnavailable:
         engine.dispose()
         raise
+    on_disk = backend == "sqlite" and url.database not in (None, "", ":memory:")
+    if on_disk and (warning := exposure_warning(Path(str(url.database)))):
+        database = replace(database, exposure=warning)
     return database
 
 
@@ -192,9 +212,19 @@ def _check_sqlite_path(url: URL, must_exist: bool) -> None:
         raise DatabaseUnavailable(f"There is no database at {path}.")
     if not path.parent.exists():
         if url.database == str(default_database_path()):
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_folder(path.parent)
         else:
             raise DatabaseUnavailable(f"The folder {path.parent} does not exist.")
+    if not path.exists():
+        # Owner-only from its first byte; SQLite gives its -wal and -shm files the same mode.
+        try:
+            create_private_file(path)
+        except FileExistsError:
+            pass  # another workstation's console made it meanwhile
+        except OSError as error:
+            raise DatabaseUnavailable(
+                f"Cannot create the database {path}: {error.strerror}."
+            ) from None
 
 
 def _explain(error: BaseException, url: URL) -> str:

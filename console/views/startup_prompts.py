@@ -31,6 +31,11 @@ class StartupPrompts(Protocol):
         """Tell the person why the console cannot start (in the clinic's words)."""
         ...
 
+    def make_private(self, warning: str) -> bool:
+        """Whether to make a database that others can read owner-only (``warning`` says
+        which files and why it matters)."""
+        ...
+
     def sign_in(self, desk: Desk, *, first_run: bool) -> SignedIn | None:
         """Who signs in (the first administrator, on a new database); None: they quit."""
         ...
@@ -48,6 +53,17 @@ class DialogPrompts:
     def cannot_start(self, message: str) -> None:
         """Say it in a critical message box."""
         QMessageBox.critical(None, APP_NAME, message)
+
+    def make_private(self, warning: str) -> bool:
+        """Ask with a Yes/No message box."""
+        question = f"{warning}\n\nMake the database readable by you only now?"
+        answer = QMessageBox.warning(
+            None,
+            APP_NAME,
+            question,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     def sign_in(self, desk: Desk, *, first_run: bool) -> SignedIn | None:
         """The sign-in dialog's answer."""

@@ -4,6 +4,7 @@ returns when it is closed, leaving no worker behind; without an audit key it ref
 from __future__ import annotations
 
 import hashlib
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from console.app import (
     run_gui,
     run_mail_relay,
 )
-from console.models.database import Database
+from console.models.database import Database, open_database, resolve_database_url
 from console.models.schema import AuditEvent
 from console.models.states import StaffRole
 from console.services.audit.key import load_audit_key
@@ -64,10 +65,17 @@ def test_create_application_names_and_themes_the_existing_application(
 class Answers:
     """The start-up prompts, answered as a test says and noted in ``asked``."""
 
-    def __init__(self, *, create_key: bool = True, sign_in_as: str | None = None) -> None:
+    def __init__(
+        self, *, create_key: bool = True, sign_in_as: str | None = None, private: bool = False
+    ) -> None:
         self.create_key = create_key
         self.sign_in_as = sign_in_as
+        self.private = private
         self.asked: list[str] = []
+
+    def make_private(self, warning: str) -> bool:
+        self.asked.append(f"make private: {warning}")
+        return self.private
 
     def create_audit_key(self) -> bool:
         self.asked.append("create audit key")
@@ -140,6 +148,25 @@ def test_a_used_database_without_its_audit_key_refuses_to_start(
     assert status == 2
     (said,) = answers.asked
     assert "No audit key is set up" in said
+
+
+@pytest.mark.parametrize("private", [True, False])
+def test_a_database_others_can_read_is_reported_once_and_made_private_on_request(
+    tmp_path: Path, restore_application: QApplication, private: bool
+) -> None:
+    path = tmp_path / "clinic.db"
+    open_database(resolve_database_url(str(path), {})).dispose()
+    path.chmod(0o644)
+    database = open_database(resolve_database_url(str(path), {}))
+    try:
+        answers = Answers(private=private)  # then quits at the key question
+        run_gui(database, config=tmp_path / "settings.toml", prompts=answers)
+    finally:
+        database.dispose()
+    said, *rest = answers.asked
+    assert said.startswith(f"make private: The database {path} can be read by other users")
+    assert not any(question.startswith("make private") for question in rest)
+    assert stat.S_IMODE(path.stat().st_mode) == (0o600 if private else 0o644)
 
 
 @pytest.fixture

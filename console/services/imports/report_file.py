@@ -12,6 +12,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TextIO
 
+from console.models.private_files import open_private
 from console.services.imports.plan import ReportLine
 from console.services.imports.run import ImportReport
 from console.services.imports.source import FileRefused
@@ -41,7 +42,7 @@ class ReportFile:
 
     def __enter__(self) -> ReportFile:
         try:
-            self._file = self.path.open("w", encoding="utf-8", newline="")
+            self._file = open_private(self.path, encoding="utf-8", newline="")
         except OSError as error:
             raise FileRefused(
                 f"The report cannot be written to {self.path} ({error.strerror})."
