@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import sqlite3
+from pathlib import Path
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from console.models.database import Database
+from console.models.database import Database, open_database, resolve_database_url
 from console.models.schema import Patient, PortalAccount
 from console.models.states import AccountState
 
@@ -53,6 +55,21 @@ def add_account(
     session.add(account)
     session.flush()
     return account
+
+
+def count_rows(where: Database | Path, model: type[object]) -> int:
+    """How many rows ``model``'s table has, in an open database or the SQLite file at a path."""
+    database = where if isinstance(where, Database) else open_database(where_url(where))
+    try:
+        with database.engine.connect() as connection:
+            return int(connection.scalar(select(func.count()).select_from(model)) or 0)
+    finally:
+        if database is not where:
+            database.dispose()
+
+
+def where_url(path: Path) -> str:
+    return resolve_database_url(str(path), {})
 
 
 def change_row(database: Database, model: type[object], row_id: int, **fields: object) -> None:

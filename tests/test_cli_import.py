@@ -11,12 +11,11 @@ import stat
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 
 from console.cli_import import SOME_REJECTED
-from console.models.database import open_database, resolve_database_url
 from console.models.schema import Patient
 from tests.cli import run
+from tests.factories import count_rows
 
 PASSWORD = "Harbour-Lights-4271"
 EXPORT = (
@@ -42,15 +41,6 @@ def clinic(
     return path
 
 
-def charts(path: Path) -> int:
-    database = open_database(resolve_database_url(str(path), {}))
-    try:
-        with database.engine.connect() as connection:
-            return int(connection.scalar(select(func.count()).select_from(Patient)) or 0)
-    finally:
-        database.dispose()
-
-
 def test_dry_run_then_import_then_the_same_file_again(
     clinic: Path,
     tmp_path: Path,
@@ -64,12 +54,12 @@ def test_dry_run_then_import_then_the_same_file_again(
     assert status == SOME_REJECTED, err
     assert out.startswith("Dry run — nothing was written: ehr.csv")
     assert "rejected row 4: the date of birth '1982-02-30' is not a real date" in err
-    assert charts(clinic) == 0
+    assert count_rows(clinic, Patient) == 0
 
     report = tmp_path / "report.csv"
     status, out, err = run(capsys, monkeypatch, *base, "--report", str(report))
     assert status == SOME_REJECTED, err
-    assert charts(clinic) == 2
+    assert count_rows(clinic, Patient) == 2
     assert stat.S_IMODE(report.stat().st_mode) == 0o600  # it names patients
     with report.open(encoding="utf-8", newline="") as file:
         lines = list(csv.DictReader(file))
@@ -96,7 +86,7 @@ def test_dry_run_then_import_then_the_same_file_again(
         if line["kind"] == "total"
     }
     assert (figures["new_charts"], figures["unchanged_charts"]) == ("1", "2")
-    assert charts(clinic) == 3
+    assert count_rows(clinic, Patient) == 3
 
 
 @pytest.mark.parametrize(
@@ -126,5 +116,5 @@ def test_a_file_that_cannot_be_read_is_one_line_and_status_2(
     argv = ("import", str(export), "--db", str(clinic), "--staff", "boss", *extra)
     status, out, err = run(capsys, monkeypatch, *argv)
     assert status == 2 and said in err and len(err.strip().splitlines()) == 1, err
-    assert out == "" and charts(clinic) == 0
+    assert out == "" and count_rows(clinic, Patient) == 0
     assert not (tmp_path / "out.pdf").exists()

@@ -8,24 +8,14 @@ import stat
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 
 from console.cli_setup import IN_USE
-from console.models.database import open_database, resolve_database_url
 from console.models.schema import StaffUser
 from console.services.settings.values import ConsoleSettings, save_settings
 from tests.cli import run
+from tests.factories import count_rows
 
 PASSWORD = "Harbour-Lights-4271"
-
-
-def staff_count(path: Path) -> int:
-    database = open_database(resolve_database_url(str(path), {}))
-    try:
-        with database.engine.connect() as connection:
-            return int(connection.scalar(select(func.count()).select_from(StaffUser)) or 0)
-    finally:
-        database.dispose()
 
 
 @pytest.fixture
@@ -52,7 +42,7 @@ def test_init_makes_a_clinic_that_the_other_commands_can_use(
     assert status == 0, err
     assert "administrator boss" in out and str(key_file) in out
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
-    assert staff_count(clinic) == 1
+    assert count_rows(clinic, StaffUser) == 1
     assert PASSWORD not in out + err
 
     status, out, _ = run(capsys, monkeypatch, "--db", str(clinic), "audit", "verify")
@@ -74,7 +64,7 @@ def test_init_refuses_a_database_in_use(
     key = key_file.read_bytes()
     status, _out, err = run(capsys, monkeypatch, *argv[:-1], "other", stdin=PASSWORD + "\n")
     assert status == 2 and IN_USE in err
-    assert staff_count(clinic) == 1 and key_file.read_bytes() == key
+    assert count_rows(clinic, StaffUser) == 1 and key_file.read_bytes() == key
 
 
 @pytest.mark.parametrize(
