@@ -1,6 +1,8 @@
-"""``portal-console init``: a clinic's own, empty database, headless (issue 13, point 0) —
-for a clinic that starts from its EHR's export rather than from the window's first run.
+"""Setting up and keeping a clinic's database, headless: ``init`` (issue 13, point 0),
+``fix-permissions``, ``backup`` and ``restore`` (issue 14, points 2 and 3).
 
+``init`` is for a clinic that starts from its EHR's export rather than from the window's
+first run.
 It creates the database (a SQLite file, or the schema in an empty PostgreSQL database), its
 audit key (the one already set up for it, else a new one in the key file the settings name
 or in the keyring) and the first administrator, whose password is read from standard input.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -19,12 +22,16 @@ from sqlalchemy.engine import make_url
 from console.cli_workstation import (
     Adder,
     CommandRefused,
+    acting,
     command_settings,
     password_input,
+    with_staff,
+    workstation_for,
 )
 from console.models.database import open_database, resolve_database_url
 from console.models.states import StaffRole
 from console.services.audit.key import never_used
+from console.services.backups import back_up, restore
 from console.services.staff.users import add_staff_user, check_new_staff_user
 from console.services.workstation_setup import build_workstation, set_up_audit_key
 
@@ -81,6 +88,30 @@ def cmd_fix_permissions(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Copy the embedded database to a new, owner-only file, checked (an administrator)."""
+    with workstation_for(args) as workstation:
+        done = back_up(workstation, acting(workstation, args.staff), Path(args.out))
+    print(f"Backup written and checked: {done.path} ({done.size:,} bytes, SHA-256 {done.sha256}).")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Put a checked backup in the place of the embedded database (an administrator)."""
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise CommandRefused(
+                "A restore replaces every record with the backup's: add --yes to confirm."
+            )
+        answer = input(f"Replace every record with those of {args.backup}? Type yes: ")
+        if answer.strip().casefold() != "yes":
+            raise CommandRefused("Nothing was restored.")
+    with workstation_for(args) as workstation:
+        done = restore(workstation, acting(workstation, args.staff), Path(args.backup))
+    print(f"Restored {done.path} ({done.audit_events:,} audit events checked).")
+    return 0
+
+
 def _new_sqlite_file(url: str) -> Path | None:
     """The SQLite file ``url`` names when it does not exist yet (this command makes it)."""
     parsed = make_url(url)
@@ -91,11 +122,17 @@ def _new_sqlite_file(url: str) -> Path | None:
 
 
 def add_setup_commands(add: Adder) -> None:
-    """``init`` and ``fix-permissions``, added to the main parser by ``console.cli``."""
+    """``init``, ``fix-permissions``, ``backup`` and ``restore``, added to the main parser by
+    ``console.cli``."""
     init = add("init", cmd_init)
     init.add_argument("--admin", required=True, metavar="USERNAME", help="the first administrator")
     init.add_argument("--name", help="the administrator's display name (default: the username)")
     add("fix-permissions", cmd_fix_permissions)
+    backup = with_staff(add("backup", cmd_backup))
+    backup.add_argument("--out", required=True, metavar="FILE", help="the new backup file")
+    restoring = with_staff(add("restore", cmd_restore))
+    restoring.add_argument("backup", metavar="FILE", help="a backup made by 'backup'")
+    restoring.add_argument("--yes", action="store_true", help="confirm replacing every record")
 
 
 __all__ = ["IN_USE", "add_setup_commands"]

@@ -157,3 +157,44 @@ def test_a_database_others_can_read_is_reported_once_and_fixed_on_request(
     assert stat.S_IMODE(clinic.stat().st_mode) == 0o600
     status, out, err = run(capsys, monkeypatch, "stats", "--db", str(clinic))
     assert status == 0 and err == ""
+
+
+def test_backup_and_restore_from_the_command_line(
+    key_file: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clinic = tmp_path / "clinic.db"
+    assert (
+        run(
+            capsys,
+            monkeypatch,
+            "init",
+            "--db",
+            str(clinic),
+            "--admin",
+            "boss",
+            stdin=PASSWORD + "\n",
+        )[0]
+        == 0
+    )
+    monkeypatch.setenv("PORTAL_CONSOLE_STAFF_PASSWORD", PASSWORD)
+    backup = tmp_path / "backups" / "monday.db"
+    backup.parent.mkdir()
+    base = ("--db", str(clinic), "--staff", "boss")
+    status, out, err = run(capsys, monkeypatch, "backup", "--out", str(backup), *base)
+    assert status == 0 and out.startswith(f"Backup written and checked: {backup}"), err
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+    argv = ("staff", "add", "clerk", "--role", "front_desk", *base)
+    status, _out, err = run(capsys, monkeypatch, *argv, stdin="Front-Desk-Pass-2026\n")
+    assert status == 0, err
+    assert count_rows(clinic, StaffUser) == 2
+
+    status, _out, err = run(capsys, monkeypatch, "restore", str(backup), *base)
+    assert status == 2 and "add --yes to confirm" in err and count_rows(clinic, StaffUser) == 2
+    status, out, err = run(capsys, monkeypatch, "restore", str(backup), "--yes", *base)
+    assert status == 0 and out.startswith(f"Restored {backup}"), err
+    assert count_rows(clinic, StaffUser) == 1
+    status, out, _err = run(capsys, monkeypatch, "--db", str(clinic), "audit", "verify")
+    assert status == 0 and out.startswith("OK")

@@ -24,6 +24,7 @@ from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, create_engine, event, exc, inspect, make_url
 from sqlalchemy.engine import URL, ExceptionContext
 
+from console.models.file_systems import network_file_system
 from console.models.private_files import (
     create_private_file,
     exposure_warning,
@@ -215,6 +216,12 @@ def _check_sqlite_path(url: URL, must_exist: bool) -> None:
             private_folder(path.parent)
         else:
             raise DatabaseUnavailable(f"The folder {path.parent} does not exist.")
+    if kind := network_file_system(path.parent):
+        raise DatabaseUnavailable(
+            f"{path} is on a network file system ({kind}), where SQLite cannot keep two "
+            "workstations from damaging the file. Keep the database on this computer's own "
+            "disk, or point every workstation at one PostgreSQL server."
+        )
     if not path.exists():
         # Owner-only from its first byte; SQLite gives its -wal and -shm files the same mode.
         try:

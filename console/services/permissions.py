@@ -33,6 +33,7 @@ class Permission(StrEnum):
     IMPORT_RECORDS = "import_records"
     MANAGE_STAFF = "manage_staff"
     CHANGE_SETTINGS = "change_settings"
+    BACK_UP_AND_RESTORE = "back_up_and_restore"
 
 
 #: Roles from least to most trusted; each may do all that the ones before it may.
@@ -58,6 +59,7 @@ _LEAST_ROLE: dict[Permission, StaffRole] = {
     Permission.IMPORT_RECORDS: StaffRole.MANAGER,
     Permission.MANAGE_STAFF: StaffRole.ADMIN,
     Permission.CHANGE_SETTINGS: StaffRole.ADMIN,
+    Permission.BACK_UP_AND_RESTORE: StaffRole.ADMIN,
 }
 
 _ROLE_NAMES = {
@@ -123,4 +125,5 @@ _WHAT = {
     Permission.IMPORT_RECORDS: "import charts and accounts",
     Permission.MANAGE_STAFF: "manage staff users",
     Permission.CHANGE_SETTINGS: "change settings",
+    Permission.BACK_UP_AND_RESTORE: "back up or restore the database",
 }
