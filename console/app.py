@@ -29,6 +29,7 @@ from console.models.database import (
 )
 from console.services.accounts.listing import AccountListing
 from console.services.audit.key import AuditKeyMissing, never_used
+from console.services.database_key import create_clinic_database
 from console.services.desk import Desk, StaffDesk
 from console.services.errors import DomainError
 from console.services.mail.mail_server import transport_from_settings
@@ -230,9 +231,10 @@ AskPassword = Callable[[str, bool, str], tuple[str, bool] | None]
 def open_with_password(url_text: str, *, store: SecretsStore, ask: AskPassword) -> Database | None:
     """Open the database at ``url_text``; when its server wants a password, take it from
     the keyring, else ask for it (and remember it there if asked to, and only if the keyring
-    is a secure one). None when the person quits. Other failures raise DatabaseUnavailable."""
+    is a secure one). None when the person quits. Other failures raise DatabaseUnavailable.
+    A new embedded database is a clinic's: created encrypted (``create_clinic_database``)."""
     try:
-        return open_database(url_text)
+        return create_clinic_database(url_text, load_settings(settings_path()))
     except DatabaseNeedsPassword:
         problem = ""
     url = make_url(url_text)
@@ -270,7 +272,11 @@ def run_console(url_text: str) -> int:
     """The console as ``portal-console`` starts it: open the database (asking for its
     password if need be), then ``run_gui``."""
     create_application()
-    database = open_with_password(url_text, store=SecretsStore(), ask=ask_database_password)
+    try:
+        database = open_with_password(url_text, store=SecretsStore(), ask=ask_database_password)
+    except DomainError as error:  # no safe place for a new database's key, unusable settings
+        DialogPrompts().cannot_start(error.message)
+        return 2
     if database is None:
         return 0
     try:

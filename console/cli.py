@@ -22,15 +22,17 @@ from console.cli_outbox import add_outbox_commands
 from console.cli_setup import add_setup_commands
 from console.cli_workstation import (
     CommandRefused,
+    command_settings,
     reading_patient_data,
     warn_if_exposed,
     with_staff,
 )
 from console.models.account_list import AccountFilter, AccountSort, SortKey, iter_account_rows
-from console.models.database import Database, DatabaseUnavailable, open_database
+from console.models.database import Database, DatabaseUnavailable
 from console.models.database import resolve_database_url as _resolve
 from console.models.shared_email import account_stats, shared_email_clusters
 from console.models.states import AccountState
+from console.services.database_key import open_clinic_database
 from console.services.errors import DomainError, is_storable
 from console.tabular import FORMATS, Record, write_records
 
@@ -76,7 +78,8 @@ def _whole(text: str) -> int:
 
 
 def _open(args: argparse.Namespace, *, must_exist: bool = True) -> Database:
-    database = open_database(_resolve(args.db, os.environ), must_exist=must_exist)
+    url = _resolve(args.db, os.environ)
+    database = open_clinic_database(url, command_settings(), must_exist=must_exist)
     warn_if_exposed(database)
     return database
 

@@ -28,10 +28,11 @@ from console.cli_workstation import (
     with_staff,
     workstation_for,
 )
-from console.models.database import open_database, resolve_database_url
+from console.models.database import resolve_database_url
 from console.models.states import StaffRole
 from console.services.audit.key import never_used
 from console.services.backups import back_up, restore
+from console.services.database_key import create_clinic_database, open_clinic_database
 from console.services.staff.users import add_staff_user, check_new_staff_user
 from console.services.workstation_setup import build_workstation, set_up_audit_key
 
@@ -51,7 +52,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     )
     url = resolve_database_url(args.db, os.environ)
     new_file = _new_sqlite_file(url)
-    database = open_database(url, must_exist=False)
+    database = create_clinic_database(url, settings)
     try:
         if not never_used(database):
             raise CommandRefused(IN_USE)
@@ -76,7 +77,8 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def cmd_fix_permissions(args: argparse.Namespace) -> int:
     """Make the embedded database's files readable by their owner only."""
-    database = open_database(resolve_database_url(args.db, os.environ), must_exist=True)
+    url = resolve_database_url(args.db, os.environ)
+    database = open_clinic_database(url, command_settings())
     try:
         changed = database.make_private()
     finally:

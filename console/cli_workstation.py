@@ -17,8 +17,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TypeVar
 
-from console.models.database import Database, open_database, resolve_database_url
+from console.models.database import Database, resolve_database_url
 from console.services.accounts.records_read import may_read, record_read
+from console.services.database_key import open_clinic_database
 from console.services.permissions import Actor
 from console.services.settings.file import settings_path
 from console.services.settings.values import ConsoleSettings, load_settings
@@ -50,7 +51,7 @@ def workstation_for(
     (``settings``, else the settings file) with the rules they set, the audit key and the
     system clock; the database is closed when the block ends."""
     chosen = settings if settings is not None else command_settings()
-    database = open_database(resolve_database_url(args.db, os.environ), must_exist=True)
+    database = open_clinic_database(resolve_database_url(args.db, os.environ), chosen)
     warn_if_exposed(database)
     try:
         yield build_workstation(database, chosen)

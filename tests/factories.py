@@ -11,9 +11,12 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from console.models.database import Database, open_database, resolve_database_url
+from console.models.database import Database, resolve_database_url
 from console.models.schema import Patient, PortalAccount
 from console.models.states import AccountState
+from console.services.database_key import open_clinic_database
+from console.services.settings.file import settings_path
+from console.services.settings.values import load_settings
 
 _numbers = itertools.count(1)
 
@@ -58,8 +61,12 @@ def add_account(
 
 
 def count_rows(where: Database | Path, model: type[object]) -> int:
-    """How many rows ``model``'s table has, in an open database or the SQLite file at a path."""
-    database = where if isinstance(where, Database) else open_database(where_url(where))
+    """How many rows ``model``'s table has, in an open database or the SQLite file at a path
+    (opened as a command opens it: with its key, when it is encrypted)."""
+    settings = load_settings(settings_path())
+    database = (
+        where if isinstance(where, Database) else open_clinic_database(where_url(where), settings)
+    )
     try:
         with database.engine.connect() as connection:
             return int(connection.scalar(select(func.count()).select_from(model)) or 0)

@@ -8,6 +8,7 @@ import hashlib
 import json
 import logging
 import re
+import shutil
 from collections.abc import Iterator
 from email import policy
 from email.parser import BytesParser
@@ -62,7 +63,7 @@ def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def demo(demo_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     copy = tmp_path / "demo.db"
-    copy.write_bytes(demo_file.read_bytes())
+    shutil.copy(demo_file, copy)  # owner-only, as the demo made it
     monkeypatch.setenv("PORTAL_CONSOLE_DB", str(copy))
     monkeypatch.setenv("PORTAL_CONSOLE_CONFIG", str(tmp_path / "settings.toml"))
     monkeypatch.setenv("PORTAL_CONSOLE_STAFF_PASSWORD", DEMO_STAFF_PASSWORD)

@@ -98,6 +98,10 @@ EVERY_COMMAND: dict[str, list[str]] = {
     "deactivate": ["jane", "--staff", "reader"],
     "audit": ["verify"],
     "outbox": ["list", "--staff", "reader"],
+    "import": ["export.csv", "--dry-run", "--staff", "desk"],
+    "backup": ["--out", "backup.db", "--staff", "desk"],
+    "restore": ["backup.db", "--yes", "--staff", "desk"],
+    "fix-permissions": [],
 }
 
 
@@ -130,6 +134,10 @@ def test_every_command_acts_on_the_database_given(
     db = ["--db", str(clinic)]
     rest = EVERY_COMMAND[command]
     argv = [*db, command, *rest] if where == "before" else [command, *rest, *db]
+    monkeypatch.chdir(tmp_path)  # where the import's file is, and the backup goes
+    (tmp_path / "export.csv").write_text("MRN,Last Name,DOB\nM9,Lee,1990-01-01\n", "utf-8")
+    if command == "restore":
+        assert run(capsys, monkeypatch, *db, "backup", *EVERY_COMMAND["backup"])[0] == 0
     status, _out, err = run(capsys, monkeypatch, *argv, stdin=f"{STAFF_PASSWORD}-Extra1\n")
     assert "There is no database" not in err
     assert not (tmp_path / "default-missing.db").exists()

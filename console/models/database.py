@@ -12,7 +12,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, create_engine, event, exc, inspect, make_url
 from sqlalchemy.engine import URL, ExceptionContext
 
+from console.models.encryption import FileState, cipher_dbapi, file_state, key_pragma
 from console.models.file_systems import network_file_system
 from console.models.private_files import (
     create_private_file,
@@ -47,6 +48,10 @@ class DatabaseNeedsPassword(DatabaseUnavailable):
     """The database server wants a password that was not given, or refused the one given."""
 
 
+class DatabaseNeedsKey(DatabaseUnavailable):
+    """An encrypted database was opened without its key, or with another one."""
+
+
 @dataclass(frozen=True)
 class Database:
     """An open, up-to-date database.
@@ -60,6 +65,14 @@ class Database:
     writer: Engine
     #: What to tell the clinic about the database's files (readable by others), if anything.
     exposure: str | None = None
+    #: The key an embedded database is encrypted with (SQLCipher), None when it is plain.
+    #: Its backups are encrypted with it too; never shown (``repr``) or logged.
+    cipher_key: bytes | None = field(default=None, repr=False)
+
+    @property
+    def encrypted(self) -> bool:
+        """Whether the database is encrypted at rest."""
+        return self.cipher_key is not None
 
     @property
     def display_name(self) -> str:
@@ -106,22 +119,34 @@ def describe_url(url: URL) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def open_database(url_text: str, *, must_exist: bool = False, upgrade: bool = True) -> Database:
+def open_database(
+    url_text: str,
+    *,
+    must_exist: bool = False,
+    upgrade: bool = True,
+    cipher_key: bytes | None = None,
+) -> Database:
     """Connect to ``url_text`` and upgrade its schema to the newest migration.
 
     ``must_exist`` refuses a SQLite file that is not there yet (a read command pointed at a
-    mistyped path should say so rather than create an empty database).
+    mistyped path should say so rather than create an empty database). With ``cipher_key``,
+    a new SQLite file is created encrypted and an encrypted one is opened with it; a plain
+    file stays plain. An encrypted file without its key is refused (``DatabaseNeedsKey``).
     """
     url = _parse(url_text)
     backend = url.get_backend_name()
+    encrypted = False
     if backend == "sqlite":
         _check_sqlite_path(url, must_exist)
+        encrypted = _encrypted(url, cipher_key)
         engine = create_engine(
             url,
             hide_parameters=True,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            **({"module": cipher_dbapi()} if encrypted else {}),
         )
-        event.listen(engine, "connect", _sqlite_connect)
+        key = cipher_key if encrypted else None
+        event.listen(engine, "connect", lambda raw, record: _sqlite_connect(raw, record, key))
         event.listen(engine, "begin", _sqlite_begin)
     else:
         if url.drivername in ("postgresql", "postgres"):
@@ -133,7 +158,11 @@ def open_database(url_text: str, *, must_exist: bool = False, upgrade: bool = Tr
             connect_args={"connect_timeout": 5, "application_name": APP_NAME},
         )
     event.listen(engine, "handle_error", _without_row_values)
-    database = Database(engine=engine, writer=engine.execution_options(**{_WRITE_OPTION: True}))
+    database = Database(
+        engine=engine,
+        writer=engine.execution_options(**{_WRITE_OPTION: True}),
+        cipher_key=cipher_key if encrypted else None,
+    )
     try:
         with database.engine.connect() as connection:
             _refuse_foreign_database(connection, url)
@@ -145,6 +174,11 @@ def open_database(url_text: str, *, must_exist: bool = False, upgrade: bool = Tr
     except (exc.DBAPIError, sqlite3.Error) as error:
         engine.dispose()
         problem = DatabaseNeedsPassword if _about_password(error) else DatabaseUnavailable
+        if encrypted and "not a database" in str(getattr(error, "orig", error)):
+            raise DatabaseNeedsKey(
+                f"{describe_url(url)} is encrypted, and the key this workstation has for it "
+                "does not open it."
+            ) from None
         raise problem(_explain(error, url)) from None
     except CommandError:
         engine.dispose()
@@ -257,12 +291,30 @@ def _about_password(error: BaseException) -> bool:
     return "password authentication failed" in reason or "no password supplied" in reason
 
 
-def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+def _encrypted(url: URL, cipher_key: bytes | None) -> bool:
+    """Whether the SQLite file ``url`` names is opened with SQLCipher."""
+    if not url.database or url.database == ":memory:":
+        return False
+    state = file_state(Path(url.database))
+    if state is FileState.ENCRYPTED and cipher_key is None:
+        raise DatabaseNeedsKey(
+            f"{url.database} is not a Portal Account Console database that can be read here: "
+            "it is another kind of file, or an encrypted clinic database whose key this "
+            "workstation does not have (set the key up in the keyring, or name the key file "
+            "or variable in the settings: see 'Encryption' in the README)."
+        )
+    return cipher_key is not None and state is not FileState.PLAIN
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any, key: bytes | None = None) -> None:
     # Let SQLAlchemy's "begin" event issue BEGIN itself (the pysqlite driver's own implicit
     # transactions would defer locking to the first write, see _sqlite_begin).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
+        if key is not None:  # SQLCipher: before anything else reads the file
+            cursor.execute("PRAGMA cipher_log_level = NONE")  # a wrong key is our message
+            cursor.execute(key_pragma(key))
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous = NORMAL")

@@ -14,14 +14,13 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
-from urllib.parse import quote
+from typing import Any
 
 from sqlalchemy import Connection, create_engine
 
 from console.models.database import Database, DatabaseUnavailable
+from console.models.encryption import FileState, cipher_dbapi, file_state, key_pragma
 from console.models.private_files import create_private_file
-
-SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def database_file(database: Database) -> Path:
@@ -51,20 +50,23 @@ def copy_out(database: Database, target: Path) -> None:
         raise
 
 
-def check_copy(path: Path) -> str | None:
-    """What is wrong with the database file ``path`` (not one, or damaged), in the clinic's
-    words; None when SQLite's integrity check finds nothing."""
+def check_copy(path: Path, key: bytes | None) -> str | None:
+    """What is wrong with the database file ``path`` (not one, damaged, or not encrypted
+    with ``key``), in the clinic's words; None when SQLite's integrity check finds nothing."""
+    if not path.is_file():
+        return f"There is no backup file at {path}."
     try:
-        with path.open("rb") as file:
-            header = file.read(len(SQLITE_HEADER))
+        state = file_state(path)
     except OSError as error:
         return f"{path} cannot be read ({error.strerror})."
-    if header != SQLITE_HEADER:
-        return f"{path} is not a database backup."
+    if state is FileState.NEW or (state is FileState.ENCRYPTED) != (key is not None):
+        return f"{path} is not a database backup{' of this encrypted database' if key else ''}."
     try:
-        with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as connection:
+        with closing(_connect(path, key, read_only=True)) as connection:
             found = [row[0] for row in connection.execute("PRAGMA integrity_check(5)")]
-    except sqlite3.DatabaseError:
+    except (sqlite3.DatabaseError, cipher_dbapi().DatabaseError):
+        if key is not None:
+            return f"{path} is damaged, or encrypted with another key: it cannot be read."
         return f"{path} is damaged: SQLite cannot read it."
     if found != ["ok"]:
         return f"{path} is damaged: SQLite's integrity check found {len(found)} problem(s)."
@@ -72,10 +74,10 @@ def check_copy(path: Path) -> str | None:
 
 
 @contextmanager
-def read_only(path: Path) -> Iterator[Connection]:
+def read_only(path: Path, key: bytes | None) -> Iterator[Connection]:
     """A connection that can only read the database file ``path`` (a backup is checked
-    without changing a byte of it)."""
-    engine = create_engine(f"sqlite:///file:{quote(str(path))}?mode=ro&uri=true")
+    without changing a byte of it), encrypted with ``key`` if given."""
+    engine = create_engine("sqlite://", creator=lambda: _connect(path, key, read_only=True))
     try:
         with engine.connect() as connection:
             yield connection
@@ -87,11 +89,23 @@ def copy_in(source: Path, database: Database) -> None:
     """Write every page of the checked database file ``source`` over the live embedded
     ``database``, in one step under the write lock."""
     target = database_file(database)
+    key = database.cipher_key
     with (
-        closing(sqlite3.connect(f"{source.as_uri()}?mode=ro", uri=True)) as reading,
-        closing(sqlite3.connect(target, timeout=30)) as writing,
+        closing(_connect(source, key, read_only=True)) as reading,
+        closing(_connect(target, key, read_only=False)) as writing,
     ):
         reading.backup(writing)
 
 
-__all__ = ["SQLITE_HEADER", "check_copy", "copy_in", "copy_out", "database_file", "read_only"]
+def _connect(path: Path, key: bytes | None, *, read_only: bool) -> Any:
+    """A DB-API connection to ``path``: SQLCipher's, opened with ``key``, when there is one."""
+    module: Any = sqlite3 if key is None else cipher_dbapi()
+    where = f"{path.absolute().as_uri()}?mode=ro" if read_only else str(path)
+    connection = module.connect(where, uri=read_only, timeout=30, check_same_thread=False)
+    if key is not None:
+        connection.execute("PRAGMA cipher_log_level = NONE")
+        connection.execute(key_pragma(key))
+    return connection
+
+
+__all__ = ["check_copy", "copy_in", "copy_out", "database_file", "read_only"]

@@ -81,7 +81,11 @@ def restore(workstation: Workstation, actor: Actor, backup: Path) -> BackupDone:
         # copy: the backup itself stays as it is.
         create_private_file(scratch)
         shutil.copyfile(backup, scratch)
-        upgraded = open_database(resolve_database_url(str(scratch), {}), must_exist=True)
+        upgraded = open_database(
+            resolve_database_url(str(scratch), {}),
+            must_exist=True,
+            cipher_key=workstation.database.cipher_key,
+        )
         try:
             with upgraded.engine.connect() as connection:
                 events = _verified(workstation, connection, backup)
@@ -99,9 +103,10 @@ def restore(workstation: Workstation, actor: Actor, backup: Path) -> BackupDone:
 def _check(workstation: Workstation, path: Path) -> int:
     """Check the backup ``path`` as it is, changing nothing in it: readable, undamaged, and
     its audit chain whole under this clinic's key. Its number of audit events comes back."""
-    if problem := check_copy(path):
+    key = workstation.database.cipher_key
+    if problem := check_copy(path, key):
         raise BackupRefused(problem)
-    with read_only(path) as connection:
+    with read_only(path, key) as connection:
         return _verified(workstation, connection, path)
 
 

@@ -116,7 +116,7 @@ def test_a_damaged_or_foreign_backup_is_refused_and_changes_nothing(
     copy.dispose()
 
     cases = [
-        (tmp_path / "missing.db", desk, "cannot be read"),
+        (tmp_path / "missing.db", desk, "There is no backup file"),
         (not_a_backup, desk, "is not a database backup"),
         (damaged, desk, "is damaged"),
         (foreign, desk, "a backup of another clinic database"),
