@@ -32,7 +32,11 @@ from console.models.database import resolve_database_url
 from console.models.states import StaffRole
 from console.services.audit.key import never_used
 from console.services.backups import back_up, restore
-from console.services.database_key import create_clinic_database, open_clinic_database
+from console.services.database_key import (
+    create_clinic_database,
+    encrypt_database,
+    open_clinic_database,
+)
 from console.services.staff.users import add_staff_user, check_new_staff_user
 from console.services.workstation_setup import build_workstation, set_up_audit_key
 
@@ -114,6 +118,20 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_encrypt(args: argparse.Namespace) -> int:
+    """Encrypt a plain clinic database in place, after a verified backup (an administrator)."""
+    settings = command_settings()
+    with workstation_for(args, settings) as workstation:
+        made = encrypt_database(
+            workstation, acting(workstation, args.staff), settings, backup=Path(args.backup)
+        )
+    print(
+        f"Encrypted {workstation.database.display_name}. The plain backup made first is "
+        f"{made.path}: keep it somewhere safe, or delete it once the console works."
+    )
+    return 0
+
+
 def _new_sqlite_file(url: str) -> Path | None:
     """The SQLite file ``url`` names when it does not exist yet (this command makes it)."""
     parsed = make_url(url)
@@ -135,6 +153,8 @@ def add_setup_commands(add: Adder) -> None:
     restoring = with_staff(add("restore", cmd_restore))
     restoring.add_argument("backup", metavar="FILE", help="a backup made by 'backup'")
     restoring.add_argument("--yes", action="store_true", help="confirm replacing every record")
+    encrypt = with_staff(add("encrypt", cmd_encrypt))
+    encrypt.add_argument("--backup", required=True, metavar="FILE", help="the backup made first")
 
 
 __all__ = ["IN_USE", "add_setup_commands"]

@@ -102,6 +102,7 @@ EVERY_COMMAND: dict[str, list[str]] = {
     "backup": ["--out", "backup.db", "--staff", "desk"],
     "restore": ["backup.db", "--yes", "--staff", "desk"],
     "fix-permissions": [],
+    "encrypt": ["--backup", "plain-backup.db", "--staff", "desk"],
 }
 
 

@@ -97,8 +97,48 @@ def copy_in(source: Path, database: Database) -> None:
         reading.backup(writing)
 
 
+def encrypt_copy(database: Database, target: Path, key: bytes) -> None:
+    """Write an encrypted copy (``key``) of the plain embedded ``database`` to the new file
+    ``target``, with SQLCipher's export. Only while no other connection has the database
+    open: ``DatabaseUnavailable`` otherwise (a workstation still writing to the plain file
+    would lose its work once the encrypted one takes its place)."""
+    source = database_file(database)
+    # This console's own connections go first: SQLCipher's library, not the standard one,
+    # reads the plain file for the export (see ``_connect``).
+    database.dispose()
+    create_private_file(target)
+    try:
+        with closing(cipher_dbapi().connect(str(source), timeout=30)) as plain:
+            plain.isolation_level = None
+            try:
+                # Leaving WAL mode needs the only connection: the test that no one else is in.
+                # It also folds the WAL into the file and removes it, so that no plain WAL
+                # is left beside the encrypted file that takes this one's place.
+                mode = plain.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
+            except cipher_dbapi().OperationalError:
+                mode = "wal"
+            if mode != "delete":
+                raise DatabaseUnavailable(
+                    f"{source} is open on another workstation or in another program. Close "
+                    "the console everywhere else, then encrypt it."
+                )
+            plain.execute("ATTACH DATABASE ? AS encrypted KEY ?", (str(target), _raw(key)))
+            plain.execute("SELECT sqlcipher_export('encrypted')")
+            plain.execute("DETACH DATABASE encrypted")
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+
+
+def _raw(key: bytes) -> str:
+    return key_pragma(key).split(" = ", 1)[1].strip('"')
+
+
 def _connect(path: Path, key: bytes | None, *, read_only: bool) -> Any:
-    """A DB-API connection to ``path``: SQLCipher's, opened with ``key``, when there is one."""
+    """A DB-API connection to ``path``, through the SQLite library the console's own engine
+    uses for such a file: the standard one for a plain file, SQLCipher's (opened with
+    ``key``) for an encrypted one. Two copies of SQLite in one process must never hold the
+    same file: closing one's handle drops the other's locks."""
     module: Any = sqlite3 if key is None else cipher_dbapi()
     where = f"{path.absolute().as_uri()}?mode=ro" if read_only else str(path)
     connection = module.connect(where, uri=read_only, timeout=30, check_same_thread=False)
@@ -108,4 +148,4 @@ def _connect(path: Path, key: bytes | None, *, read_only: bool) -> Any:
     return connection
 
 
-__all__ = ["check_copy", "copy_in", "copy_out", "database_file", "read_only"]
+__all__ = ["check_copy", "copy_in", "copy_out", "database_file", "encrypt_copy", "read_only"]

@@ -23,14 +23,18 @@ from pathlib import Path
 from keyring.backend import KeyringBackend
 from sqlalchemy.engine import make_url
 
+from console.models import sqlite_copy
 from console.models.database import Database, open_database
 from console.models.encryption import KEY_BYTES, FileState, file_state, new_key
 from console.services.audit.key import KEY_ENV_VAR, NoSecureKeyring
 from console.services.audit.key import _decode_key as decode_key
 from console.services.audit.key import _read_key_file as read_key_file
 from console.services.audit.key import _write_key_file as write_key_file
+from console.services.backups import BackupDone, BackupRefused, back_up
+from console.services.permissions import Actor, Permission
 from console.services.settings.secrets_store import KeyringFailed, SecretEntry, SecretsStore
 from console.services.settings.values import ConsoleSettings
+from console.services.workstation import Workstation, writing
 from console.services.workstation_setup import audit_key_file
 
 _HKDF_INFO = b"portal-console database encryption key v1"
@@ -132,6 +136,46 @@ def create_clinic_database(
     return open_database(url_text, cipher_key=key)
 
 
+def encrypt_database(
+    workstation: Workstation,
+    actor: Actor,
+    settings: ConsoleSettings,
+    *,
+    backup: Path,
+    environ: Mapping[str, str] = os.environ,
+) -> BackupDone:
+    """Encrypt the plain embedded database of ``workstation`` in place (an administrator),
+    after a verified backup to ``backup``; the backup comes back. Only while no other
+    workstation has it open. The workstation's database is closed: open it again."""
+    actor.require(Permission.BACK_UP_AND_RESTORE)
+    database = workstation.database
+    path = sqlite_copy.database_file(database)
+    if database.encrypted:
+        raise BackupRefused(f"{path} is encrypted already.")
+    made = back_up(workstation, actor, backup)
+    url = database.engine.url.render_as_string(hide_password=False)
+    key = key_for_new_database(url, settings, environ=environ)
+    assert key is not None
+    scratch = path.with_name(f".{path.name}.encrypting")
+    scratch.unlink(missing_ok=True)
+    sqlite_copy.encrypt_copy(database, scratch, key)
+    try:
+        if problem := sqlite_copy.check_copy(scratch, key):
+            raise BackupRefused(problem)
+        os.replace(scratch, path)
+    finally:
+        scratch.unlink(missing_ok=True)
+    encrypted = open_database(url, must_exist=True, cipher_key=key)
+    try:
+        done = Workstation(encrypted, workstation.audit, workstation.clock, workstation.rules)
+        with writing(done, actor, Permission.BACK_UP_AND_RESTORE) as session:
+            details = {"backup": backup.name}
+            done.audit.record(session, "database_encrypted", actor=actor, details=details)
+    finally:
+        encrypted.dispose()
+    return made
+
+
 def derive(secret: bytes) -> bytes:
     """The database key of an audit key (HKDF-SHA256, RFC 5869: one block, no salt)."""
     extracted = hmac.new(b"\x00" * 32, secret, hashlib.sha256).digest()
@@ -157,6 +201,7 @@ __all__ = [
     "create_clinic_database",
     "database_file",
     "derive",
+    "encrypt_database",
     "key_entry",
     "key_for_new_database",
     "key_for_opening",
