@@ -11,10 +11,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from typing import NoReturn
-
-from sqlalchemy import Connection
 
 from console.cli_actions import add_action_commands
 from console.cli_import import add_import_command
@@ -84,17 +81,6 @@ def _open(args: argparse.Namespace, *, must_exist: bool = True) -> Database:
     return database
 
 
-@contextmanager
-def _reading(args: argparse.Namespace) -> Iterator[Connection]:
-    """A read-only connection to an existing database, closed (with the engine) after."""
-    database = _open(args)
-    try:
-        with database.engine.connect() as connection:
-            yield connection
-    finally:
-        database.dispose()
-
-
 def cmd_gui(args: argparse.Namespace) -> int:
     """Open the console window."""
     from console.app import run_console  # Qt is loaded only when a window is wanted
@@ -127,6 +113,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     print(
+        "The demo database is not encrypted: it is for trying the console and training, "
+        "never for real patients (a clinic's own database comes from 'init' or the window's "
+        "first start, encrypted).\n"
         f"Console sign-in: {', '.join(DEMO_STAFF_USERNAMES)} with password "
         f"{DEMO_STAFF_PASSWORD}\nEvery demo portal account: password {DEMO_PORTAL_PASSWORD}",
         file=sys.stderr,
@@ -174,10 +163,15 @@ def cmd_shared_emails(args: argparse.Namespace) -> int:
 
 def cmd_stats(args: argparse.Namespace) -> int:
     """Headline figures of the migration."""
-    with _reading(args) as connection:
-        stats = account_stats(connection)
+    database = _open(args)
+    try:
+        with database.engine.connect() as connection:
+            stats = account_stats(connection)
+    finally:
+        database.dispose()
+    storage = _storage(database)
     if args.format == "json":
-        print(json.dumps(dataclasses.asdict(stats), indent=2))
+        print(json.dumps(dataclasses.asdict(stats) | {"storage": storage}, indent=2))
     else:
         lines = [("Accounts", stats.accounts)]
         lines += [
@@ -189,7 +183,15 @@ def cmd_stats(args: argparse.Namespace) -> int:
         ]
         for label, value in lines:
             print(f"{label:<24}{value:>10,}")
+        print(f"{'Storage':<24}{storage}")
     return 0
+
+
+def _storage(database: Database) -> str:
+    """How the data is kept, as ``stats`` says it."""
+    if database.engine.url.get_backend_name() != "sqlite":
+        return "PostgreSQL server"
+    return "encrypted (SQLCipher)" if database.encrypted else "not encrypted"
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -130,6 +130,7 @@ def test_stats(clinic: Database, capsys: pytest.CaptureFixture[str]) -> None:
         },
         "shared_email_accounts": 2,
         "shared_email_clusters": 1,
+        "storage": "not encrypted",
     }
 
 

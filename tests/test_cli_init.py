@@ -47,6 +47,13 @@ def test_init_makes_a_clinic_that_the_other_commands_can_use(
 
     status, out, _ = run(capsys, monkeypatch, "--db", str(clinic), "audit", "verify")
     assert status == 0 and out.startswith("OK")
+    status, out, _ = run(capsys, monkeypatch, "--db", str(clinic), "stats")
+    assert status == 0 and "Storage                 encrypted (SQLCipher)" in out
+    demo = tmp_path / "demo.db"
+    status, _out, err = run(capsys, monkeypatch, "--db", str(demo), "demo", "--patients", "3")
+    assert status == 0 and "The demo database is not encrypted" in err
+    status, out, _ = run(capsys, monkeypatch, "--db", str(demo), "stats")
+    assert status == 0 and "Storage                 not encrypted" in out
     monkeypatch.setenv("PORTAL_CONSOLE_STAFF_PASSWORD", PASSWORD)
     status, out, err = run(capsys, monkeypatch, "accounts", "--db", str(clinic), "--staff", "boss")
     assert status == 0, err

@@ -31,12 +31,12 @@ class FileState(StrEnum):
 
 
 def file_state(path: Path) -> FileState:
-    """Whether ``path`` is new, a plain SQLite file or an encrypted one."""
-    try:
-        with path.open("rb") as file:
-            header = file.read(len(SQLITE_HEADER))
-    except FileNotFoundError:
+    """Whether ``path`` is new, a plain SQLite file or an encrypted one (anything that is not
+    a file, such as a folder, counts as new: opening it then says what it is)."""
+    if not path.is_file():
         return FileState.NEW
+    with path.open("rb") as file:
+        header = file.read(len(SQLITE_HEADER))
     if not header:
         return FileState.NEW
     return FileState.PLAIN if header == SQLITE_HEADER else FileState.ENCRYPTED
