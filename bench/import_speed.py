@@ -5,6 +5,7 @@ from the operating system.
     .venv/bin/python -m bench.import_speed                      # 100,000 rows, SQLite
     .venv/bin/python -m bench.import_speed --rows 1000000       # a million rows
     .venv/bin/python -m bench.import_speed --postgres postgresql://USER@HOST/EMPTY_DB
+    .venv/bin/python -m bench.import_speed --encrypted     # also into an encrypted database
 
 The export is generated (one chart a row, six in ten with a portal account, one in fifty
 with a bad e-mail) into a temporary folder; the import is the real service, a batch of 1,000
@@ -18,6 +19,7 @@ import argparse
 import csv
 import datetime as dt
 import json
+import os
 import random
 import resource
 import subprocess
@@ -30,6 +32,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from console.models.database import open_database, resolve_database_url
+from console.models.encryption import new_key
 from console.models.schema import StaffUser
 from console.models.states import StaffRole
 from console.services.audit.key import AuditKey
@@ -45,6 +48,8 @@ FIRST = ["Ann", "Bob", "Cy", "Dora", "Ed", "Fay", "Gus", "Hana", "Ivo", "Jun", "
 LAST = ["Lee", "Ortiz", "Nguyen", "Smith", "Okafor", "Kowalski", "Haddad", "Rossi", "Berg"]
 STATES = ["Legacy", "Legacy", "Legacy", "Reset pending", "Migrated", "Deactivated"]
 AUDIT_KEY = AuditKey(secret=bytes(range(32)), source="benchmark")
+#: How the parent hands the database key to a child run (hex).
+KEY_VAR = "PORTAL_BENCH_DATABASE_KEY"
 
 
 def write_export(path: Path, rows: int, seed: int = 1) -> None:
@@ -74,9 +79,10 @@ def write_export(path: Path, rows: int, seed: int = 1) -> None:
             )
 
 
-def prepare(url: str) -> None:
-    """A new, migrated database with one manager, who runs the imports."""
-    database = open_database(url, must_exist=False)
+def prepare(url: str, key: bytes | None) -> None:
+    """A new, migrated database (encrypted with ``key`` if given) with one manager, who
+    runs the imports."""
+    database = open_database(url, must_exist=False, cipher_key=key)
     with Session(database.writer) as session, session.begin():
         session.add(
             StaffUser(
@@ -89,9 +95,9 @@ def prepare(url: str) -> None:
     database.dispose()
 
 
-def run_import(url: str, export_path: Path) -> dict[str, object]:
+def run_import(url: str, export_path: Path, key: bytes | None) -> dict[str, object]:
     """One import in this process: seconds, figures and peak memory."""
-    database = open_database(url)
+    database = open_database(url, cipher_key=key)
     clock = SystemClock()
     workstation = Workstation(
         database, AuditTrail(AUDIT_KEY, workstation="bench", clock=clock), clock
@@ -108,12 +114,14 @@ def run_import(url: str, export_path: Path) -> dict[str, object]:
     return {"seconds": seconds, "peak_mb": peak_kb / 1024, "figures": report.figures()}
 
 
-def _child(url: str, export_path: Path) -> dict[str, object]:
+def _child(url: str, export_path: Path, key: bytes | None) -> dict[str, object]:
+    environ = os.environ | ({KEY_VAR: key.hex()} if key else {})
     out = subprocess.run(
         [sys.executable, "-m", "bench.import_speed", "--child", url, str(export_path)],
         check=True,
         capture_output=True,
         text=True,
+        env=environ,
     )
     result: dict[str, object] = json.loads(out.stdout)
     return result
@@ -123,35 +131,61 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--postgres", metavar="URL", help="an empty PostgreSQL database")
+    parser.add_argument("--encrypted", action="store_true", help="also into an encrypted file")
     parser.add_argument("--child", nargs=2, metavar=("URL", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(run_import(args.child[0], Path(args.child[1]))))
+        key = bytes.fromhex(os.environ[KEY_VAR]) if os.environ.get(KEY_VAR) else None
+        print(json.dumps(run_import(args.child[0], Path(args.child[1]), key)))
         return
     with tempfile.TemporaryDirectory(prefix="import-bench-") as folder:
         export_path = Path(folder) / "export.csv"
         write_export(export_path, args.rows)
         size_mb = export_path.stat().st_size / 1e6
-        url = args.postgres or resolve_database_url(str(Path(folder) / "clinic.db"), {})
-        backend = "PostgreSQL" if args.postgres else "SQLite"
-        prepare(url)
-        print(f"{args.rows:,} rows ({size_mb:.0f} MB of CSV) into {backend}:")
-        targets = (30.0, 15.0) if args.rows <= 100_000 else (300.0, None)
-        for label, target in zip(("empty database", "same file again"), targets, strict=True):
-            result = _child(url, export_path)
-            seconds, peak = float(result["seconds"]), float(result["peak_mb"])  # type: ignore[arg-type]
-            rate = args.rows / seconds
-            verdict = "" if target is None else (" pass" if seconds <= target else " FAIL")
-            limit = "" if target is None else f" (target ≤ {target:.0f} s)"
-            print(
-                f"  {label:<16} {seconds:8.1f} s{limit}{verdict}   {rate:9,.0f} rows/s   "
-                f"peak {peak:5.0f} MB{' (target < 300 MB)' if args.rows >= 1_000_000 else ''}"
-            )
-            figures = result["figures"]
-            assert isinstance(figures, dict)
-            print(
-                "    " + ", ".join(f"{k} {v:,}" for k, v in figures.items() if v and k != "entries")
-            )
+        print(f"{args.rows:,} rows ({size_mb:.0f} MB of CSV):")
+        if args.postgres:
+            _measure("PostgreSQL", args.postgres, export_path, args.rows, None)
+            return
+        plain = _measure("SQLite", _file_url(folder, "plain.db"), export_path, args.rows, None)
+        if args.encrypted:
+            key = new_key()
+            url = _file_url(folder, "encrypted.db")
+            encrypted = _measure("SQLCipher", url, export_path, args.rows, key)
+            for label, before, after in zip(LABELS, plain, encrypted, strict=True):
+                print(f"  encryption costs {after / before - 1:+.0%} on '{label}' (target ≤ +15%)")
+
+
+LABELS = ("empty database", "same file again")
+
+
+def _file_url(folder: str, name: str) -> str:
+    return resolve_database_url(str(Path(folder) / name), {})
+
+
+def _measure(
+    backend: str, url: str, export_path: Path, rows: int, key: bytes | None
+) -> list[float]:
+    """Both imports into ``url``, printed; their seconds come back."""
+    prepare(url, key)
+    print(f"  into {backend}:")
+    targets = (30.0, 15.0) if rows <= 100_000 else (300.0, None)
+    seconds_each = []
+    for label, target in zip(LABELS, targets, strict=True):
+        result = _child(url, export_path, key)
+        seconds, peak = float(result["seconds"]), float(result["peak_mb"])  # type: ignore[arg-type]
+        seconds_each.append(seconds)
+        verdict = "" if target is None else (" pass" if seconds <= target else " FAIL")
+        limit = "" if target is None else f" (target ≤ {target:.0f} s)"
+        memory = " (target < 300 MB)" if rows >= 1_000_000 else ""
+        print(
+            f"    {label:<16} {seconds:8.1f} s{limit}{verdict}   {rows / seconds:9,.0f} rows/s"
+            f"   peak {peak:5.0f} MB{memory}"
+        )
+        figures = result["figures"]
+        assert isinstance(figures, dict)
+        shown = ", ".join(f"{k} {v:,}" for k, v in figures.items() if v and k != "entries")
+        print(f"      {shown}")
+    return seconds_each
 
 
 if __name__ == "__main__":

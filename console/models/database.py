@@ -24,7 +24,7 @@ from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, create_engine, event, exc, inspect, make_url
 from sqlalchemy.engine import URL, ExceptionContext
 
-from console.models.encryption import FileState, cipher_dbapi, file_state, key_pragma
+from console.models.encryption import FileState, cipher_dbapi, file_state, opening_statements
 from console.models.file_systems import network_file_system
 from console.models.private_files import (
     create_private_file,
@@ -312,9 +312,8 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any, key: bytes | None = Non
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
-        if key is not None:  # SQLCipher: before anything else reads the file
-            cursor.execute("PRAGMA cipher_log_level = NONE")  # a wrong key is our message
-            cursor.execute(key_pragma(key))
+        for statement in opening_statements(key) if key is not None else ():
+            cursor.execute(statement)  # SQLCipher: before anything else reads the file
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous = NORMAL")

@@ -19,7 +19,14 @@ from typing import Any
 from sqlalchemy import Connection, create_engine
 
 from console.models.database import Database, DatabaseUnavailable
-from console.models.encryption import FileState, cipher_dbapi, file_state, key_pragma
+from console.models.encryption import (
+    HMAC,
+    FileState,
+    cipher_dbapi,
+    file_state,
+    opening_statements,
+    raw_key,
+)
 from console.models.private_files import create_private_file
 
 
@@ -122,16 +129,14 @@ def encrypt_copy(database: Database, target: Path, key: bytes) -> None:
                     f"{source} is open on another workstation or in another program. Close "
                     "the console everywhere else, then encrypt it."
                 )
-            plain.execute("ATTACH DATABASE ? AS encrypted KEY ?", (str(target), _raw(key)))
+            # Settings for an attached file are the connection's defaults when it attaches.
+            plain.execute(f"PRAGMA cipher_default_hmac_algorithm = {HMAC}")
+            plain.execute("ATTACH DATABASE ? AS encrypted KEY ?", (str(target), raw_key(key)))
             plain.execute("SELECT sqlcipher_export('encrypted')")
             plain.execute("DETACH DATABASE encrypted")
     except BaseException:
         target.unlink(missing_ok=True)
         raise
-
-
-def _raw(key: bytes) -> str:
-    return key_pragma(key).split(" = ", 1)[1].strip('"')
 
 
 def _connect(path: Path, key: bytes | None, *, read_only: bool) -> Any:
@@ -142,9 +147,8 @@ def _connect(path: Path, key: bytes | None, *, read_only: bool) -> Any:
     module: Any = sqlite3 if key is None else cipher_dbapi()
     where = f"{path.absolute().as_uri()}?mode=ro" if read_only else str(path)
     connection = module.connect(where, uri=read_only, timeout=30, check_same_thread=False)
-    if key is not None:
-        connection.execute("PRAGMA cipher_log_level = NONE")
-        connection.execute(key_pragma(key))
+    for statement in opening_statements(key) if key is not None else ():
+        connection.execute(statement)
     return connection
 
 
