@@ -234,7 +234,7 @@ def open_with_password(url_text: str, *, store: SecretsStore, ask: AskPassword) 
     is a secure one). None when the person quits. Other failures raise DatabaseUnavailable.
     A new embedded database is a clinic's: created encrypted (``create_clinic_database``)."""
     try:
-        return create_clinic_database(url_text, load_settings(settings_path()))
+        return create_clinic_database(url_text, load_settings(settings_path()), store=store)
     except DatabaseNeedsPassword:
         problem = ""
     url = make_url(url_text)

@@ -20,7 +20,6 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from keyring.backend import KeyringBackend
 from sqlalchemy.engine import make_url
 
 from console.models import sqlite_copy
@@ -58,7 +57,7 @@ def key_for_opening(
     settings: ConsoleSettings,
     *,
     environ: Mapping[str, str] = os.environ,
-    keyring_backend: KeyringBackend | None = None,
+    store: SecretsStore | None = None,
 ) -> bytes | None:
     """The key to open the database at ``url_text`` with: None for a server or a plain
     file (the keyring is not even asked), else the key kept for it, or None when this
@@ -68,7 +67,7 @@ def key_for_opening(
         return None
     if secret := _server_secret(settings, environ):
         return derive(secret)
-    store = SecretsStore(keyring_backend)
+    store = store or SecretsStore()
     try:
         stored = store.get(key_entry(path)) if store.is_secure() else None
     except KeyringFailed:
@@ -81,7 +80,7 @@ def key_for_new_database(
     settings: ConsoleSettings,
     *,
     environ: Mapping[str, str] = os.environ,
-    keyring_backend: KeyringBackend | None = None,
+    store: SecretsStore | None = None,
 ) -> bytes | None:
     """The key a new clinic database at ``url_text`` is created with (None for a server):
     derived from the audit key of a key file or variable (the key file made now if it is
@@ -92,7 +91,7 @@ def key_for_new_database(
         return None
     if secret := _server_secret(settings, environ, create=True):
         return derive(secret)
-    store = SecretsStore(keyring_backend)
+    store = store or SecretsStore()
     entry = key_entry(path)
     try:
         if not store.is_secure():
@@ -117,22 +116,29 @@ def open_clinic_database(
     *,
     must_exist: bool = True,
     environ: Mapping[str, str] = os.environ,
+    store: SecretsStore | None = None,
 ) -> Database:
     """Open the database at ``url_text`` as every command does: with its key when the file
     is encrypted (``DatabaseNeedsKey`` when this workstation has none that opens it)."""
-    key = key_for_opening(url_text, settings, environ=environ)
+    key = key_for_opening(url_text, settings, environ=environ, store=store)
     return open_database(url_text, must_exist=must_exist, cipher_key=key)
 
 
 def create_clinic_database(
-    url_text: str, settings: ConsoleSettings, *, environ: Mapping[str, str] = os.environ
+    url_text: str,
+    settings: ConsoleSettings,
+    *,
+    environ: Mapping[str, str] = os.environ,
+    store: SecretsStore | None = None,
 ) -> Database:
     """Open the database at ``url_text``, creating a missing SQLite file encrypted under a
     new key kept where the audit key is (``init``, the window's first start)."""
     path = database_file(url_text)
     if path is None or file_state(path) is not FileState.NEW:
-        return open_clinic_database(url_text, settings, must_exist=False, environ=environ)
-    key = key_for_new_database(url_text, settings, environ=environ)
+        return open_clinic_database(
+            url_text, settings, must_exist=False, environ=environ, store=store
+        )
+    key = key_for_new_database(url_text, settings, environ=environ, store=store)
     return open_database(url_text, cipher_key=key)
 
 

@@ -40,8 +40,11 @@ def protected_url(postgres_server: PostgresServer) -> Iterator[str]:
 
 def test_a_sqlite_file_opens_without_asking(sqlite_url: str) -> None:
     asker = Asker()
-    database = open_with_password(sqlite_url, store=SecretsStore(MemoryKeyring()), ask=asker)
+    keyring = MemoryKeyring()
+    database = open_with_password(sqlite_url, store=SecretsStore(keyring), ask=asker)
     assert database is not None and asker.asked == []
+    # A new file is a clinic's first start: encrypted, its key in the keyring.
+    assert database.encrypted and len(keyring.entries) == 1
     database.dispose()
 
 
