@@ -12,8 +12,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
+from console.services.errors import DomainError
 from console.services.imports.columns import REQUIRED, ColumnMatch, Field, header_key
+from console.services.imports.files import write_mapping
 
 #: Each field in the clinic's words, in the page's order.
 FIELD_LABELS: dict[Field, str] = {
@@ -143,6 +146,18 @@ def mapping_problem(
     return "", chosen
 
 
+def save_mapping_file(path: Path, choices: Mapping[Field, str | None]) -> None:
+    """Save ``choices`` as a mapping file (for the next export, or the command line); a
+    ``DomainError`` says why it could not be."""
+    try:
+        write_mapping(path, {field: header or "" for field, header in choices.items()})
+    except OSError as error:
+        raise DomainError(
+            f"The mapping could not be saved to {path} ({error.strerror or error}); "
+            "choose another folder."
+        ) from None
+
+
 def _lower(field: Field) -> str:
     name = FIELD_LABELS[field]
     return name if name.isupper() else name[0].lower() + name[1:]
@@ -158,6 +173,7 @@ __all__ = [
     "columns_page",
     "field_label",
     "mapping_problem",
+    "save_mapping_file",
     "still_needed_columns",
     "unread_text",
 ]

@@ -33,24 +33,23 @@ from console.views.import_columns_presenter import (
     still_needed_columns,
     unread_text,
 )
-from console.views.import_presenter import (
-    CHOOSE_FILE,
-    CONFIRM,
-    IMPORTING,
-    PREVIEW_STOPPED,
-    STOPPING,
-    ImportPresenter,
-    ImportProgress,
-    Step,
-    WizardForm,
-    step_caption,
-)
+from console.views.import_presenter import PREVIEW_STOPPED, ImportPresenter
 from console.views.import_report_presenter import (
     FILE_CHANGED,
     KIND_LABELS,
     NOTHING_TO_CHANGE,
     ReportPage,
     lines_of,
+)
+from console.views.import_steps_presenter import (
+    CHOOSE_FILE,
+    CONFIRM,
+    IMPORTING,
+    STOPPING,
+    ImportProgress,
+    Step,
+    WizardForm,
+    step_caption,
 )
 from tests.runners import HeldRunner, InlineRunner
 from tests.services.conftest import add_staff
@@ -282,7 +281,10 @@ def test_stop_half_way_keeps_whole_batches_and_resume_completes_it(
     screen.on_progress = stop_after_two_batches
     wizard.next()
     assert [p.done for p in screen.progress] == [0, 5, 10, 10]
-    assert screen.progress[-1].text == f"10 of 33 rows gone through — {STOPPING.lower()}"
+    assert (
+        screen.progress[-1].text
+        == "10 of 33 rows gone through — stopping after the batch under way…"
+    )
     assert wizard.step is Step.REPORT and charts(desk) == 10
     report = screen.report
     assert report is not None and report.outcome.startswith(
