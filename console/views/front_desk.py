@@ -127,8 +127,9 @@ class FrontDesk(QObject):
         return dialog
 
     def import_records(self) -> ImportWizard | None:
-        """Open the Import wizard (one at a time: an open one comes to the front). None for
-        a role that may not import (the action is disabled for it; the service refuses)."""
+        """Open the Import wizard beside the window (one at a time: an open one comes to the
+        front). None for a role that may not import (the action is disabled for it; the
+        service refuses)."""
         if refusal(self._desk.actor.role, Permission.IMPORT_RECORDS) is not None:
             return None
         for open_one in self._window.findChildren(ImportWizard):
@@ -139,7 +140,10 @@ class FrontDesk(QObject):
         wizard = ImportWizard(
             self._desk, self._import_runner, publish=self.changes.publish, parent=self._window
         )
-        self._open(wizard)
+        # Not modal: a long import must not keep staff from the rest of the console.
+        wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        wizard.setWindowModality(Qt.WindowModality.NonModal)
+        wizard.show()
         return wizard
 
     def stop_import(self) -> None:

@@ -51,6 +51,10 @@ FILE_NOTE = (
     ".ndjson). Charts are matched by MRN and accounts by username: the same export imported "
     "twice changes nothing, and a newer one updates what changed."
 )
+MEANWHILE = (
+    "The console stays usable meanwhile: other pages and dialogs can be used while the rows "
+    "are written. Closing this window stops the import after the batch under way."
+)
 COLUMNS_INTRO = (
     "Each field is read from the column chosen beside it. The console chose the columns "
     "whose names it knows; change any choice, or choose “(not read)”."
@@ -198,9 +202,10 @@ class ColumnMappingPage(QWidget):
         layout.addWidget(
             named_label("How columns are read", "importHint", COLUMNS_INTRO, wrap=True)
         )
-        layout.addWidget(scroll, 1)
+        layout.addWidget(scroll)
         layout.addWidget(self.unread)
         layout.addLayout(buttons)
+        layout.addStretch(1)
 
     @property
     def first_control(self) -> QWidget:
@@ -245,9 +250,9 @@ class ProgressPage(QWidget):
         self.bar = QProgressBar()
         self.bar.setObjectName("importProgress")
         self.bar.setAccessibleName("Import progress")
-        self.bar.setTextVisible(True)
-        self.bar.setFormat("%p%")
+        self.bar.setTextVisible(False)  # the line under it says how far, in rows
         self.text = named_label("Rows gone through", "importProgressText", wrap=True)
+        meanwhile = named_label("Meanwhile", "importHint", MEANWHILE, wrap=True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 8, 0, 0)
         layout.setSpacing(10)
@@ -255,6 +260,8 @@ class ProgressPage(QWidget):
         layout.addSpacing(6)
         layout.addWidget(self.bar)
         layout.addWidget(self.text)
+        layout.addSpacing(10)
+        layout.addWidget(meanwhile)
         layout.addStretch(1)
 
     def show_progress(self, progress: ImportProgress) -> None:

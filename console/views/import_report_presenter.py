@@ -193,7 +193,7 @@ def report_page(
         outcome,
         figures(report, unit),
         caption,
-        tuple(map(line_row, report.examples)),
+        lines_of(report, None),
         kind_choices(report),
     )
 
@@ -209,9 +209,12 @@ def kind_choices(report: ImportReport) -> tuple[KindChoice, ...]:
 
 
 def lines_of(report: ImportReport, kind: Kind | None) -> tuple[LineRow, ...]:
-    """The report's first lines of ``kind`` (None: of every kind), as the table shows them."""
-    shown = report.examples if kind is None else report.first(kind)
-    return tuple(map(line_row, shown))
+    """The report's first lines of ``kind`` (None: of every kind, kind by kind in the
+    report's order, rejected rows first), as the table shows them."""
+    if kind is not None:
+        return tuple(map(line_row, report.first(kind)))
+    order = {k: n for n, k in enumerate(Kind)}
+    return tuple(map(line_row, sorted(report.examples, key=lambda line: order[line.kind])))
 
 
 __all__ = [

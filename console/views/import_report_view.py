@@ -93,7 +93,9 @@ class ReportView(QWidget):
         self.caption = named_label("About the lines below", "importLinesCaption", wrap=True)
         self.model = TextTableModel(LINE_HEADERS, self)
         self.table = _lines_table(
-            self.model, "First rejected rows and warnings" if preview else "Report lines"
+            self.model,
+            "First rejected rows and warnings" if preview else "Report lines",
+            what_width=90 if preview else 200,  # "Warning", or "Contact and login e-mail differ"
         )
         self.kinds: QComboBox | None = None
         self.save_button = QPushButton(
@@ -115,6 +117,7 @@ class ReportView(QWidget):
         if not preview:
             self.kinds = QComboBox()
             self.kinds.setAccessibleName("Show the lines of")
+            self.kinds.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
             self.kinds.currentIndexChanged.connect(
                 lambda _i: self.kind_chosen.emit(self.chosen_kind())
             )
@@ -166,8 +169,9 @@ class ReportView(QWidget):
         return Kind(value) if value else None
 
 
-def _lines_table(model: TextTableModel, name: str) -> QTableView:
-    table = row_table_view(model, "importLines", name, ((0, 56), (1, 150), (2, 80), (3, 110)))
+def _lines_table(model: TextTableModel, name: str, *, what_width: int) -> QTableView:
+    widths = ((0, 56), (1, what_width), (2, 84), (3, 120))
+    table = row_table_view(model, "importLines", name, widths)
     table.setTabKeyNavigation(False)  # Tab leaves the table; the arrows move by row
     table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)

@@ -67,7 +67,7 @@ QLabel#figureCaption { color: #3e4a59; }
 QLabel#figureValue { color: #1f2933; font-weight: 600; }
 QLabel#figureValue[zero="true"] { color: #8a94a3; font-weight: 400; }
 QProgressBar#importProgress { border: 1px solid #c3cad3; border-radius: 4px; background: #eef1f5;
-    text-align: center; min-height: 20px; }
+    min-height: 14px; max-height: 14px; }
 QProgressBar#importProgress::chunk { background: #2b6cb0; border-radius: 3px; }
 QLabel#importProgressText { color: #1f2933; }
 QPushButton:disabled { color: #9aa3ae; }

@@ -102,6 +102,7 @@ def open_wizard(console: Console) -> ImportWizard:
     console.window.actions_by_id["import"].trigger()
     (wizard,) = console.window.findChildren(ImportWizard)
     assert wizard.isVisible() and wizard.windowTitle() == "Import records"
+    assert not wizard.isModal()  # the rest of the console stays usable during an import
     return wizard
 
 
