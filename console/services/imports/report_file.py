@@ -90,9 +90,12 @@ def write_report_csv(path: Path, lines: Iterable[ReportLine], report: ImportRepo
 
 class ReportLines:
     """Every line of one run's report, kept (in memory, then in a temporary file) until the
-    report is saved or let go of; see the module's docstring. ``add`` may be called from the
-    worker that runs the import while another thread closes it: a line added after
-    ``close()`` is dropped."""
+    report is saved or let go of; see the module's docstring.
+
+    ``add`` and ``save`` run on the worker; ``close`` may come from another thread (the
+    window, closing) at any moment and never waits: when the worker is adding a line or
+    saving the report just then, the worker lets go of the lines as soon as it is done. A
+    line added after ``close()`` is dropped."""
 
     def __init__(self, memory_limit: int = MEMORY_LIMIT) -> None:
         self._lock = threading.Lock()
@@ -101,19 +104,26 @@ class ReportLines:
         )
         self._writer = csv.writer(self._text)
         self._count = 0
+        self._closing = False
 
     @property
     def count(self) -> int:
         """Lines kept so far."""
         return self._count
 
+    @property
+    def closed(self) -> bool:
+        """Whether the lines were let go of (the temporary file deleted)."""
+        return self._text is None
+
     def add(self, line: ReportLine) -> None:
         """Keep ``line`` (the ``on_line`` of ``import_export``)."""
         with self._lock:
-            if self._text is None:
-                return
-            self._writer.writerow(report_row(line))
-            self._count += 1
+            if self._text is not None and not self._closing:
+                self._writer.writerow(report_row(line))
+                self._count += 1
+        if self._closing:
+            self._let_go_if_free()
 
     def save(self, path: Path, report: ImportReport) -> None:
         """Write the whole report (header, every line kept, the summary of ``report``) to
@@ -131,12 +141,25 @@ class ReportLines:
                 self._text.seek(0, os.SEEK_END)
             writer.writerows(summary_rows(report))
 
-        _write_whole(path, write)
+        try:
+            _write_whole(path, write)
+        finally:
+            if self._closing:
+                self._let_go_if_free()
 
     def close(self) -> None:
-        """Let go of the lines (the temporary file, if any, is deleted)."""
-        with self._lock:
+        """Let go of the lines (the temporary file, if any, is deleted), now or, when the
+        worker is adding a line or saving just then, as soon as it is done."""
+        self._closing = True
+        self._let_go_if_free()
+
+    def _let_go_if_free(self) -> None:
+        if not self._lock.acquire(blocking=False):
+            return  # whoever holds it looks at ``_closing`` once done
+        try:
             text, self._text = self._text, None
+        finally:
+            self._lock.release()
         if text is not None:
             text.close()
 

@@ -123,6 +123,34 @@ def test_lines_added_by_the_worker_while_the_window_closes_them_are_dropped() ->
     assert not thread.is_alive() and kept.count < 20_000
 
 
+def test_closing_never_waits_for_the_worker_which_lets_go_once_done(tmp_path: Path) -> None:
+    """The window closes the wizard while the worker is saving the report (it holds the
+    lines): closing returns at once, and the worker lets go of them once its save is done."""
+    kept = ReportLines(memory_limit=1_000)
+    line = ReportLine(2, Kind.NEW_CHART, "M1", "ann", "")
+    for _ in range(200):
+        kept.add(line)
+    report = ImportReport("export.csv", "00" * 32, "csv", dry_run=False, finished=True)
+    path = tmp_path / "report.csv"
+    busy = kept._lock  # what the worker holds while it adds a line or copies the lines
+    busy.acquire()
+    worker = threading.Thread(target=kept.save, args=(path, report))
+    worker.start()  # waits for the lines
+    kept.close()  # does not wait
+    assert not kept.closed
+    busy.release()
+    worker.join(5)
+    assert not worker.is_alive() and kept.closed
+    assert len(read_csv(path)) == 1 + 200 + len(report.figures()) + 3  # saved whole
+
+    again = ReportLines()
+    with again._lock:  # the worker in the middle of adding a line
+        again.close()
+        assert not again.closed
+    again.add(line)  # its next line is dropped, and the lines let go of
+    assert again.closed and again.count == 0
+
+
 def test_a_report_that_cannot_be_written_says_where_and_leaves_nothing(tmp_path: Path) -> None:
     report = ImportReport("export.csv", "00" * 32, "csv", dry_run=False)
     missing = tmp_path / "no such folder" / "report.csv"
