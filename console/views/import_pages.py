@@ -174,6 +174,7 @@ class ColumnMappingPage(QWidget):
         scroll = QScrollArea()
         scroll.setObjectName("importFieldsScroll")
         scroll.setAccessibleName("Fields and their columns, scrollable")
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes from list to list
         scroll.setWidget(fields)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)

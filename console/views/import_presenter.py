@@ -299,8 +299,11 @@ class ImportPresenter:
         match = opened.columns if isinstance(opened, Export) else opened.match
         assert match is not None
         self._export = opened if isinstance(opened, Export) else None
+        if self._match is None or self._match.headers != match.headers:
+            # A new file (or one whose columns changed): its columns by their names. The
+            # same file opened again, after Back, keeps what staff chose.
+            self._choices = {f: match.header_of(f) if f in match.columns else None for f in Field}
         self._match = match
-        self._choices = {f: match.header_of(f) if f in match.columns else None for f in Field}
         self._go(Step.COLUMNS)
         self._screen.show_columns(self._columns_page())
 
@@ -407,9 +410,9 @@ class ImportPresenter:
 
     def _go(self, step: Step) -> None:
         self.step = step
+        self._show_form()  # first: the page's controls enabled, so that one takes the focus
         with_columns = self._match is not None or step is Step.FILE
         self._screen.show_step(step, step_caption(step, with_columns=with_columns))
-        self._show_form()
 
     def _show_form(self) -> None:
         if not self._closed:

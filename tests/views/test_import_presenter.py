@@ -215,6 +215,8 @@ def test_a_column_the_console_does_not_know_is_chosen_on_the_columns_page(
     assert screen.unread == "Not read: Favourite colour." and screen.form.next_enabled
     wizard.back()
     assert wizard.step is Step.FILE
+    wizard.next()  # the same file again: what was chosen stays
+    assert wizard.step is Step.COLUMNS and wizard.choices[Field.MRN] == "Acct No"
 
 
 def test_the_preview_counts_and_first_rejected_rows_then_confirm_and_import(

@@ -288,6 +288,85 @@ def test_each_refusal_is_said_in_the_clinics_words(
     assert not wizard.problem.isVisible() and not wizard.next_button.isEnabled()
 
 
+def tab_stops(wizard: ImportWizard) -> list[str]:
+    """What Tab reaches on the page shown, in order (each by its accessible name)."""
+    stops, widget = [], wizard.nextInFocusChain()
+    while widget is not wizard:
+        if (
+            widget.isVisible()
+            and widget.isEnabled()
+            and widget.focusPolicy() & Qt.FocusPolicy.TabFocus == Qt.FocusPolicy.TabFocus
+        ):
+            stops.append(widget.accessibleName())
+        widget = widget.nextInFocusChain()
+    return stops
+
+
+def mnemonics(wizard: ImportWizard) -> list[str]:
+    """The Alt+letter keys of the page shown (labels' and buttons')."""
+    texts = [
+        w.text()
+        for w in wizard.findChildren(QWidget)
+        if w.isVisible()
+        and (isinstance(w, QAbstractButton) or (isinstance(w, QLabel) and w.buddy()))
+    ]
+    return [text[text.index("&") + 1].lower() for text in texts if "&" in text]
+
+
+def test_every_page_by_keyboard_alone(
+    qtbot: QtBot, manager_console: Console, tmp_path: Path
+) -> None:
+    """Tab goes through each page's decisions in order, then the footer; every Alt+letter
+    of a page is its own."""
+    export = tmp_path / "export.csv"
+    export.write_text(HEADER + "".join(GOOD[:3]), encoding="utf-8")
+    wizard = open_wizard(manager_console)
+    wizard.file_page.path.setText(str(export))
+    assert tab_stops(wizard) == [
+        "Export file",
+        "Browse for the export file",
+        "Kind of export",
+        "Text encoding (CSV only)",
+        "Next",
+        "Cancel",
+    ]
+    assert len(set(mnemonics(wizard))) == len(mnemonics(wizard)) == 5
+    wizard.next_button.click()
+    on_page(qtbot, wizard, wizard.columns_page)
+    assert tab_stops(wizard)[:2] == ["MRN (required)", "First name (this or the last name)"]
+    assert tab_stops(wizard)[-5:] == [
+        "Last portal login",
+        "Save these columns as a mapping file",
+        "Choose the columns a mapping file names",
+        "Back",
+        "Cancel",  # Next waits for the MRN's column
+    ]
+    assert wizard.focusWidget() is wizard.columns_page.combos[Field.MRN]
+    assert len(set(mnemonics(wizard))) == len(mnemonics(wizard)) == 14
+    combo = wizard.columns_page.combos[Field.MRN]
+    combo.setCurrentIndex(combo.findText("Acct No"))
+    wizard.next_button.click()
+    on_page(qtbot, wizard, wizard.preview_page)
+    assert tab_stops(wizard) == [
+        "First rejected rows and warnings",
+        "Save the whole preview as a CSV file",
+        "Back",
+        "Import",
+        "Cancel",
+    ]
+    assert len(set(mnemonics(wizard))) == len(mnemonics(wizard))
+    wizard.next_button.click()
+    on_page(qtbot, wizard, wizard.report_page)
+    assert wizard.focusWidget() is wizard.report_page.kinds
+    assert tab_stops(wizard) == [
+        "Show the lines of",
+        "Report lines",
+        "Save the whole report as a CSV file",
+        "Close",
+    ]
+    assert len(set(mnemonics(wizard))) == len(mnemonics(wizard))
+
+
 def test_every_control_has_a_name_and_every_value_reaches_a_screen_reader(
     qtbot: QtBot, manager_console: Console, tmp_path: Path
 ) -> None:
