@@ -59,38 +59,50 @@ class Console:
 
 
 def console_for(
-    qtbot: QtBot, database: Database, staff_hash: str, role: StaffRole
+    qtbot: QtBot, database: Database, runner: JobRunner, member: Actor
 ) -> Iterator[Console]:
-    member = add_staff(database, role, staff_hash)
+    """The window as the console composes it for ``member``: the pages on ``runner``, the
+    Import wizard on a one-thread runner of its own."""
     workstation = make_workstation(database, ManualClock(NOW))
     window = build_main_window(database, StaffSession.begin(SignedIn(member, False), NOW))
     qtbot.addWidget(window)
-    runner, imports = JobRunner(), JobRunner(max_threads=1)
+    imports = JobRunner(max_threads=1)
     desk = FrontDesk(window, StaffDesk(workstation, member), runner, import_runner=imports)
     with qtbot.waitSignal(window.model.row_count_changed, timeout=5000):
         pass
     yield Console(window, desk, workstation, member)
     desk.stop_import()
     imports.close()
-    runner.close()
     window.shutdown()
 
 
 @pytest.fixture
-def manager_console(qtbot: QtBot, database: Database, staff_hash: str) -> Iterator[Console]:
-    yield from console_for(qtbot, database, staff_hash, StaffRole.MANAGER)
+def manager(database: Database, staff_hash: str) -> Actor:
+    return add_staff(database, StaffRole.MANAGER, staff_hash)
 
 
 @pytest.fixture
-def front_desk_console(qtbot: QtBot, database: Database, staff_hash: str) -> Iterator[Console]:
-    yield from console_for(qtbot, database, staff_hash, StaffRole.FRONT_DESK)
+def manager_console(
+    qtbot: QtBot, database: Database, runner: JobRunner, manager: Actor
+) -> Iterator[Console]:
+    yield from console_for(qtbot, database, runner, manager)
 
 
 @pytest.fixture
-def clinic_console(qtbot: QtBot, database: Database, staff_hash: str) -> Iterator[Console]:
+def front_desk_console(
+    qtbot: QtBot, database: Database, runner: JobRunner, actor: Actor
+) -> Iterator[Console]:
+    """The console of the shared fixtures' front-desk member of staff."""
+    yield from console_for(qtbot, database, runner, actor)
+
+
+@pytest.fixture
+def clinic_console(
+    qtbot: QtBot, database: Database, runner: JobRunner, manager: Actor
+) -> Iterator[Console]:
     """A manager's console over the small clinic of the table tests."""
     add_clinic_accounts(database)
-    yield from console_for(qtbot, database, staff_hash, StaffRole.MANAGER)
+    yield from console_for(qtbot, database, runner, manager)
 
 
 def counted(database: Database, model: type[Any]) -> int:
