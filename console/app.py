@@ -338,7 +338,8 @@ def _run_gui(database: Database, config: Path | None, prompts: StartupPrompts) -
         window.restore_layout()
         guard = guard_session(window, staff_desk, session, settings)
         admin_runner = offer_administration(window, staff_desk, config_path)
-        desk = FrontDesk(window, staff_desk, admin_runner, settings)
+        import_runner = JobRunner(max_threads=1, parent=window)
+        desk = FrontDesk(window, staff_desk, admin_runner, settings, import_runner=import_runner)
         guard.locked.connect(desk.clear)
         guard.unlocked.connect(desk.reopen)
         relay = run_mail_relay(desk, guard, workstation, settings)
@@ -354,6 +355,8 @@ def _run_gui(database: Database, config: Path | None, prompts: StartupPrompts) -
             if relay is not None:
                 relay.stop()
             guard.close()
+            desk.stop_import()  # an import under way stops after its batch
+            import_runner.close()
             admin_runner.close()
             window.shutdown()
             gc.unfreeze()  # the next sign-in's window replaces this one

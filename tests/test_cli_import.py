@@ -63,7 +63,9 @@ def test_dry_run_then_import_then_the_same_file_again(
     assert stat.S_IMODE(report.stat().st_mode) == 0o600  # it names patients
     with report.open(encoding="utf-8", newline="") as file:
         lines = list(csv.DictReader(file))
-    kinds = [(line["row"], line["kind"], line["mrn"]) for line in lines if line["kind"] != "total"]
+    kinds = [
+        (line["row"], line["kind"], line["mrn"]) for line in lines if line["kind"] != "summary"
+    ]
     assert kinds == [
         ("2", "new chart", "A1"),
         ("2", "new account", "A1"),
@@ -71,8 +73,8 @@ def test_dry_run_then_import_then_the_same_file_again(
         ("3", "new account", "A2"),
         ("4", "rejected", ""),
     ]
-    totals = [line["detail"] for line in lines if line["kind"] == "total"]
-    assert "outcome: imported" in totals and "new_charts: 2" in totals
+    totals = [line["detail"] for line in lines if line["kind"] == "summary"]
+    assert totals[0] == "import finished" and "new_charts: 2" in totals
     assert f"sha256: {hashlib.sha256(export.read_bytes()).hexdigest()}" in totals
 
     # Row 4 corrected: everything is imported (status 0), and only row 4 is new.
@@ -83,7 +85,7 @@ def test_dry_run_then_import_then_the_same_file_again(
     figures = {
         line["detail"].split(": ")[0]: line["detail"].split(": ")[1]
         for line in json.loads(json_report.read_text(encoding="utf-8"))
-        if line["kind"] == "total"
+        if line["kind"] == "summary" and ": " in line["detail"]
     }
     assert (figures["new_charts"], figures["unchanged_charts"]) == ("1", "2")
     assert count_rows(clinic, Patient) == 3

@@ -143,10 +143,11 @@ def reload_needed(
     changes: Changes, account_id: int | None, details: AccountDetails | None, loading: bool
 ) -> bool:
     """Whether ``changes`` concern the account shown: it, or its chart (an account being
-    opened, whose chart is not known yet, is read again too)."""
+    opened, whose chart is not known yet, is read again too), or records changed by the
+    thousand (``bulk``: an import may have changed either)."""
     if account_id is None:
         return False
-    if account_id in changes.accounts:
+    if changes.bulk or account_id in changes.accounts:
         return True
     return details.chart.patient_id in changes.patients if details else loading
 

@@ -33,6 +33,13 @@ class ActionSpec:
 
 ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("refresh", "&Refresh", "&File", QKeySequence.StandardKey.Refresh),
+    ActionSpec(
+        "import",
+        "&Import records…",
+        "&File",
+        permission=Permission.IMPORT_RECORDS,
+        tip="Bring charts and portal accounts in from the EHR's or the portal's export",
+    ),
     ActionSpec("lock", "&Lock console", "&File", "Ctrl+L", tip="Lock now; your password opens it"),
     ActionSpec("sign_out", "Sign &out", "&File"),
     ActionSpec("quit", "&Quit", "&File", "Ctrl+Q"),  # StandardKey.Quit is empty on some systems

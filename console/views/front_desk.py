@@ -6,7 +6,9 @@ What an action changed comes back as ``Changes`` and is published on one ``Chang
 changed accounts it holds, the details panel its account when named, the worklist the changed
 addresses (a resolved cluster leaves at once), the Invitations page when an invitation
 changed, the Outbox page when an e-mail was queued or cancelled, and the mail relay wakes
-(``mail_queued``) when one was queued. Changes made elsewhere will come through the same feed.
+(``mail_queued``) when one was queued. Records changed by the thousand (``Changes.bulk``: the
+Import wizard's) make every list and count read everything again. Changes made elsewhere
+will come through the same feed.
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ from console.models.worklist import KEEP, LINK_TO_GUARDIAN
 from console.services.accounts.actions import RevokeReason
 from console.services.accounts.details import AccountDetails
 from console.services.desk import StaffDesk
+from console.services.permissions import Permission, refusal
 from console.services.settings.values import ConsoleSettings
 from console.services.workstation import Changes
 from console.views.account_details_panel import AccountDetailsPanel
 from console.views.account_forms import DeactivateDialog, EditContactDialog, ResendResetDialog
 from console.views.change_feed import ChangeFeed
+from console.views.import_wizard import ImportWizard
 from console.views.invitations_view import InvitationsView
 from console.views.link_dialog import LinkDialog
 from console.views.main_window import MainWindow
@@ -52,13 +56,18 @@ class FrontDesk(QObject):
         runner: Submitter,
         settings: ConsoleSettings | None = None,
         changes: ChangeFeed | None = None,
+        import_runner: Submitter | None = None,
     ) -> None:
+        """``import_runner`` runs the Import wizard's work (the console gives it a thread of
+        its own, so that a long import never makes the pages' reads wait behind it);
+        ``runner`` when none is given."""
         super().__init__(window)
         self.changes = changes if changes is not None else ChangeFeed(self)
         self._settings = settings or ConsoleSettings()
         self._window = window
         self._desk = desk
         self._runner = runner
+        self._import_runner = import_runner or runner
         self.panel = AccountDetailsPanel(desk, runner, window)
         window.set_details_panel(self.panel)
         self.panel.details_changed.connect(self._details_changed)
@@ -69,6 +78,7 @@ class FrontDesk(QObject):
         window.actions_by_id["resend_reset"].triggered.connect(self.resend_reset)
         window.actions_by_id["edit_contact"].triggered.connect(self.edit_contact)
         window.actions_by_id["deactivate"].triggered.connect(self.deactivate)
+        window.actions_by_id["import"].triggered.connect(self.import_records)
         self.worklist = WorklistView(desk, runner, window)
         window.add_work_area("Shared e-mails", "shared-email.svg", self.worklist)
         self.worklist.account_chosen.connect(self._step_chosen)
@@ -115,6 +125,32 @@ class FrontDesk(QObject):
         dialog.reload_requested.connect(self.panel.reload)
         self._open(dialog)
         return dialog
+
+    def import_records(self) -> ImportWizard | None:
+        """Open the Import wizard beside the window (one at a time: an open one comes to the
+        front). None for a role that may not import (the action is disabled for it; the
+        service refuses)."""
+        if refusal(self._desk.actor.role, Permission.IMPORT_RECORDS) is not None:
+            return None
+        for open_one in self._window.findChildren(ImportWizard):
+            if open_one.isVisible():
+                open_one.raise_()
+                open_one.activateWindow()
+                return open_one
+        wizard = ImportWizard(
+            self._desk, self._import_runner, publish=self.changes.publish, parent=self._window
+        )
+        # Not modal: a long import must not keep staff from the rest of the console.
+        wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        wizard.setWindowModality(Qt.WindowModality.NonModal)
+        wizard.show()
+        return wizard
+
+    def stop_import(self) -> None:
+        """Close the Import wizard, stopping an import under way after its batch (the
+        console is quitting)."""
+        for wizard in self._window.findChildren(ImportWizard):
+            wizard.done(QDialog.DialogCode.Rejected)
 
     def clear(self) -> None:
         """Forget every patient shown (the console is locking)."""

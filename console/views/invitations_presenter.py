@@ -164,8 +164,10 @@ class InvitationsPresenter(ListPresenter):
     def invitations_changed(self, changes: Changes) -> None:
         """After an action: read the page again when ``changes`` names an invitation (one
         shown changed, or a new one belongs at the top) — unless it is this page's own
-        action, whose row is shown in place already (read again, a filter would drop it)."""
-        if changes.invitations and changes is not self._own:
+        action, whose row is shown in place already (read again, a filter would drop it).
+        Records changed by the thousand (``bulk``: an import renames charts) read it again
+        too."""
+        if changes.bulk or (changes.invitations and changes is not self._own):
             self.refresh()
 
     def selection_changed(self) -> None:

@@ -166,7 +166,11 @@ class MainWindow(QMainWindow):
 
     def apply_changes(self, changes: Changes) -> None:
         """An action changed ``changes``: the table reads again the changed accounts it
-        holds, in place (no recount, no other row touched)."""
+        holds, in place (no recount, no other row touched). Records changed by the
+        thousand (``bulk``: an import) are counted and read again, as F5 does."""
+        if changes.bulk:
+            self._model.refresh()
+            return
         self._model.reread_accounts(changes.accounts | changes.unblocked)
 
     def add_work_area(self, name: str, icon: str, widget: QWidget) -> None:

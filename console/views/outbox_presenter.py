@@ -244,8 +244,9 @@ class OutboxPresenter(ListPresenter):
 
     def outbox_changed(self, changes: Changes) -> None:
         """An action changed e-mails: read the page again, unless it was this page's own,
-        whose row is shown in place already (read again, a filter would drop it)."""
-        if changes.outbox and changes is not self._own:
+        whose row is shown in place already (read again, a filter would drop it). Records
+        changed by the thousand (``bulk``: an import) read it again too."""
+        if changes.bulk or (changes.outbox and changes is not self._own):
             self.refresh()
 
     def selection_changed(self) -> None:

@@ -85,7 +85,12 @@ class WorklistPresenter(ListPresenter):
         )
 
     def resolved(self, changes: Changes) -> None:
-        """After an action: read again the shown addresses ``changes`` names."""
+        """After an action: read again the shown addresses ``changes`` names; after records
+        changed by the thousand (``bulk``: an import, which may add addresses that now
+        share), the whole worklist."""
+        if changes.bulk:
+            self.refresh()
+            return
         shown = {case.email_key for case in self._page.shown_cases()}
         keys = frozenset(changes.email_keys) & shown
         if not keys:

@@ -21,8 +21,9 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -40,9 +41,12 @@ from keyring.backend import KeyringBackend
 from PySide6.QtCore import QCoreApplication, QEvent, QLocale, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from console.app import build_main_window, create_application, guard_session, offer_administration
 from console.models.database import open_database
+from console.models.schema import Patient, PortalAccount
 from console.models.states import InvitationState
 from console.models.worklist import (
     KEEP,
@@ -58,6 +62,10 @@ from console.services.audit.trail import AuditTrail
 from console.services.clock import ManualClock
 from console.services.demo.clinic import DEMO_STAFF_PASSWORD, fill_demo_database
 from console.services.desk import Desk, StaffDesk
+from console.services.imports import run as import_run
+from console.services.imports import source as import_source
+from console.services.imports.columns import Field
+from console.services.imports.source import Entry
 from console.services.invitations import issuing as invitation_service
 from console.services.mail.relay import RelayReport, send_due
 from console.services.mail.smtp import SmtpTransport
@@ -69,6 +77,7 @@ from console.services.staff.users import sign_in
 from console.services.workstation import Workstation
 from console.views.address_verdict import AddressState
 from console.views.front_desk import FrontDesk
+from console.views.import_wizard import ImportWizard
 from console.views.link_dialog import LinkDialog
 from console.views.main_window import MainWindow
 from console.views.reissue_dialog import ReissueDialog
@@ -89,7 +98,10 @@ WINDOW_SIZE = (1280, 800)
 #: Finds Williams, Wilson, William… in this clinic: invitations in every state, one screenful.
 INVITATIONS_SEARCH = "Wil"
 FRONT_DESK = "demo_front_desk"
+MANAGER = "demo_manager"
 ADMIN = "demo_admin"
+#: The EHR's export the import screenshots read (in each screenshot's folder).
+EXPORT_FILE = "riverside-ehr-export.csv"
 #: Opened relative to each screenshot's folder, so the status bar shows just this name.
 DATABASE = "demo-clinic.db"
 CLINIC_SETTINGS = ConsoleSettings(
@@ -534,6 +546,148 @@ def outbox(demo: Demo) -> QWidget:
     return window
 
 
+# --- importing a clinic's records --------------------------------------------------------------
+
+_NEW_PEOPLE = (
+    ("Amara", "Okafor", "1984-03-12"),
+    ("Tomasz", "Nowak", "1977-11-02"),
+    ("Priya", "Raman", "1991-06-25"),
+    ("Lucas", "Moreau", "2009-09-14"),
+    ("Hana", "Sato", "1968-01-30"),
+    ("Diego", "Alvarez", "1999-12-08"),
+    ("Ingrid", "Berg", "1956-04-17"),
+    ("Kwame", "Mensah", "1988-08-21"),
+)
+
+
+def write_clinic_export(workstation: Workstation, path: Path) -> None:
+    """The EHR's export a manager brings: the clinic's first 160 charts with their portal
+    accounts (a few with a new phone or address since), 40 new patients, and the rows an
+    export always has — an impossible date, a missing MRN, an MRN twice, a bad e-mail. Its
+    MRN column is "Acct No", a name the console does not know; the care provider's column
+    is not one it reads."""
+    with Session(workstation.database.engine) as session:
+        charts = session.execute(
+            select(Patient, PortalAccount)
+            .outerjoin(PortalAccount, PortalAccount.patient_id == Patient.id)
+            .order_by(Patient.id)
+            .limit(160)
+        ).all()
+    providers = ("Dr. Ellis", "Dr. Osei", "Dr. Park", "Dr. Quinn")
+    lines = [
+        "Acct No,First Name,Last Name,DOB,Email,Cell,Username,Portal Email,Status,"
+        "Primary Care Provider"
+    ]
+    for n, (chart, account) in enumerate(charts):
+        phone = chart.mobile_phone or ""
+        email = chart.contact_email or ""
+        if n % 23 == 5:
+            phone = f"(555) 01{n:02d}-{4000 + n}"
+        if n % 41 == 7:
+            email = f"{chart.first_name}.{chart.last_name}.{n}@example.net".lower()
+        account_cells = (
+            f"{account.username},{account.login_email or ''},{account.state}"
+            if account is not None
+            else ",,"
+        )
+        lines.append(
+            f"{chart.mrn},{chart.first_name},{chart.last_name},{chart.birth_date:%m/%d/%Y},"
+            f"{email},{phone},{account_cells},{providers[n % 4]}"
+        )
+    for n in range(40):
+        first, last, born = _NEW_PEOPLE[n % len(_NEW_PEOPLE)]
+        last = f"{last}-{chr(65 + n // len(_NEW_PEOPLE))}" if n >= len(_NEW_PEOPLE) else last
+        handle = f"{first[0]}{last}".lower().replace("-", "")
+        lines.append(
+            f"9{n:07d},{first},{last},{born},{handle}@example.org,,{handle},,Legacy,"
+            f"{providers[n % 4]}"
+        )
+    lines += [
+        f"90000041,Noor,Haddad,1990-02-30,noor.haddad@example.org,,,,,{providers[0]}",
+        f",Walk-in,Patient,1979-05-05,,,,,,{providers[1]}",
+        f"{charts[3][0].mrn},Duplicate,Row,1980-01-01,,,,,,{providers[2]}",
+        f"90000042,Ola,Nordmann,1983-07-19,ola.nordmann@example,,,,,{providers[3]}",
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _import_wizard(demo: Demo, name: str) -> ImportWizard:
+    """File → Import records… as the demo manager, the clinic's export typed in."""
+    console = demo.console(name, MANAGER)
+    write_clinic_export(console.workstation, Path(EXPORT_FILE))
+    console.window.actions_by_id["import"].trigger()
+    wizard = opened(console.window, ImportWizard)
+    QTest.keyClicks(wizard.file_page.path, EXPORT_FILE)
+    return wizard
+
+
+def _next_page(wizard: ImportWizard, page: QWidget, what: str) -> None:
+    wizard.next_button.click()
+    wait_until(lambda: wizard.pages.currentWidget() is page and not wizard.presenter.busy, what)
+
+
+def _columns(demo: Demo, name: str) -> ImportWizard:
+    """The columns found: "Acct No" chosen as the MRN."""
+    wizard = _import_wizard(demo, name)
+    _next_page(wizard, wizard.columns_page, "the columns")
+    mrn = wizard.columns_page.combos[Field.MRN]
+    mrn.setCurrentIndex(mrn.findText("Acct No"))
+    return wizard
+
+
+def _preview(demo: Demo, name: str) -> ImportWizard:
+    wizard = _columns(demo, name)
+    _next_page(wizard, wizard.preview_page, "the preview")
+    return wizard
+
+
+def import_file(demo: Demo) -> QWidget:
+    """Import, step 1: the export chosen."""
+    return _import_wizard(demo, "import-file")
+
+
+def import_columns(demo: Demo) -> QWidget:
+    """Import, step 2: the columns found, the MRN's chosen by hand."""
+    return _columns(demo, "import-columns")
+
+
+def import_preview(demo: Demo) -> QWidget:
+    """Import, step 3: the dry run's figures and first rejected rows and warnings."""
+    return _preview(demo, "import-preview")
+
+
+def import_progress(demo: Demo) -> QWidget:
+    """Import, step 4: half-way, in batches of 25 (the worker held at row 101 meanwhile)."""
+    wizard = _preview(demo, "import-progress")
+    gate = threading.Event()
+    reads = import_source.first_in_file
+
+    def held_half_way(entries: Iterable[Entry], unit: str = "row") -> Iterator[Entry]:
+        for number, entry in enumerate(reads(entries, unit), start=1):
+            if number == 101:
+                gate.wait(30)
+            yield entry
+
+    for patch in (
+        mock.patch.object(import_run, "BATCH_ENTRIES", 25),
+        mock.patch.object(import_source, "first_in_file", held_half_way),
+    ):
+        patch.start()
+        demo.on_close(patch.stop)
+    demo.on_close(gate.set)
+    demo.on_close(lambda: wizard.done(0))  # first: the import stops after its batch
+    wizard.next_button.click()
+    wait_until(lambda: wizard.progress_page.bar.value() == 100, "half of the import")
+    return wizard
+
+
+def import_report(demo: Demo) -> QWidget:
+    """Import, step 5: the report of the finished import."""
+    wizard = _preview(demo, "import-report")
+    _next_page(wizard, wizard.report_page, "the report")
+    return wizard
+
+
 #: Every screenshot: its file, and the function that brings it on screen.
 SCREENSHOTS: dict[str, Callable[[Demo], QWidget]] = {
     "sign-in.png": sign_in_dialog,
@@ -549,6 +703,11 @@ SCREENSHOTS: dict[str, Callable[[Demo], QWidget]] = {
     "staff-dialog.png": staff_dialog,
     "settings-dialog.png": settings_dialog,
     "outbox.png": outbox,
+    "import-file.png": import_file,
+    "import-columns.png": import_columns,
+    "import-preview.png": import_preview,
+    "import-progress.png": import_progress,
+    "import-report.png": import_report,
 }
 
 

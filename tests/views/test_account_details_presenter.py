@@ -78,6 +78,16 @@ def test_only_changes_naming_the_account_or_its_chart_reload_it(
     assert not reload_needed(Changes(patients=frozenset({chart + 5})), account, None, False)
 
 
+def test_records_changed_by_the_thousand_reload_the_account_shown(
+    desk: Workstation, actor: Actor
+) -> None:
+    """An import names no account: it may have changed any of them."""
+    page = details_of(desk, actor, "marylee")
+    assert reload_needed(Changes(bulk=True), page.account_id, page, False)
+    assert reload_needed(Changes(bulk=True), page.account_id, None, False)
+    assert not reload_needed(Changes(bulk=True), None, None, False)  # nothing shown
+
+
 def test_a_signed_in_account_has_no_quotes_and_no_fix(desk: Workstation, actor: Actor) -> None:
     page = details_of(desk, actor, "tomlee")
     view = dataclasses.replace(page.patient_view, signed_in=True, suggested_fix=None)

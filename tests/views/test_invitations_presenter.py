@@ -250,6 +250,9 @@ def test_changes_read_the_page_again_only_when_they_name_an_invitation(
     assert runner.calls == 0
     presenter.invitations_changed(Changes(invitations=frozenset({1})))
     assert runner.calls == 1
+    # An import names no invitation, but renames charts: every row may read differently.
+    presenter.invitations_changed(Changes(bulk=True))
+    assert runner.calls == 2
 
 
 def test_clear_drops_answers_on_their_way(

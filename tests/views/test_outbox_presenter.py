@@ -228,6 +228,9 @@ def test_the_page_reads_again_for_others_changes_not_for_its_own(
     assert held.jobs == []  # no e-mail changed
     presenter.outbox_changed(Changes(outbox=frozenset({99})))
     assert len(held.jobs) == 1
+    held.run_all()
+    presenter.outbox_changed(Changes(bulk=True))  # an import: every list reads again
+    assert len(held.jobs) == 1
 
 
 def test_send_now_and_what_the_relay_did(

@@ -101,6 +101,23 @@ def test_an_action_reads_again_only_the_addresses_it_names(
     assert screen.pages == [3, 2, 2]
 
 
+def test_records_changed_by_the_thousand_read_the_whole_worklist_again(
+    screen: FakeWorklistScreen, desk: Workstation, actor: Actor
+) -> None:
+    """An import may make addresses shared that were not shown: only a whole read finds
+    them (the part read of the shown addresses would not)."""
+    runner = InlineRunner()
+    presenter = WorklistPresenter(screen, StaffDesk(desk, actor), runner)
+    presenter.refresh()
+    assert keys(screen) == []
+    add_families(desk)  # as an import would
+    presenter.resolved(Changes(email_keys=frozenset({HOPPER})))
+    assert keys(screen) == []  # not shown before: the part read has nothing to read
+    presenter.resolved(Changes(email_keys=frozenset({HOPPER}), bulk=True))
+    assert keys(screen) == [HOPPER, KIDS, TURING] and screen.reloads == 2
+    assert screen.figures == "3 shared addresses · 8 accounts"
+
+
 def test_a_part_read_does_not_drop_the_whole_on_its_way(
     screen: FakeWorklistScreen, desk: Workstation, actor: Actor
 ) -> None:

@@ -46,7 +46,15 @@ REQUIRED = (Field.MRN, Field.BIRTH_DATE)
 
 
 class MappingRefused(DomainError):
-    """A header or a mapping that cannot be used; the message says which and why."""
+    """A header or a mapping that cannot be used; the message says which and why.
+
+    When the only trouble is a field no column was found for, ``match`` is what was found
+    (the file's headers, and the fields their names or the mapping gave), so that staff can
+    be shown the file's columns and name the missing one; otherwise it is None."""
+
+    def __init__(self, message: str, match: ColumnMatch | None = None) -> None:
+        super().__init__(message)
+        self.match = match
 
 
 def header_key(name: str) -> str:
@@ -74,10 +82,13 @@ class ColumnMatch:
 
 def match_columns(headers: Sequence[str], mapping: Mapping[str, str] | None = None) -> ColumnMatch:
     """The fields ``headers`` hold: by ``mapping`` (field name → header, as typed in the
-    file) where it names one, else by the usual names. Refuses a file without an MRN or a
-    date-of-birth column, and two columns read as the same field."""
+    file) where it names one, else by the usual names; a field the mapping gives an empty
+    header is not read at all, even from a column with its usual name (an EHR's "Status"
+    that is not the portal's). Refuses a file without an MRN or a date-of-birth column, and
+    two columns read as the same field."""
     keys = [header_key(h) for h in headers]
     columns: dict[Field, int] = {}
+    left_out: set[Field] = set()
     named = dict(mapping or {})
     for field_name, header in named.items():
         try:
@@ -88,6 +99,9 @@ def match_columns(headers: Sequence[str], mapping: Mapping[str, str] | None = No
                 f"The mapping names '{field_name}', which is not a field an import reads "
                 f"(those are: {known})."
             ) from None
+        if not header.strip():
+            left_out.add(field)
+            continue
         if header_key(header) not in keys:
             raise MappingRefused(
                 f"The mapping names the column '{header}', which the file has not."
@@ -95,20 +109,22 @@ def match_columns(headers: Sequence[str], mapping: Mapping[str, str] | None = No
         columns[field] = keys.index(header_key(header))
     for position, key in enumerate(keys):
         usual = _BY_KEY.get(key)
-        if usual is None or usual in columns or position in columns.values():
+        if usual is None or usual in columns or usual in left_out or position in columns.values():
             continue
         columns[usual] = position
+    used = set(columns.values())
+    unknown = tuple(h for i, h in enumerate(headers) if i not in used and h.strip())
+    found = ColumnMatch(columns, tuple(headers), unknown)
     missing = [f for f in REQUIRED if f not in columns]
     if Field.FIRST_NAME not in columns and Field.LAST_NAME not in columns:
         missing.append(Field.LAST_NAME)
     if missing:
         wanted = "; ".join(f"{f.value} ({', '.join(SYNONYMS[f][:3])}…)" for f in missing)
         raise MappingRefused(
-            f"The file has no column for: {wanted}. Rename the column or name it in a mapping."
+            f"The file has no column for: {wanted}. Rename the column or name it in a mapping.",
+            found,
         )
-    used = set(columns.values())
-    unknown = tuple(h for i, h in enumerate(headers) if i not in used and h.strip())
-    return ColumnMatch(columns, tuple(headers), unknown)
+    return found
 
 
 __all__ = [

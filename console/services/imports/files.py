@@ -67,8 +67,9 @@ def file_sha256(path: Path) -> str:
 
 def read_mapping(path: Path) -> dict[str, str]:
     """A mapping file: a CSV of two columns, the field (``mrn``, ``first_name``…) and the
-    header of the column that holds it in the export, with a header row of its own. For a
-    FHIR export its one row is ``mrn_system`` and the identifier system of the MRNs."""
+    header of the column that holds it in the export (empty: the field is not read), with a
+    header row of its own. For a FHIR export its one row is ``mrn_system`` and the
+    identifier system of the MRNs."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as file:
             rows = [row for row in csv.reader(file) if any(cell.strip() for cell in row)]
@@ -76,7 +77,7 @@ def read_mapping(path: Path) -> dict[str, str]:
         raise FileRefused(f"The mapping file cannot be read ({error}).") from None
     mapping: dict[str, str] = {}
     for number, row in enumerate(rows[1:], start=2):
-        if len(row) != 2 or not row[0].strip() or not row[1].strip():
+        if len(row) != 2 or not row[0].strip():
             raise FileRefused(
                 f"Row {number} of the mapping file should be a field and a column header."
             )
@@ -85,7 +86,8 @@ def read_mapping(path: Path) -> dict[str, str]:
 
 
 def write_mapping(path: Path, mapping: Mapping[Field, str]) -> None:
-    """Save ``mapping`` as a mapping file ``read_mapping`` reads back."""
+    """Save ``mapping`` as a mapping file ``read_mapping`` reads back (an empty header: the
+    field is not read)."""
     with path.open("w", encoding="utf-8", newline="") as file:
         writer = csv.writer(file)
         writer.writerow(["field", "column"])

@@ -192,3 +192,34 @@ def test_the_first_row_of_each_key_is_remembered_across_growth() -> None:
     assert all(seen.first(f"mrn{n}", n + 2) is None for n in range(5_000))
     assert [seen.first(f"mrn{n}", 0) for n in (0, 1_234, 4_999)] == [2, 1_236, 5_001]
     assert seen.first("mrn5000", 7) is None and seen.first("mrn5000", 8) == 7
+
+
+def test_a_refusal_for_a_missing_column_says_what_the_file_has() -> None:
+    """The window shows the file's columns so that staff can name the missing one."""
+    with pytest.raises(MappingRefused, match="no column for: mrn") as refused:
+        match_columns(["Acct No", "Surname", "DOB", "Favourite colour"])
+    found = refused.value.match
+    assert found is not None
+    assert found.headers == ("Acct No", "Surname", "DOB", "Favourite colour")
+    assert found.columns == {Field.LAST_NAME: 1, Field.BIRTH_DATE: 2}
+    assert found.unknown == ("Acct No", "Favourite colour")
+    with pytest.raises(MappingRefused, match="which the file has not") as unusable:
+        match_columns(["MRN", "DOB", "Surname"], {"mrn": "Chart"})
+    assert unusable.value.match is None
+
+
+def test_a_field_mapped_to_no_column_is_not_read_even_by_its_usual_name(tmp_path: Path) -> None:
+    """An EHR's "Status" (of the chart, not of a portal account) left unread."""
+    headers = ["MRN", "Surname", "DOB", "Username", "Status"]
+    assert match_columns(headers).columns[Field.STATUS] == 4
+    match = match_columns(headers, {"portal_status": ""})
+    assert Field.STATUS not in match.columns and match.unknown == ("Status",)
+    with pytest.raises(MappingRefused, match="no column for: mrn"):
+        match_columns(headers, {"mrn": " "})
+    mapping = tmp_path / "mapping.csv"
+    write_mapping(mapping, {Field.MRN: "MRN", Field.STATUS: ""})
+    assert read_mapping(mapping) == {"mrn": "MRN", "portal_status": ""}
+    export = write_file(tmp_path, "MRN,Surname,DOB,Username,Status\nM1,Lee,1990-01-01,ann,Active\n")
+    (row,) = read_export(export, mapping=read_mapping(mapping)).rows
+    assert row.account is not None and row.account.state is AccountState.LEGACY
+    assert row.warnings == ()  # "Active" is not read as a portal status
