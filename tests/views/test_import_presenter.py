@@ -5,7 +5,7 @@ screen, a real SQLite file, real export files and the real services, the work ru
 from __future__ import annotations
 
 import csv
-import dataclasses
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -19,11 +19,9 @@ from console.services.desk import StaffDesk
 from console.services.imports import run
 from console.services.imports.columns import Field, match_columns
 from console.services.imports.files import read_mapping
-from console.services.imports.source import Entry, Export, ExportFormat, SourceRow
-from console.services.imports.tabular_file import open_csv
+from console.services.imports.source import ExportFormat
 from console.services.permissions import Actor
 from console.services.workstation import Changes, Workstation
-from console.views import import_presenter
 from console.views.import_columns_presenter import (
     EVERY_COLUMN_READ,
     ColumnsPage,
@@ -466,26 +464,22 @@ def test_a_file_without_columns_goes_straight_to_the_preview(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A FHIR export has no columns to map (its reader is being written alongside): here a
-    real CSV export read as one, its entries given without columns."""
-
-    def without_columns(path: Path, **options: object) -> Export:
-        read = open_csv(path, today=options["today"], mapping={"mrn": "Acct No"})  # type: ignore[arg-type]
-
-        def entries() -> Iterator[Entry]:
-            for entry in read.read():
-                yield (
-                    dataclasses.replace(entry, row=entry.row - 1)
-                    if isinstance(entry, SourceRow)
-                    else entry
-                )
-
-        return Export(path, ExportFormat.FHIR, "entry", entries)
-
-    monkeypatch.setattr(import_presenter, "open_export", without_columns)
+    """A FHIR export has no columns to map: the wizard goes from the file to the preview."""
+    mr = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"}]}
+    patients = [
+        {
+            "resourceType": "Patient",
+            "identifier": [{"type": mr, "value": f"F{n}"}],
+            "name": [{"family": "Lee", "given": ["Ann"]}],
+            "birthDate": "1990-01-31",
+        }
+        for n in range(3)
+    ]
+    bulk = tmp_path / "Patient.ndjson"
+    bulk.write_text("".join(json.dumps(p) + "\n" for p in patients), encoding="utf-8")
     wizard.choose_format(ExportFormat.FHIR)
     assert not wizard.encoding_applies
-    wizard.choose_file(str(export_file(tmp_path, HEADER + "".join(ROWS[:3]))))
+    wizard.choose_file(str(bulk))
     wizard.next()
     assert wizard.step is Step.PREVIEW and screen.columns is None
     assert screen.caption == "Step 2 of 4 · Preview"
