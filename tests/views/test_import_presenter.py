@@ -462,7 +462,6 @@ def test_a_file_without_columns_goes_straight_to_the_preview(
     wizard: ImportPresenter,
     screen: FakeImportScreen,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A FHIR export has no columns to map: the wizard goes from the file to the preview."""
     mr = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"}]}
