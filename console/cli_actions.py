@@ -33,7 +33,7 @@ from console.services.accounts.actions import (
 from console.services.accounts.chart_actions import link_chart
 from console.services.accounts.lookup import explain_account, find_account_id, find_patient_id
 from console.services.accounts.portal_login import LoginOutcome, portal_login
-from console.services.audit.trail import verify_chain
+from console.services.audit.verifier import verify_chain
 from console.services.invitations.acceptance import accept_invitation
 from console.services.invitations.issuing import reissue_invitation
 from console.services.staff.users import add_staff_user

@@ -47,9 +47,9 @@ from console.services.audit.trail import (
     AuditKeyMismatch,
     AuditTrail,
     canonical_details,
-    verify_chain,
     workstation_name,
 )
+from console.services.audit.verifier import verify_chain
 from console.services.clock import ManualClock
 from console.services.demo.clinic import DemoDataError, fill_demo_database
 from console.services.permissions import Actor
