@@ -28,6 +28,7 @@ from console.models.database import (
     open_database,
 )
 from console.services.accounts.listing import AccountListing
+from console.services.audit.clinic_databases import ClinicDatabases
 from console.services.audit.key import AuditKeyMissing, never_used
 from console.services.desk import Desk, StaffDesk
 from console.services.errors import DomainError
@@ -88,20 +89,21 @@ def build_main_window(database: Database, session: StaffSession | None = None) -
 
 
 def _workstation_on_first_run(
-    database: Database, settings: ConsoleSettings, prompts: StartupPrompts
+    database: Database, settings: ConsoleSettings, prompts: StartupPrompts, known: ClinicDatabases
 ) -> Workstation | None:
     """The workstation; on a database never used before, offer to create its audit key
-    first (None if declined). Elsewhere a missing key stays a refusal to start."""
+    first (None if declined) and record the database in ``known`` as a clinic's own.
+    Elsewhere a missing key stays a refusal to start."""
     try:
-        return build_workstation(database, settings)
+        return build_workstation(database, settings, clinic_databases=known)
     except AuditKeyMissing:
         if not never_used(database):
             raise
     if not prompts.create_audit_key():
         return None
-    set_up_audit_key(database, settings)
+    set_up_audit_key(database, settings, clinic_databases=known)
     _log.info("audit key created")
-    return build_workstation(database, settings)
+    return build_workstation(database, settings, clinic_databases=known)
 
 
 def guard_session(
@@ -302,17 +304,18 @@ def run_gui(
 def _run_gui(database: Database, config: Path | None, prompts: StartupPrompts) -> int:
     app = create_application()
     config_path = config or settings_path()
+    known = ClinicDatabases.beside(config_path)
     first = True
     while True:
         # Read again at every sign-in: what an administrator saved applies from the next one.
         try:
             settings = load_settings(config_path)
             if first:
-                workstation = _workstation_on_first_run(database, settings, prompts)
+                workstation = _workstation_on_first_run(database, settings, prompts, known)
                 if workstation is None:
                     return 0
             else:
-                workstation = build_workstation(database, settings)
+                workstation = build_workstation(database, settings, clinic_databases=known)
         except DomainError as error:
             _log.error("console cannot start: %s", type(error).__name__)
             prompts.cannot_start(error.message)

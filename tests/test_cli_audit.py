@@ -101,9 +101,7 @@ def rechain(
     kept = [r for r in connection.execute(select(EVENTS).order_by(EVENTS.c.id)) if r.id != drop]
     connection.execute(delete(EVENTS))
     connection.execute(
-        update(HEAD).values(
-            last_seq=0, last_event_id=None, last_hash=None, head_mac=None, demo_key=demo_key
-        )
+        update(HEAD).values(last_seq=0, last_event_id=None, last_hash=None, head_mac=None)
     )
     key = AuditKey(secret, "an intruder's key")
     with Session(bind=connection) as session:
@@ -121,6 +119,7 @@ def rechain(
                 details=json.loads(row.details),
             )
         session.commit()  # the connection's own transaction commits when the block ends
+    connection.execute(update(HEAD).values(demo_key=demo_key))
 
 
 def edit_an_event(connection: Connection) -> None:
@@ -197,6 +196,41 @@ def test_any_tampering_is_status_4(
     assert said.startswith(("event ", "checkpoint: ")) and said.count("\n") == 1
 
 
+def test_a_demo_key_planted_in_a_clinic_database_is_refused(
+    clinic: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The intruder removes an event and re-chains the rest under a key of their own, which
+    # they put in the head as if this were a demo database.
+    tamper(clinic, lambda c: rechain(c, PLANTED, drop=ids(c)[3], demo_key=PLANTED.hex()))
+    count = event_count(clinic)
+    status, said = verify(capsys, monkeypatch)  # with the clinic's key: broken at once
+    assert status == 4 and said.startswith("event "), said
+
+    # This workstation set the database up: without its key it still never takes the
+    # planted one, neither to verify nor to record.
+    monkeypatch.delenv("PORTAL_CONSOLE_AUDIT_KEY")
+    status, said = verify(capsys, monkeypatch)
+    assert status == 4, said
+    assert said.startswith("checkpoint: ") and "demo key" in said and DEMO not in said
+    add = ("staff", "add", "eve", "--role", "front_desk", "--staff", "boss")
+    status, _out, err = run(capsys, monkeypatch, *add, stdin=PASSWORD + "\n")
+    assert status == 2 and "demo key" in err
+    assert event_count(clinic) == count
+
+    # With the key back, nothing is appended either: the head is not the clinic's.
+    monkeypatch.setenv("PORTAL_CONSOLE_AUDIT_KEY", KEY_HEX)
+    assert run(capsys, monkeypatch, *add, stdin=PASSWORD + "\n")[0] == 2
+    assert event_count(clinic) == count
+
+
+def test_a_planted_demo_key_is_found_even_without_re_chaining(
+    clinic: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tamper(clinic, lambda c: c.execute(update(HEAD).values(demo_key=PLANTED.hex())))
+    status, said = verify(capsys, monkeypatch)
+    assert status == 4 and said.startswith("checkpoint: ") and "demo key" in said
+
+
 def test_another_workstation_never_calls_a_planted_chain_sound(
     clinic: str,
     tmp_path: Path,
@@ -210,6 +244,17 @@ def test_another_workstation_never_calls_a_planted_chain_sound(
     monkeypatch.setenv("PORTAL_CONSOLE_CONFIG", str(tmp_path / "elsewhere" / "settings.toml"))
     status, said = verify(capsys, monkeypatch)
     assert (status, said) == (5, f"OK 6 events ({DEMO})\n")
+
+
+def test_a_clinic_database_without_its_key_says_how_to_restore_it(
+    clinic: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PORTAL_CONSOLE_AUDIT_KEY")
+    status, said = verify(capsys, monkeypatch)
+    assert status == 2
+    assert "The audit key for this clinic database is missing" in said
+    assert "PORTAL_CONSOLE_AUDIT_KEY" in said and KEY_HEX not in said
+    assert said.count("\n") == 1
 
 
 def test_a_demo_clinic_verifies_with_a_status_of_its_own(
@@ -232,3 +277,20 @@ def test_the_help_lists_the_exit_statuses(
     text = " ".join(out.split())
     for said in ("0 ", "4 ", "5 ", "not tamper-proof", "2 "):
         assert said in text
+
+
+def test_a_demo_made_where_a_clinic_database_was_is_a_demo(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The person at this workstation removed the clinic database and made a demo in its
+    # place: 'demo' tells this workstation, so the demo's own key is used there.
+    place = tmp_path / "clinic.db"
+    monkeypatch.setenv("PORTAL_CONSOLE_CONFIG", str(tmp_path / "settings.toml"))
+    monkeypatch.setenv("PORTAL_CONSOLE_DB", str(place))
+    monkeypatch.setenv("PORTAL_CONSOLE_AUDIT_KEY", KEY_HEX)
+    assert run(capsys, monkeypatch, "init", "--admin", "boss", stdin=PASSWORD + "\n")[0] == 0
+    monkeypatch.delenv("PORTAL_CONSOLE_AUDIT_KEY")
+    for path in tmp_path.glob("clinic.db*"):
+        path.unlink()
+    assert run(capsys, monkeypatch, "demo", "--patients", "3")[0] == 0
+    assert verify(capsys, monkeypatch) == (5, f"OK 1 events ({DEMO})\n")

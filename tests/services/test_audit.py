@@ -392,6 +392,19 @@ def test_a_forged_checkpoint_is_found(
         assert "checkpoint" in (report.problem or "")
 
 
+def test_a_demo_key_planted_beside_a_real_key_is_found(
+    db: Database, trail: AuditTrail, key: AuditKey
+) -> None:
+    # Only a demo database keeps its key inside itself: in one kept with a real key, a demo
+    # key was put there to pass the log off as a demo's (issue 14, point 4).
+    append(db, trail, 3)
+    with db.write() as connection:
+        connection.execute(update(AuditChainHead).values(demo_key=secrets.token_hex(32)))
+    report = verify_chain(db, key)
+    assert (report.ok, report.first_bad_id, report.events) == (False, None, 3)
+    assert report.summary().startswith("checkpoint: the head row holds a demo key")
+
+
 def test_a_removed_head_row_is_found(db: Database, trail: AuditTrail, key: AuditKey) -> None:
     append(db, trail, 1)
     with db.write() as connection:

@@ -4,6 +4,7 @@ returns when it is closed, leaving no worker behind; without an audit key it ref
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QDialog
 from pytestqt.qtbot import QtBot
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from console.app import (
@@ -25,7 +26,7 @@ from console.app import (
     run_mail_relay,
 )
 from console.models.database import Database
-from console.models.schema import AuditEvent
+from console.models.schema import AuditChainHead, AuditEvent
 from console.models.states import StaffRole
 from console.services.audit.key import load_audit_key
 from console.services.desk import Desk, StaffDesk
@@ -165,6 +166,33 @@ def test_a_new_database_gets_its_audit_key_in_the_keyring(
     assert len(memory_keyring.entries) == 1
     key = load_audit_key(database, environ={}, keyring_backend=memory_keyring)
     assert key.source == "keyring"
+
+
+def test_a_clinic_database_set_up_here_never_opens_with_a_planted_demo_key(
+    database: Database,
+    restore_application: QApplication,
+    tmp_path: Path,
+    memory_keyring: MemoryKeyring,
+    staff_hash: str,
+) -> None:
+    # The window's first start sets up the key and records, beside the settings, that this
+    # is a clinic database; the keyring then loses the key.
+    config = tmp_path / "settings.toml"
+    assert run_gui(database, config=config, prompts=Answers()) == 0
+    assert [p.parent.name for p in tmp_path.glob("*/*.json")] == ["clinic-databases"]
+    add_staff(database, StaffRole.ADMIN, staff_hash, name="ann")  # in use from now on
+    memory_keyring.entries.clear()
+    answers = Answers()
+    assert run_gui(database, config=config, prompts=answers) == 2
+    (said,) = answers.asked
+    assert "The audit key for this clinic database is missing" in said
+    # A key put into the head row, to open it as a demo: refused, and nothing offered.
+    with database.write() as connection:
+        connection.execute(update(AuditChainHead).values(demo_key=secrets.token_hex(32)))
+    answers = Answers()
+    assert run_gui(database, config=config, prompts=answers) == 2
+    (said,) = answers.asked
+    assert said.startswith("cannot start: ") and "holds a demo key" in said
 
 
 def test_declining_the_audit_key_creates_nothing(

@@ -30,6 +30,7 @@ from console.services.audit.key import (
     AuditKey,
     AuditKeyMissing,
     AuditLogDamaged,
+    DemoKeyInClinicDatabase,
 )
 from console.services.clock import Clock
 from console.services.permissions import Actor
@@ -70,7 +71,8 @@ class AuditTrail:
         """Append one event in the caller's transaction (``session`` is inside
         ``session.begin()`` on ``database.writer``), so it is kept exactly when the action
         is. ``details`` must be JSON-serialisable (``ValueError`` otherwise) and must hold
-        no secret. Raises ``AuditKeyMismatch`` when the key does not fit this log."""
+        no secret. Raises ``AuditKeyMismatch`` when the key does not fit this log, and
+        ``DemoKeyInClinicDatabase`` when a real key finds a demo key planted in its head."""
         event = AuditEvent(
             occurred_at=self.clock.now().astimezone(dt.UTC),
             staff_user_id=actor.id if actor is not None else None,
@@ -98,6 +100,13 @@ class AuditTrail:
                 f"The audit key ({self.key.label}) does not fit this database's audit log: it "
                 "belongs to another database, or the log was tampered with. Nothing was saved; "
                 "ask an administrator to run 'portal-console audit verify'."
+            )
+        if head.demo_key is not None and self.key.tamper_proof:
+            raise DemoKeyInClinicDatabase(
+                f"This database's audit log is kept with a real key ({self.key.label}), yet its "
+                "head row holds a demo key, which only a demo database has: someone who can "
+                "write to the database put it there. Nothing was saved; ask an administrator "
+                "to run 'portal-console audit verify'."
             )
         event.seq = head.last_seq + 1
         previous = head.last_hash or genesis(self.key.secret, head.database_id)

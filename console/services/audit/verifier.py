@@ -50,7 +50,8 @@ class ChainReport:
 def verify_chain(database_or_connection: Database | Connection, key: AuditKey) -> ChainReport:
     """Walk the audit log in chain order, recomputing every link, and report the first
     event that was edited, removed or reordered, or a chain shorter than (or not matching)
-    its last recorded checkpoint. Streams the rows: memory stays flat for millions."""
+    its last recorded checkpoint, or — checked with a real key — a head row holding a demo
+    key. Streams the rows: memory stays flat for millions."""
     if isinstance(database_or_connection, Database):
         with database_or_connection.engine.connect() as connection:
             return _verify(connection, key)
@@ -97,6 +98,13 @@ def _verify(connection: Connection, key: AuditKey) -> ChainReport:
     except _Bad as bad:
         return report(bad.event_id, bad.problem)
 
+    if key.tamper_proof and head.demo_key is not None:
+        # Only a demo database keeps its key inside itself; one kept with a real key never.
+        return report(
+            None,
+            "the head row holds a demo key, which a clinic database never has: someone who "
+            "can write to the database put it there, to pass its log off as a demo's",
+        )
     if head.head_mac is None:
         if head.last_seq == 0 and good == 0:
             # Empty is right only for a database nobody has used yet: adding a staff user
