@@ -46,6 +46,7 @@ from console.services.staff.session import StaffSession
 from console.services.staff.users import has_staff
 from console.services.workstation import Workstation
 from console.services.workstation_setup import build_workstation, set_up_audit_key
+from console.views.audit_state import AuditState
 from console.views.database_password import ask_database_password
 from console.views.front_desk import FrontDesk
 from console.views.main_window import MainWindow
@@ -74,16 +75,21 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
     return app
 
 
-def build_main_window(database: Database, session: StaffSession | None = None) -> MainWindow:
+def build_main_window(
+    database: Database, session: StaffSession | None = None, audit: AuditState | None = None
+) -> MainWindow:
     """The main window over ``database`` for the signed-in ``session``, its first read
-    started: the list is read as that member of staff (``AccountListing``). Without a
-    session (benchmarks, tests of the table itself) it reads the list as it is. The caller
-    shows it and, when done, calls ``window.shutdown()`` (closing the window does so too)."""
+    started: the list is read as that member of staff (``AccountListing``), and the status
+    bar says how the audit log is kept (``audit``: sealed, or a demo's, not tamper-proof).
+    Without a session (benchmarks, tests of the table itself) it reads the list as it is.
+    The caller shows it and, when done, calls ``window.shutdown()`` (closing it does too)."""
     accounts = AccountList(database.engine)
     actor = session.actor if session is not None else None
     model = AccountTableModel(accounts if actor is None else AccountListing(accounts, actor))
     staff_name = f"{actor.username} ({_ROLE_NAMES.get(actor.role, actor.role)})" if actor else ""
-    window = MainWindow(model, database.display_name, actor=actor, staff_name=staff_name)
+    window = MainWindow(
+        model, database.display_name, actor=actor, staff_name=staff_name, audit=audit
+    )
     model.refresh()
     return window
 
@@ -328,7 +334,8 @@ def _run_gui(database: Database, config: Path | None, prompts: StartupPrompts) -
         session = StaffSession.begin(signed_in, workstation.clock.now())
         _log.info("staff user %s signed in", session.actor.id)
         staff_desk = reception.for_staff(session.actor)
-        window = build_main_window(database, session)
+        key = workstation.audit.key
+        window = build_main_window(database, session, AuditState(key.label, key.tamper_proof))
         window.restore_layout()
         guard = guard_session(window, staff_desk, session, settings)
         admin_runner = offer_administration(window, staff_desk, config_path)

@@ -29,6 +29,7 @@ from console.models.database import Database
 from console.models.schema import AuditChainHead, AuditEvent
 from console.models.states import StaffRole
 from console.services.audit.key import load_audit_key
+from console.services.demo.clinic import DEMO_STAFF_PASSWORD, fill_demo_database
 from console.services.desk import Desk, StaffDesk
 from console.services.staff.users import SignedIn, sign_in
 from console.views.main_window import MainWindow
@@ -65,9 +66,16 @@ def test_create_application_names_and_themes_the_existing_application(
 class Answers:
     """The start-up prompts, answered as a test says and noted in ``asked``."""
 
-    def __init__(self, *, create_key: bool = True, sign_in_as: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        create_key: bool = True,
+        sign_in_as: str | None = None,
+        password: str = STAFF_PASSWORD,
+    ) -> None:
         self.create_key = create_key
         self.sign_in_as = sign_in_as
+        self.password = password
         self.asked: list[str] = []
 
     def create_audit_key(self) -> bool:
@@ -81,7 +89,43 @@ class Answers:
         self.asked.append("first administrator" if first_run else "sign in")
         if self.sign_in_as is None:
             return None
-        return desk.run(sign_in, self.sign_in_as, STAFF_PASSWORD)
+        return desk.run(sign_in, self.sign_in_as, self.password)
+
+
+def run_until_read(
+    database: Database, config: Path, answers: Answers
+) -> tuple[int, dict[str, str]]:
+    """``run_gui``, its window closed as soon as the account count is shown: the exit status
+    and what the window showed (count, staff, audit log, whether Settings was enabled)."""
+    seen: dict[str, str] = {}
+    poll = QTimer()
+    poll.setInterval(20)
+
+    def close_once_read() -> None:  # the window is the console itself, not a prompt
+        for widget in QApplication.topLevelWidgets():  # an earlier test's is closed
+            shown = isinstance(widget, MainWindow) and widget.isVisible()
+            if shown and widget.row_count_label.text():
+                seen["count"] = widget.row_count_label.text()
+                seen["staff"] = widget.staff_label.text()
+                audit = widget.audit_label
+                seen["audit"] = "" if audit is None else audit.text()
+                seen["warned"] = str(audit is not None and audit.property("demo"))
+                seen["settings"] = str(widget.settings_action.isEnabled())
+                poll.stop()
+                widget.close()
+
+    poll.timeout.connect(close_once_read)
+    poll.start()
+    give_up = QTimer()
+    give_up.setSingleShot(True)
+    give_up.timeout.connect(QApplication.quit)
+    give_up.start(10_000)
+    try:
+        status = run_gui(database, config=config, prompts=answers)
+    finally:
+        poll.stop()
+        give_up.stop()
+    return status, seen
 
 
 def test_run_gui_signs_in_shows_the_accounts_and_returns_when_the_window_closes(
@@ -94,42 +138,31 @@ def test_run_gui_signs_in_shows_the_accounts_and_returns_when_the_window_closes(
     add_clinic_accounts(database)
     add_staff(database, StaffRole.FRONT_DESK, staff_hash, name="pat")
     monkeypatch.setenv("PORTAL_CONSOLE_AUDIT_KEY", hashlib.sha256(b"app test").hexdigest())
-    seen: dict[str, str] = {}
-    poll = QTimer()
-    poll.setInterval(20)
-
-    def close_once_read() -> None:  # the window is the console itself, not a prompt
-        for widget in QApplication.topLevelWidgets():
-            if isinstance(widget, MainWindow) and widget.row_count_label.text():
-                seen["count"] = widget.row_count_label.text()
-                seen["staff"] = widget.staff_label.text()
-                seen["settings"] = str(widget.settings_action.isEnabled())
-                poll.stop()
-                widget.close()
-
-    poll.timeout.connect(close_once_read)
-    poll.start()
-    give_up = QTimer()
-    give_up.setSingleShot(True)
-    give_up.timeout.connect(QApplication.quit)
-    give_up.start(10_000)
     answers = Answers(sign_in_as="PAT")
-    try:
-        status = run_gui(database, config=tmp_path / "settings.toml", prompts=answers)
-    finally:
-        poll.stop()
-        give_up.stop()
+    status, seen = run_until_read(database, tmp_path / "settings.toml", answers)
     assert status == 0
     assert answers.asked == ["sign in"]
     assert seen == {
         "count": "16 accounts",
         "staff": "Signed in: pat (front desk)",
+        "audit": "Audit log: sealed",
+        "warned": "False",
         "settings": "False",
     }
     assert not open_runners()
     with database.engine.connect() as connection:
         actions = connection.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
     assert actions == ["staff_sign_in", "signed_out"]
+
+
+def test_a_demo_clinic_opens_without_any_key_and_says_it_is_not_tamper_proof(
+    database: Database, restore_application: QApplication, tmp_path: Path
+) -> None:
+    fill_demo_database(database, patients=5, seed=3)
+    answers = Answers(sign_in_as="demo_front_desk", password=DEMO_STAFF_PASSWORD)
+    status, seen = run_until_read(database, tmp_path / "settings.toml", answers)
+    assert status == 0 and answers.asked == ["sign in"]
+    assert (seen["audit"], seen["warned"]) == ("Audit log: demo — not tamper-proof", "True")
 
 
 def test_a_used_database_without_its_audit_key_refuses_to_start(
