@@ -259,10 +259,10 @@ def _clinic_refusal(
                 "'portal-console demo', which tells this workstation.)"
             )
         return DemoKeyInClinicDatabase(
-            "This is a clinic database, not a demo: this workstation set it up with its audit "
-            f"key {kept}. Yet its audit log holds a demo key, which only a demo database has: "
-            "someone who can write to the database put it there, and nothing is recorded "
-            f"under it. {check}{replaced}"
+            "This is a clinic database, not a demo: this workstation knows it as one, kept "
+            f"with its audit key {kept}. Yet its audit log holds a demo key, which only a demo "
+            "database has: someone who can write to the database put it there, and nothing "
+            f"is recorded under it. {check}{replaced}"
         )
     if known.database_id != head.database_id and in_use:
         return ClinicDatabaseReplaced(
@@ -272,7 +272,7 @@ def _clinic_refusal(
         )
     return ClinicKeyMissing(
         "The audit key for this clinic database is missing, so actions that must be audited "
-        f"are refused. This workstation set the database up with its key {kept}; the "
+        f"are refused. This workstation knows it as one kept with its key {kept}; the "
         f"console looked {looked} and in the {KEY_ENV_VAR} environment variable. Restore the "
         "key from the clinic's copy of it (the keyring entry, the key file named in the "
         f"settings, or {KEY_ENV_VAR}); a new key would not fit the log. A key kept inside "
