@@ -28,6 +28,7 @@ from console.models.database import (
     open_database,
 )
 from console.services.accounts.listing import AccountListing
+from console.services.audit.clinic_databases import ClinicDatabases
 from console.services.audit.key import AuditKeyMissing, never_used
 from console.services.database_key import create_clinic_database
 from console.services.desk import Desk, StaffDesk
@@ -46,6 +47,7 @@ from console.services.staff.session import StaffSession
 from console.services.staff.users import has_staff
 from console.services.workstation import Workstation
 from console.services.workstation_setup import build_workstation, set_up_audit_key
+from console.views.audit_state import AuditState
 from console.views.database_password import ask_database_password
 from console.views.front_desk import FrontDesk
 from console.views.main_window import MainWindow
@@ -74,35 +76,41 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
     return app
 
 
-def build_main_window(database: Database, session: StaffSession | None = None) -> MainWindow:
+def build_main_window(
+    database: Database, session: StaffSession | None = None, audit: AuditState | None = None
+) -> MainWindow:
     """The main window over ``database`` for the signed-in ``session``, its first read
-    started: the list is read as that member of staff (``AccountListing``). Without a
-    session (benchmarks, tests of the table itself) it reads the list as it is. The caller
-    shows it and, when done, calls ``window.shutdown()`` (closing the window does so too)."""
+    started: the list is read as that member of staff (``AccountListing``), and the status
+    bar says how the audit log is kept (``audit``: sealed, or a demo's, not tamper-proof).
+    Without a session (benchmarks, tests of the table itself) it reads the list as it is.
+    The caller shows it and, when done, calls ``window.shutdown()`` (closing it does too)."""
     accounts = AccountList(database.engine)
     actor = session.actor if session is not None else None
     model = AccountTableModel(accounts if actor is None else AccountListing(accounts, actor))
     staff_name = f"{actor.username} ({_ROLE_NAMES.get(actor.role, actor.role)})" if actor else ""
-    window = MainWindow(model, database.display_name, actor=actor, staff_name=staff_name)
+    window = MainWindow(
+        model, database.display_name, actor=actor, staff_name=staff_name, audit=audit
+    )
     model.refresh()
     return window
 
 
 def _workstation_on_first_run(
-    database: Database, settings: ConsoleSettings, prompts: StartupPrompts
+    database: Database, settings: ConsoleSettings, prompts: StartupPrompts, known: ClinicDatabases
 ) -> Workstation | None:
     """The workstation; on a database never used before, offer to create its audit key
-    first (None if declined). Elsewhere a missing key stays a refusal to start."""
+    first (None if declined) and record the database in ``known`` as a clinic's own.
+    Elsewhere a missing key stays a refusal to start."""
     try:
-        return build_workstation(database, settings)
+        return build_workstation(database, settings, clinic_databases=known)
     except AuditKeyMissing:
         if not never_used(database):
             raise
     if not prompts.create_audit_key():
         return None
-    set_up_audit_key(database, settings)
+    set_up_audit_key(database, settings, clinic_databases=known)
     _log.info("audit key created")
-    return build_workstation(database, settings)
+    return build_workstation(database, settings, clinic_databases=known)
 
 
 def guard_session(
@@ -311,17 +319,18 @@ def run_gui(
 def _run_gui(database: Database, config: Path | None, prompts: StartupPrompts) -> int:
     app = create_application()
     config_path = config or settings_path()
+    known = ClinicDatabases.beside(config_path)
     first = True
     while True:
         # Read again at every sign-in: what an administrator saved applies from the next one.
         try:
             settings = load_settings(config_path)
             if first:
-                workstation = _workstation_on_first_run(database, settings, prompts)
+                workstation = _workstation_on_first_run(database, settings, prompts, known)
                 if workstation is None:
                     return 0
             else:
-                workstation = build_workstation(database, settings)
+                workstation = build_workstation(database, settings, clinic_databases=known)
         except DomainError as error:
             _log.error("console cannot start: %s", type(error).__name__)
             prompts.cannot_start(error.message)
@@ -334,7 +343,8 @@ def _run_gui(database: Database, config: Path | None, prompts: StartupPrompts) -
         session = StaffSession.begin(signed_in, workstation.clock.now())
         _log.info("staff user %s signed in", session.actor.id)
         staff_desk = reception.for_staff(session.actor)
-        window = build_main_window(database, session)
+        key = workstation.audit.key
+        window = build_main_window(database, session, AuditState(key.label, key.tamper_proof))
         window.restore_layout()
         guard = guard_session(window, staff_desk, session, settings)
         admin_runner = offer_administration(window, staff_desk, config_path)

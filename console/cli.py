@@ -29,8 +29,10 @@ from console.models.database import Database, DatabaseUnavailable
 from console.models.database import resolve_database_url as _resolve
 from console.models.shared_email import account_stats, shared_email_clusters
 from console.models.states import AccountState
+from console.services.audit.clinic_databases import ClinicDatabases, database_address
 from console.services.database_key import open_clinic_database
 from console.services.errors import DomainError, is_storable
+from console.services.settings.file import settings_path
 from console.tabular import FORMATS, Record, write_records
 
 PROG = "portal-console"
@@ -107,6 +109,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise UsageError(str(error)) from None
     finally:
         database.dispose()
+    # Whatever clinic database this workstation knew at this address is gone (a demo is
+    # only made in an empty one): the demo's own key may be used here from now on.
+    ClinicDatabases.beside(settings_path()).forget_address(database_address(database.engine.url))
     print(
         f"Demo clinic written to {database.display_name}: "
         + ", ".join(f"{value:,} {name.replace('_', ' ')}" for name, value in _fields(summary)),

@@ -33,7 +33,8 @@ from console.services.accounts.actions import (
 from console.services.accounts.chart_actions import link_chart
 from console.services.accounts.lookup import explain_account, find_account_id, find_patient_id
 from console.services.accounts.portal_login import LoginOutcome, portal_login
-from console.services.audit.trail import verify_chain
+from console.services.audit.key import DEMO_LABEL, AuditLogDamaged
+from console.services.audit.verifier import verify_chain
 from console.services.invitations.acceptance import accept_invitation
 from console.services.invitations.issuing import reissue_invitation
 from console.services.staff.users import add_staff_user
@@ -41,6 +42,18 @@ from console.services.workstation import Changes, Workstation
 
 EXIT_NOT_SIGNED_IN = 3
 EXIT_AUDIT_BROKEN = 4
+#: A sound chain under a demo database's key, which sits in the database it protects: never
+#: 0, so that no script takes a demo chain (or a clinic's passed off as one) for a sealed one.
+EXIT_AUDIT_DEMO = 5
+AUDIT_EXIT_STATUSES = f"""exit status:
+  0  sound, and sealed with the clinic's own key: "OK <n> events"
+  4  broken: the first edited, removed, reordered or forged event ("event <id>: ..."), or
+     a chain that does not end at its checkpoint, or a missing or edited head row
+     ("checkpoint: ...")
+  5  demo chain: not tamper-proof. Sound, but under a demo database's key, which sits in
+     the database it protects: "OK <n> events ({DEMO_LABEL})"
+  2  not checked: no audit key for this database on this workstation (the line says how
+     to set it up), or bad input"""
 
 
 def _done(text: str, changes: Changes) -> int:
@@ -195,11 +208,18 @@ def cmd_deactivate(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
-    """Check the audit log's chain: exit 0 and 'OK <n> events', or 4 and the first bad event."""
-    with workstation_for(args) as workstation:
-        report = verify_chain(workstation.database, workstation.audit.key)
+    """Check the audit log's chain: 0 sound, 4 broken, 5 a demo's (not tamper-proof)."""
+    try:
+        with workstation_for(args) as workstation:
+            report = verify_chain(workstation.database, workstation.audit.key)
+    except AuditLogDamaged as damaged:
+        # Its head row is gone: tampering like any other, not a question of the key.
+        print(f"checkpoint: {damaged}")
+        return EXIT_AUDIT_BROKEN
     print(report.summary())
-    return 0 if report.ok else EXIT_AUDIT_BROKEN
+    if not report.ok:
+        return EXIT_AUDIT_BROKEN
+    return 0 if report.tamper_proof else EXIT_AUDIT_DEMO
 
 
 def add_action_commands(add: Adder) -> None:
@@ -242,7 +262,10 @@ def add_action_commands(add: Adder) -> None:
     deactivate.add_argument("account")
     deactivate.add_argument("--note", default="")
 
-    add("audit", cmd_audit_verify).add_argument("verb", choices=("verify",))
+    audit = add("audit", cmd_audit_verify)
+    audit.add_argument("verb", choices=("verify",))
+    audit.epilog = AUDIT_EXIT_STATUSES
+    audit.formatter_class = argparse.RawDescriptionHelpFormatter
 
 
 def _account(workstation: Workstation, reference: str) -> int:
@@ -250,4 +273,10 @@ def _account(workstation: Workstation, reference: str) -> int:
         return find_account_id(connection, reference)
 
 
-__all__ = ["EXIT_AUDIT_BROKEN", "EXIT_NOT_SIGNED_IN", "add_action_commands"]
+__all__ = [
+    "AUDIT_EXIT_STATUSES",
+    "EXIT_AUDIT_BROKEN",
+    "EXIT_AUDIT_DEMO",
+    "EXIT_NOT_SIGNED_IN",
+    "add_action_commands",
+]

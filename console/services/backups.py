@@ -26,7 +26,7 @@ from console.models.private_files import create_private_file
 from console.models.schema import StaffUser
 from console.models.sqlite_copy import check_copy, copy_in, copy_out, database_file, read_only
 from console.services.audit.key import read_head
-from console.services.audit.trail import verify_chain
+from console.services.audit.verifier import verify_chain
 from console.services.errors import DomainError
 from console.services.permissions import Actor, Permission
 from console.services.workstation import Workstation, writing

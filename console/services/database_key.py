@@ -26,9 +26,7 @@ from console.models import sqlite_copy
 from console.models.database import Database, open_database
 from console.models.encryption import KEY_BYTES, FileState, file_state, new_key
 from console.services.audit.key import KEY_ENV_VAR, NoSecureKeyring
-from console.services.audit.key import _decode_key as decode_key
-from console.services.audit.key import _read_key_file as read_key_file
-from console.services.audit.key import _write_key_file as write_key_file
+from console.services.audit.key_text import decode_key, read_key_file, write_key_file
 from console.services.backups import BackupDone, BackupRefused, back_up
 from console.services.permissions import Actor, Permission
 from console.services.settings.secrets_store import KeyringFailed, SecretEntry, SecretsStore

@@ -1,5 +1,6 @@
-"""The main window: the account list with its search, filters and status bar, and the lock
-screen that replaces them while the console is locked."""
+"""The main window: the account list with its search, filters and status bar (the number of
+accounts, who is signed in, the audit log's state, the database), and the lock screen that
+replaces them while the console is locked."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from console.services.workstation import Changes
 from console.views.account_filter_bar import AccountFilterBar
 from console.views.account_table_view import AccountTableView
 from console.views.actions import ACTIONS, build_actions
+from console.views.audit_state import AuditState, audit_state_label
 from console.views.session_guard import LockScreen
 from console.views.theme import APP_NAME, app_icon, load_icon
 
@@ -64,6 +66,7 @@ class MainWindow(QMainWindow):
         *,
         actor: Actor | None = None,
         staff_name: str = "",
+        audit: AuditState | None = None,
     ) -> None:
         super().__init__(parent)
         self._model = model
@@ -99,6 +102,7 @@ class MainWindow(QMainWindow):
         self._loading_timer.setInterval(LOADING_DELAY_MS)
 
         self._build_menus()
+        self.audit_label = audit_state_label(audit) if audit is not None else None
         self._build_status_bar(database_name, staff_name)
         self.table.setModel(model)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -330,6 +334,8 @@ class MainWindow(QMainWindow):
             self.staff_label.setAccessibleName("Signed-in staff user")
             self.staff_label.setText(f"Signed in: {staff_name}")
             status.addPermanentWidget(self.staff_label)
+        if self.audit_label is not None:
+            status.addPermanentWidget(self.audit_label)
         status.addPermanentWidget(self.database_label)
 
     def _connect(self) -> None:

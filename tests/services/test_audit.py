@@ -47,9 +47,9 @@ from console.services.audit.trail import (
     AuditKeyMismatch,
     AuditTrail,
     canonical_details,
-    verify_chain,
     workstation_name,
 )
+from console.services.audit.verifier import verify_chain
 from console.services.clock import ManualClock
 from console.services.demo.clinic import DemoDataError, fill_demo_database
 from console.services.permissions import Actor
@@ -390,6 +390,19 @@ def test_a_forged_checkpoint_is_found(
     else:
         assert report.first_bad_id is None
         assert "checkpoint" in (report.problem or "")
+
+
+def test_a_demo_key_planted_beside_a_real_key_is_found(
+    db: Database, trail: AuditTrail, key: AuditKey
+) -> None:
+    # Only a demo database keeps its key inside itself: in one kept with a real key, a demo
+    # key was put there to pass the log off as a demo's (issue 14, point 4).
+    append(db, trail, 3)
+    with db.write() as connection:
+        connection.execute(update(AuditChainHead).values(demo_key=secrets.token_hex(32)))
+    report = verify_chain(db, key)
+    assert (report.ok, report.first_bad_id, report.events) == (False, None, 3)
+    assert report.summary().startswith("checkpoint: the head row holds a demo key")
 
 
 def test_a_removed_head_row_is_found(db: Database, trail: AuditTrail, key: AuditKey) -> None:

@@ -19,7 +19,8 @@ from console.models.schema import AuditEvent, Patient
 from console.models.states import StaffRole
 from console.services.accounts.chart_actions import edit_contact
 from console.services.audit.key import AuditKey
-from console.services.audit.trail import AuditTrail, verify_chain
+from console.services.audit.trail import AuditTrail
+from console.services.audit.verifier import verify_chain
 from console.services.backups import BackupRefused, back_up, restore
 from console.services.clock import ManualClock
 from console.services.permissions import Actor, NotAllowed

@@ -28,7 +28,7 @@ from console.models.schema import Patient
 from console.models.states import AccountState, StaffRole
 from console.services.accounts.chart_actions import edit_contact
 from console.services.audit.key import KEY_ENV_VAR, NoSecureKeyring
-from console.services.audit.trail import verify_chain
+from console.services.audit.verifier import verify_chain
 from console.services.backups import BackupRefused
 from console.services.clock import ManualClock
 from console.services.database_key import (

@@ -4,6 +4,7 @@ returns when it is closed, leaving no worker behind; without an audit key it ref
 from __future__ import annotations
 
 import hashlib
+import secrets
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +15,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QDialog
 from pytestqt.qtbot import QtBot
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from console.app import (
@@ -26,9 +27,10 @@ from console.app import (
     run_mail_relay,
 )
 from console.models.database import Database, open_database, resolve_database_url
-from console.models.schema import AuditEvent
+from console.models.schema import AuditChainHead, AuditEvent
 from console.models.states import StaffRole
 from console.services.audit.key import load_audit_key
+from console.services.demo.clinic import DEMO_STAFF_PASSWORD, fill_demo_database
 from console.services.desk import Desk, StaffDesk
 from console.services.staff.users import SignedIn, sign_in
 from console.views.main_window import MainWindow
@@ -66,10 +68,16 @@ class Answers:
     """The start-up prompts, answered as a test says and noted in ``asked``."""
 
     def __init__(
-        self, *, create_key: bool = True, sign_in_as: str | None = None, private: bool = False
+        self,
+        *,
+        create_key: bool = True,
+        sign_in_as: str | None = None,
+        password: str = STAFF_PASSWORD,
+        private: bool = False,
     ) -> None:
         self.create_key = create_key
         self.sign_in_as = sign_in_as
+        self.password = password
         self.private = private
         self.asked: list[str] = []
 
@@ -88,7 +96,43 @@ class Answers:
         self.asked.append("first administrator" if first_run else "sign in")
         if self.sign_in_as is None:
             return None
-        return desk.run(sign_in, self.sign_in_as, STAFF_PASSWORD)
+        return desk.run(sign_in, self.sign_in_as, self.password)
+
+
+def run_until_read(
+    database: Database, config: Path, answers: Answers
+) -> tuple[int, dict[str, str]]:
+    """``run_gui``, its window closed as soon as the account count is shown: the exit status
+    and what the window showed (count, staff, audit log, whether Settings was enabled)."""
+    seen: dict[str, str] = {}
+    poll = QTimer()
+    poll.setInterval(20)
+
+    def close_once_read() -> None:  # the window is the console itself, not a prompt
+        for widget in QApplication.topLevelWidgets():  # an earlier test's is closed
+            shown = isinstance(widget, MainWindow) and widget.isVisible()
+            if shown and widget.row_count_label.text():
+                seen["count"] = widget.row_count_label.text()
+                seen["staff"] = widget.staff_label.text()
+                audit = widget.audit_label
+                seen["audit"] = "" if audit is None else audit.text()
+                seen["warned"] = str(audit is not None and audit.property("demo"))
+                seen["settings"] = str(widget.settings_action.isEnabled())
+                poll.stop()
+                widget.close()
+
+    poll.timeout.connect(close_once_read)
+    poll.start()
+    give_up = QTimer()
+    give_up.setSingleShot(True)
+    give_up.timeout.connect(QApplication.quit)
+    give_up.start(10_000)
+    try:
+        status = run_gui(database, config=config, prompts=answers)
+    finally:
+        poll.stop()
+        give_up.stop()
+    return status, seen
 
 
 def test_run_gui_signs_in_shows_the_accounts_and_returns_when_the_window_closes(
@@ -101,42 +145,31 @@ def test_run_gui_signs_in_shows_the_accounts_and_returns_when_the_window_closes(
     add_clinic_accounts(database)
     add_staff(database, StaffRole.FRONT_DESK, staff_hash, name="pat")
     monkeypatch.setenv("PORTAL_CONSOLE_AUDIT_KEY", hashlib.sha256(b"app test").hexdigest())
-    seen: dict[str, str] = {}
-    poll = QTimer()
-    poll.setInterval(20)
-
-    def close_once_read() -> None:  # the window is the console itself, not a prompt
-        for widget in QApplication.topLevelWidgets():
-            if isinstance(widget, MainWindow) and widget.row_count_label.text():
-                seen["count"] = widget.row_count_label.text()
-                seen["staff"] = widget.staff_label.text()
-                seen["settings"] = str(widget.settings_action.isEnabled())
-                poll.stop()
-                widget.close()
-
-    poll.timeout.connect(close_once_read)
-    poll.start()
-    give_up = QTimer()
-    give_up.setSingleShot(True)
-    give_up.timeout.connect(QApplication.quit)
-    give_up.start(10_000)
     answers = Answers(sign_in_as="PAT")
-    try:
-        status = run_gui(database, config=tmp_path / "settings.toml", prompts=answers)
-    finally:
-        poll.stop()
-        give_up.stop()
+    status, seen = run_until_read(database, tmp_path / "settings.toml", answers)
     assert status == 0
     assert answers.asked == ["sign in"]
     assert seen == {
         "count": "16 accounts",
         "staff": "Signed in: pat (front desk)",
+        "audit": "Audit log: sealed",
+        "warned": "False",
         "settings": "False",
     }
     assert not open_runners()
     with database.engine.connect() as connection:
         actions = connection.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
     assert actions == ["staff_sign_in", "signed_out"]
+
+
+def test_a_demo_clinic_opens_without_any_key_and_says_it_is_not_tamper_proof(
+    database: Database, restore_application: QApplication, tmp_path: Path
+) -> None:
+    fill_demo_database(database, patients=5, seed=3)
+    answers = Answers(sign_in_as="demo_front_desk", password=DEMO_STAFF_PASSWORD)
+    status, seen = run_until_read(database, tmp_path / "settings.toml", answers)
+    assert status == 0 and answers.asked == ["sign in"]
+    assert (seen["audit"], seen["warned"]) == ("Audit log: demo — not tamper-proof", "True")
 
 
 def test_a_used_database_without_its_audit_key_refuses_to_start(
@@ -192,6 +225,33 @@ def test_a_new_database_gets_its_audit_key_in_the_keyring(
     assert len(memory_keyring.entries) == 1
     key = load_audit_key(database, environ={}, keyring_backend=memory_keyring)
     assert key.source == "keyring"
+
+
+def test_a_clinic_database_set_up_here_never_opens_with_a_planted_demo_key(
+    database: Database,
+    restore_application: QApplication,
+    tmp_path: Path,
+    memory_keyring: MemoryKeyring,
+    staff_hash: str,
+) -> None:
+    # The window's first start sets up the key and records, beside the settings, that this
+    # is a clinic database; the keyring then loses the key.
+    config = tmp_path / "settings.toml"
+    assert run_gui(database, config=config, prompts=Answers()) == 0
+    assert [p.parent.name for p in tmp_path.glob("*/*.json")] == ["clinic-databases"]
+    add_staff(database, StaffRole.ADMIN, staff_hash, name="ann")  # in use from now on
+    memory_keyring.entries.clear()
+    answers = Answers()
+    assert run_gui(database, config=config, prompts=answers) == 2
+    (said,) = answers.asked
+    assert "The audit key for this clinic database is missing" in said
+    # A key put into the head row, to open it as a demo: refused, and nothing offered.
+    with database.write() as connection:
+        connection.execute(update(AuditChainHead).values(demo_key=secrets.token_hex(32)))
+    answers = Answers()
+    assert run_gui(database, config=config, prompts=answers) == 2
+    (said,) = answers.asked
+    assert said.startswith("cannot start: ") and "holds a demo key" in said
 
 
 def test_declining_the_audit_key_creates_nothing(

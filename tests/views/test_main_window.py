@@ -7,10 +7,12 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QKeySequence
+from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from console.adapters.account_cells import AccountColumn
 from console.adapters.account_table import AccountRoles, AccountTableModel
+from console.app import build_main_window
 from console.models.account_list import (
     AccountFilter,
     AccountList,
@@ -21,6 +23,7 @@ from console.models.account_list import (
 from console.models.database import Database
 from console.models.states import AccountState
 from console.views.account_filter_bar import SEARCH_PLACEHOLDER
+from console.views.audit_state import AuditState
 from console.views.main_window import MainWindow
 from console.views.theme import SHARED_BADGE_FILL
 from tests.adapters.clinic_accounts import SHARED_USERNAMES, add_clinic_accounts
@@ -70,6 +73,29 @@ def test_window_names_itself_and_the_database(
         clinic_window.table,
     ):
         assert control.accessibleName()
+
+
+@pytest.mark.parametrize(
+    ("state", "shown", "warned"),
+    [
+        (AuditState("key from the keyring", True), "Audit log: sealed", False),
+        (AuditState("demo — not tamper-proof", False), "Audit log: demo — not tamper-proof", True),
+    ],
+)
+def test_the_status_bar_says_how_the_audit_log_is_kept(
+    qtbot: QtBot, database: Database, state: AuditState, shown: str, warned: bool
+) -> None:
+    window = build_main_window(database, audit=state)
+    qtbot.addWidget(window)
+    try:
+        label = window.audit_label
+        assert label is not None and label in window.statusBar().findChildren(QLabel)
+        assert (label.text(), label.accessibleDescription()) == (shown, shown)
+        assert label.accessibleName() == "Audit log"
+        assert label.property("demo") is warned
+        assert ("kept inside the database" in label.toolTip()) is warned
+    finally:
+        window.shutdown()
 
 
 def test_search_filters_as_you_type_after_a_short_pause(

@@ -1,6 +1,9 @@
 """Where the audit log's key comes from (SPEC §8): the operating system's keyring (a secure
 one only), the ``PORTAL_CONSOLE_AUDIT_KEY`` environment variable, the owner-only key file named
-in the settings, and, in a demo database only, the demo key stored in the database itself.
+in the settings, and, in a demo database only, the demo key stored in the database itself —
+never for a database this workstation knows as a clinic's own (``clinic_databases``): that a
+database is a demo is not taken from the database, which anyone with write access could
+change.
 
 Nothing found is ``AuditKeyMissing``: audited actions are refused, never written unchained or
 under a silently new key. No key material is ever logged, shown or put in an error message.
@@ -10,11 +13,7 @@ timeout (and, when loading, the other places are looked in), so it cannot freeze
 
 from __future__ import annotations
 
-import base64
-import binascii
-import os
 import secrets
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,8 +22,29 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Row, select, update
 
 from console.models.database import Database
-from console.models.schema import AuditChainHead, StaffUser
-from console.services.errors import DomainError
+from console.models.schema import AuditChainHead, AuditEvent, StaffUser
+from console.services.audit.clinic_databases import (
+    ClinicDatabase,
+    ClinicDatabases,
+    database_address,
+)
+from console.services.audit.errors import (
+    AuditKeyInvalid,
+    AuditKeyMissing,
+    AuditLogDamaged,
+    ClinicDatabaseReplaced,
+    ClinicKeyMissing,
+    DemoKeyInClinicDatabase,
+    NoSecureKeyring,
+)
+from console.services.audit.key_text import (
+    KEY_BYTES,
+    KEY_ENV_VAR,
+    NEW_KEY_HINT,
+    decode_key,
+    read_key_file,
+    write_key_file,
+)
 from console.services.settings.secrets_store import (
     DEFAULT_TIMEOUT,
     KEYRING_SERVICE,
@@ -37,34 +57,8 @@ if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
 HEAD_ID = 1
-KEY_ENV_VAR = "PORTAL_CONSOLE_AUDIT_KEY"
-KEY_BYTES = 32
 DEMO_SOURCE = "demo database"
 DEMO_LABEL = "demo — not tamper-proof"
-_LEAST_DISTINCT_BYTES = 16
-_NEW_KEY_HINT = (
-    "An administrator sets one up in the console's settings; on a server or CI, put the "
-    'output of  python -c "import secrets; print(secrets.token_hex(32))"  in '
-    f"{KEY_ENV_VAR} or in an owner-only key file (chmod 600) named in the settings."
-)
-
-
-class AuditKeyMissing(DomainError):
-    """No usable audit key for this database: audited actions are refused until one is set
-    up. The subclasses say more precisely what is wrong."""
-
-
-class AuditKeyInvalid(AuditKeyMissing):
-    """A key was found but cannot be used (malformed, too short, or a key file others can
-    read)."""
-
-
-class NoSecureKeyring(AuditKeyMissing):
-    """A key was to be kept in the keyring, but this computer has no secure keyring."""
-
-
-class AuditLogDamaged(DomainError):
-    """The audit log's head row is gone: nothing can be appended until it is restored."""
 
 
 @dataclass(frozen=True)
@@ -105,15 +99,20 @@ def load_audit_key(
     key_file: Path | None = None,
     keyring_backend: KeyringBackend | None = None,
     keyring_timeout: float = DEFAULT_TIMEOUT,
+    clinic_databases: ClinicDatabases | None = None,
 ) -> AuditKey:
     """The audit key of ``database``: from the keyring (secure backends only; entry
     ``keyring_entry(database id)``), else ``PORTAL_CONSOLE_AUDIT_KEY`` in ``environ`` (hex or
     base64 of at least 32 bytes), else ``key_file`` (owner-only), else the demo key of a demo
-    database. Never creates a key. A keyring that fails, or does not answer within
-    ``keyring_timeout`` seconds, is passed over (and named in the message if no key is found).
+    database — unless ``clinic_databases`` (this workstation's record, which
+    ``build_workstation`` always passes) knows the database as a clinic's own. Never creates
+    a key. A keyring that fails, or does not answer within ``keyring_timeout`` seconds, is
+    passed over (and named in the message if no key is found).
 
     Raises ``AuditKeyInvalid`` for a key that is found but unusable and ``AuditKeyMissing``
-    when there is none; the message says where the console looked and how to set one up.
+    when there is none (``ClinicKeyMissing`` for a known clinic database); the message says
+    where the console looked and how to set one up. A known clinic database whose head row
+    holds a demo key, or names another database, is ``AuditLogDamaged``.
     """
     with database.engine.connect() as connection:
         head = read_head(connection)
@@ -124,7 +123,7 @@ def load_audit_key(
         if store.is_secure():
             stored = store.get(entry)
             if stored is not None:
-                return AuditKey(_decode_key(stored, "The audit key in the keyring"), "keyring")
+                return AuditKey(decode_key(stored, "The audit key in the keyring"), "keyring")
         else:
             looked = f"not in this computer's keyring ({store.backend_name()}: not a secure one)"
     except KeyringFailed as failed:  # locked, broken or hung: say so, and look further
@@ -132,18 +131,23 @@ def load_audit_key(
 
     value = environ.get(KEY_ENV_VAR, "").strip()
     if value:
-        return AuditKey(_decode_key(value, KEY_ENV_VAR), KEY_ENV_VAR)
+        return AuditKey(decode_key(value, KEY_ENV_VAR), KEY_ENV_VAR)
 
     if key_file is not None:
-        return AuditKey(_read_key_file(key_file), f"key file {key_file}")
+        return AuditKey(read_key_file(key_file), f"key file {key_file}")
 
+    known = None
+    if clinic_databases is not None:
+        known = clinic_databases.find(head.database_id, database_address(database.engine.url))
+    if known is not None:
+        raise _clinic_refusal(known, head, not never_used(database), looked)
     if head.demo_key is not None:
-        return AuditKey(_decode_key(head.demo_key, "The demo audit key"), DEMO_SOURCE)
+        return AuditKey(decode_key(head.demo_key, "The demo audit key"), DEMO_SOURCE)
 
     raise AuditKeyMissing(
         "No audit key is set up for this database, so actions that must be audited are "
         f"refused. The console looked {looked} and in the {KEY_ENV_VAR} environment "
-        f"variable; no key file is named in the settings. {_NEW_KEY_HINT}"
+        f"variable; no key file is named in the settings. {NEW_KEY_HINT}"
     )
 
 
@@ -172,7 +176,7 @@ def create_audit_key(
         )
     secret = secrets.token_bytes(KEY_BYTES)
     if key_file is not None:
-        _write_key_file(key_file, secret)
+        write_key_file(key_file, secret)
         return AuditKey(secret, f"key file {key_file}")
 
     store = SecretsStore(keyring_backend, timeout=keyring_timeout)
@@ -204,7 +208,9 @@ def never_used(database: Database) -> bool:
     with database.engine.connect() as connection:
         head = read_head(connection)
         staff = connection.scalar(select(StaffUser.id).limit(1))
-    return head.last_seq == 0 and head.head_mac is None and staff is None
+        # The events themselves too, not only the head's count: a head row can be replaced.
+        event = connection.scalar(select(AuditEvent.id).limit(1))
+    return head.last_seq == 0 and head.head_mac is None and staff is None and event is None
 
 
 def install_demo_key(connection: Connection) -> AuditKey | None:
@@ -233,6 +239,56 @@ def read_head(connection: Connection) -> Row[Any]:
     return row
 
 
+def _clinic_refusal(
+    known: ClinicDatabase, head: Row[Any], in_use: bool, looked: str
+) -> AuditKeyMissing | AuditLogDamaged:
+    """Why a database this workstation knows as a clinic's own gets no key here: its real
+    key is missing, or its head row holds a demo key or names another database. Never the
+    demo key: anyone who can write to the database could have put it there."""
+    kept = _where_kept(known.key_source)
+    check = (
+        "Nothing is recorded until an administrator has checked the log with 'portal-console "
+        "audit verify' on a workstation that has the clinic's key, and restored the database "
+        "from a backup if it reports damage."
+    )
+    if head.demo_key is not None:
+        replaced = ""
+        if known.database_id != head.database_id:
+            replaced = (
+                " (If a demo clinic was put at this address on purpose, make it with "
+                "'portal-console demo', which tells this workstation.)"
+            )
+        return DemoKeyInClinicDatabase(
+            "This is a clinic database, not a demo: this workstation knows it as one, kept "
+            f"with its audit key {kept}. Yet its audit log holds a demo key, which only a demo "
+            "database has: someone who can write to the database put it there, and nothing "
+            f"is recorded under it. {check}{replaced}"
+        )
+    if known.database_id != head.database_id and in_use:
+        return ClinicDatabaseReplaced(
+            "This is not the clinic database this workstation set up at this address: its "
+            "audit log names another database, so its head row was replaced, or the whole "
+            f"database was. {check}"
+        )
+    return ClinicKeyMissing(
+        "The audit key for this clinic database is missing, so actions that must be audited "
+        f"are refused. This workstation knows it as one kept with its key {kept}; the "
+        f"console looked {looked} and in the {KEY_ENV_VAR} environment variable. Restore the "
+        "key from the clinic's copy of it (the keyring entry, the key file named in the "
+        f"settings, or {KEY_ENV_VAR}); a new key would not fit the log. A key kept inside "
+        "the database is never used for a clinic database."
+    )
+
+
+def _where_kept(source: str) -> str:
+    """Where a key was found (``AuditKey.source``), as a sentence says it."""
+    if source == "keyring":
+        return "in the system keyring"
+    if source == KEY_ENV_VAR:
+        return f"in the {KEY_ENV_VAR} environment variable"
+    return f"in the {source}" if source.startswith("key file ") else f"in {source}"
+
+
 def _keyring_entry(database_id: str) -> SecretEntry:
     return SecretEntry(keyring_entry(database_id), "the audit key")
 
@@ -245,85 +301,6 @@ def _keyring_trouble(failed: KeyringFailed, timeout: float, error_prefix: str = 
     return f"{error_prefix}{failed.cause_type.__name__}"
 
 
-def _decode_key(text: str, where: str) -> bytes:
-    """Hex (64 digits or more) or base64 (standard or URL-safe) of at least 32 bytes. The
-    message never repeats the value."""
-    value = text.strip()
-    decoded: bytes | None = None
-    try:
-        decoded = bytes.fromhex(value)
-    except ValueError:
-        padded = value + "=" * (-len(value) % 4)
-        for alphabet in (b"+/", b"-_"):
-            try:
-                decoded = base64.b64decode(padded, altchars=alphabet, validate=True)
-                break
-            except (binascii.Error, ValueError):
-                continue
-    if decoded is None:
-        raise AuditKeyInvalid(
-            f"{where} is not a valid audit key: it must be {2 * KEY_BYTES} hexadecimal digits "
-            f"(or base64 of at least {KEY_BYTES} bytes). {_NEW_KEY_HINT}"
-        )
-    if len(decoded) < KEY_BYTES:
-        raise AuditKeyInvalid(
-            f"{where} is too short for an audit key: {len(decoded)} bytes, at least "
-            f"{KEY_BYTES} are needed. {_NEW_KEY_HINT}"
-        )
-    # 32 random bytes hold about 30 different values; a placeholder ("000…", "zzz…", a
-    # repeated word) holds a handful. The odds of a random key failing this are below 1e-12.
-    if len(set(decoded)) < _LEAST_DISTINCT_BYTES:
-        raise AuditKeyInvalid(
-            f"{where} is not a random key (it looks like a placeholder). {_NEW_KEY_HINT}"
-        )
-    return decoded
-
-
-def _read_key_file(path: Path) -> bytes:
-    where = f"The audit key file {path}"
-    try:
-        status = path.stat()
-        if not stat.S_ISREG(status.st_mode):
-            raise AuditKeyInvalid(f"{where} is not a file.")
-        if os.name == "posix" and status.st_mode & 0o077:
-            raise AuditKeyInvalid(
-                f"{where} can be read by other users, so it was not used; make it readable by "
-                f"its owner only (chmod 600 {path}) and check that nobody copied it."
-            )
-        text = path.read_text(encoding="ascii")
-    except FileNotFoundError:
-        raise AuditKeyMissing(
-            f"{where} named in the settings does not exist. {_NEW_KEY_HINT}"
-        ) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise AuditKeyInvalid(f"{where} cannot be read ({type(error).__name__}).") from None
-    return _decode_key(text, where)
-
-
-def _write_key_file(path: Path, secret: bytes) -> None:
-    """Write ``secret`` (hex) to a new owner-only file at ``path``: written in full beside it
-    and then moved into place, so the file is never seen half-written or readable by others;
-    an existing file is never replaced."""
-    if path.exists():
-        raise AuditKeyInvalid(f"{path} already exists; it was kept and no new key was made.")
-    if not path.parent.is_dir():
-        raise AuditKeyInvalid(f"The folder {path.parent} does not exist.")
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(descriptor, "w", encoding="ascii") as file:
-            if os.name == "posix":
-                os.fchmod(file.fileno(), 0o600)
-            file.write(secret.hex() + "\n")
-            file.flush()
-            os.fsync(file.fileno())
-        os.link(temporary, path)  # fails, rather than replacing, if the file appeared meanwhile
-    except FileExistsError:
-        raise AuditKeyInvalid(f"{path} already exists; it was kept.") from None
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
 __all__ = [
     "DEMO_LABEL",
     "HEAD_ID",
@@ -332,6 +309,9 @@ __all__ = [
     "AuditKeyInvalid",
     "AuditKeyMissing",
     "AuditLogDamaged",
+    "ClinicDatabaseReplaced",
+    "ClinicKeyMissing",
+    "DemoKeyInClinicDatabase",
     "NoSecureKeyring",
     "create_audit_key",
     "install_demo_key",
