@@ -252,20 +252,20 @@ def main(argv: list[str] | None = None) -> int:
         f"{database.accounts:,} accounts; cold start on {cold.patients:,} patients",
         flush=True,
     )
+    bench = Bench(arguments, database, cold)
     generation_s = None
     if arguments.with_generation:
         print(f"Timing a {GENERATION_PATIENTS:,}-patient demo fill …", flush=True)
         generation_s = time_generation(GENERATION_PATIENTS)
         print(f"  {generation_s:.1f} s", flush=True)
     searches = pick_searches(database.path)
-    bench = Bench(arguments, database)
     bench.busy_at_start = busy = busy_share()
     if busy is not None and busy > 0.25:
         print(f"Warning: other work keeps {busy:.0%} of the CPUs busy; figures will suffer.")
     with tempfile.TemporaryDirectory() as scratch:
         searches_file = Path(scratch) / "searches.json"
         searches_file.write_text(json.dumps(searches))
-        run_all(bench, searches_file, cold.path)
+        run_all(bench, searches_file)
     metrics = metrics_of(bench, generation_s)
     print()
     print(render_text_table(metrics))
