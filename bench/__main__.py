@@ -3,11 +3,14 @@
     .venv/bin/python -m bench                  # 1,000,000 accounts, 5 runs (~8 min)
     .venv/bin/python -m bench --quick          # 20,000 accounts, 1 run: a smoke check
     .venv/bin/python -m bench --with-generation  # also time a 1,000,000-patient demo fill
+    .venv/bin/python -m bench --encrypted      # also ours on encrypted copies: what SQLCipher costs
 
 Every measurement runs in a fresh child process (``bench.child``, ``bench.cold_start``); this
 process makes the databases (once; about 3 minutes for a million accounts), starts the children
 in turn, takes the medians, prints the table and writes the JSON (and a Markdown copy of the
-table beside it).
+table beside it). With ``--encrypted`` our side of every figure is measured again, in the same
+runs, on an encrypted copy of each database (the baseline cannot read one), and a second table
+gives each figure's cost against the plain file.
 """
 
 from __future__ import annotations
@@ -23,11 +26,20 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 from bench import baseline
-from bench.data import DATA_DIR, BenchDatabase, ensure_database, patients_for, time_generation
+from bench.cipher import BENCH_KEY
+from bench.data import (
+    DATA_DIR,
+    BenchDatabase,
+    ensure_database,
+    ensure_encrypted,
+    patients_for,
+    time_generation,
+)
 from bench.report import (
     Metric,
     Target,
@@ -38,11 +50,21 @@ from bench.report import (
     split_table,
 )
 from bench.report import text_table as render_text_table
-from bench.runner import ROOT, Bench, run_all
+from bench.runner import ROOT, Bench, Side, run_all
 from bench.searches import pick_searches
+from console.models.encryption import HMAC, cipher_dbapi
 
 DEFAULT_OUT = ROOT / "bench" / "results" / "latest.json"
 GENERATION_PATIENTS = 1_000_000
+#: What encryption at rest may cost on every figure of ours (issue 14, point 1).
+ENCRYPTION_TARGET = ratio_at_most(1.15, "≤ +15 %")
+ENCRYPTION_TITLE = "What encryption at rest costs ours (SQLCipher against plain SQLite)"
+ENCRYPTION_NOTE = (
+    "Ours again, in the same runs, on a copy of each database encrypted with SQLCipher "
+    f"(raw 32-byte key, {HMAC} pages) by the console's own export; the cost is encrypted / "
+    "plain - 1, of the medians. The plain file is read by Python's SQLite, the encrypted one "
+    "by the SQLite built into SQLCipher (their versions: machine in the JSON)."
+)
 
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -74,6 +96,11 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help=f"also time filling a {GENERATION_PATIENTS:,}-patient demo clinic (~2 min)",
     )
+    parser.add_argument(
+        "--encrypted",
+        action="store_true",
+        help="also measure ours on encrypted copies of the databases and print the cost",
+    )
     parser.add_argument("--quick", action="store_true", help="20,000 accounts, 1 run")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the JSON to write")
     arguments = parser.parse_args(argv)
@@ -85,17 +112,19 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     return arguments
 
 
-def metrics_of(bench: Bench, generation_s: float | None) -> list[Metric]:
-    """The issue's figures from the samples."""
+def metrics_of(
+    bench: Bench, generation_s: float | None, ours: str = "ours", baseline: str = "baseline"
+) -> list[Metric]:
+    """The issue's figures from the samples of the tables ``ours`` and ``baseline``."""
     arguments = bench.arguments
 
     def pair(key: str, label: str, unit: str, figures: tuple[str, ...]) -> Metric:
         metric = Metric(key, label, unit)
         for figure in figures:
-            metric.ours += bench.samples(figure, "ours")
-            metric.baseline += bench.samples(figure, "baseline")
-            metric.ours_data += bench.data_samples(figure, "ours")
-            metric.baseline_data += bench.data_samples(figure, "baseline")
+            metric.ours += bench.samples(figure, ours)
+            metric.baseline += bench.samples(figure, baseline)
+            metric.ours_data += bench.data_samples(figure, ours)
+            metric.baseline_data += bench.data_samples(figure, baseline)
         return metric
 
     first = pair("first_paint", "First painted page", "ms", ("first_paint_ms",))
@@ -117,10 +146,10 @@ def metrics_of(bench: Bench, generation_s: float | None) -> list[Metric]:
     p50 = Metric("search_p50", "Search keystroke → painted, p50", "ms")
     p95 = Metric("search_p95", "Search keystroke → painted, p95", "ms")
     for metric, percent in ((p50, 50), (p95, 95)):
-        metric.ours = bench.search_percentiles("ours", percent)
-        metric.baseline = bench.search_percentiles("baseline", percent)
-        metric.ours_data = bench.search_data_percentiles("ours", percent)
-        metric.baseline_data = bench.search_data_percentiles("baseline", percent)
+        metric.ours = bench.search_percentiles(ours, percent)
+        metric.baseline = bench.search_percentiles(baseline, percent)
+        metric.ours_data = bench.search_data_percentiles(ours, percent)
+        metric.baseline_data = bench.search_data_percentiles(baseline, percent)
     p95.target = below(50, "< 50 ms")
     p50.note = (
         f"50 fixed searches; each typed but its last key, left to finish, then the last key "
@@ -131,7 +160,7 @@ def metrics_of(bench: Bench, generation_s: float | None) -> list[Metric]:
     )
     p95.note = "As p50."
     memory = Metric("peak_memory", "Peak memory after visiting the whole list", "MB")
-    memory.ours, memory.baseline = bench.memory_samples("ours"), bench.memory_samples("baseline")
+    memory.ours, memory.baseline = bench.memory_samples(ours), bench.memory_samples(baseline)
     memory.target = both(ratio_at_most(0.2, "≤ 1/5 of baseline"), below(200, "< 200 MB"))
     memory.note = (
         f"Peak RSS of the whole process (interpreter and Qt included) after a jump to the last "
@@ -170,6 +199,14 @@ def metrics_of(bench: Bench, generation_s: float | None) -> list[Metric]:
     return metrics
 
 
+def encryption_costs(bench: Bench) -> list[Metric]:
+    """Each figure of ours on the encrypted copies against the same on the plain files."""
+    costs = metrics_of(bench, None, ours="encrypted", baseline="ours")
+    for metric in costs:
+        metric.sides, metric.target, metric.note = ("encrypted", "plain"), ENCRYPTION_TARGET, ""
+    return costs
+
+
 def machine_info(database: BenchDatabase) -> dict[str, Any]:
     """Where and with what the figures were taken."""
     import PySide6
@@ -201,7 +238,15 @@ def machine_info(database: BenchDatabase) -> dict[str, Any]:
         "sqlalchemy": sqlalchemy.__version__,
         "sqlite_python": sqlite3.sqlite_version,
         "sqlite_qt": baseline.sqlite_version(database.path),
+        "sqlcipher": sqlcipher_version(),
     }
+
+
+def sqlcipher_version() -> str:
+    """SQLCipher's version and that of the SQLite it is built on (encrypted files only)."""
+    with closing(cipher_dbapi().connect(":memory:")) as connection:
+        (version,) = connection.execute("PRAGMA cipher_version").fetchone()
+    return f"{version}, SQLite {cipher_dbapi().sqlite_version}"
 
 
 def busy_share(seconds: float = 1.0) -> float | None:
@@ -252,36 +297,49 @@ def main(argv: list[str] | None = None) -> int:
         f"{database.accounts:,} accounts; cold start on {cold.patients:,} patients",
         flush=True,
     )
+    bench = Bench(arguments, database, cold)
+    if arguments.encrypted:
+        encrypted = ensure_encrypted(database)
+        encrypted_cold = encrypted if cold is database else ensure_encrypted(cold)
+        bench.sides["encrypted"] = Side("ours", encrypted.path, encrypted_cold.path, BENCH_KEY)
+        print(f"Encrypted copies: {encrypted.path.name}, {encrypted_cold.path.name}", flush=True)
     generation_s = None
     if arguments.with_generation:
         print(f"Timing a {GENERATION_PATIENTS:,}-patient demo fill …", flush=True)
         generation_s = time_generation(GENERATION_PATIENTS)
         print(f"  {generation_s:.1f} s", flush=True)
     searches = pick_searches(database.path)
-    bench = Bench(arguments, database)
     bench.busy_at_start = busy = busy_share()
     if busy is not None and busy > 0.25:
         print(f"Warning: other work keeps {busy:.0%} of the CPUs busy; figures will suffer.")
     with tempfile.TemporaryDirectory() as scratch:
         searches_file = Path(scratch) / "searches.json"
         searches_file.write_text(json.dumps(searches))
-        run_all(bench, searches_file, cold.path)
+        run_all(bench, searches_file)
     metrics = metrics_of(bench, generation_s)
+    costs = encryption_costs(bench) if arguments.encrypted else []
     print()
     print(render_text_table(metrics))
     print()
     print(split_table(metrics))
+    if costs:
+        print(f"\n{ENCRYPTION_TITLE}:\n")
+        print(render_text_table(costs, cost=True))
     if arguments.quick:
         print("(The targets are for 1,000,000 accounts; a quick run only checks that all runs.)")
     for error in bench.errors:
         print(f"error: run {error['run']} {error['scenario']} {error['model']}: {error['error']}")
     elapsed_s = round(time.perf_counter() - began, 1)
-    document = results_document(bench, cold, searches, metrics, argv)
+    document = results_document(bench, cold, searches, metrics, costs, argv)
     document["code"], document["elapsed_s"] = code, elapsed_s
+    markdown = markdown_table(metrics) + "\n\n"
+    markdown += "".join(f"- {m.label}: {m.note}\n" for m in metrics if m.note)
+    if costs:
+        markdown += f"\n{ENCRYPTION_TITLE}:\n\n{markdown_table(costs, cost=True)}\n\n"
+        markdown += f"{ENCRYPTION_NOTE}\n"
     arguments.out.parent.mkdir(parents=True, exist_ok=True)
     arguments.out.write_text(json.dumps(document, indent=1) + "\n")
-    notes = "\n".join(f"- {m.label}: {m.note}" for m in metrics if m.note)
-    arguments.out.with_suffix(".md").write_text(f"{markdown_table(metrics)}\n\n{notes}\n")
+    arguments.out.with_suffix(".md").write_text(markdown)
     print(f"\nWrote {arguments.out} and {arguments.out.with_suffix('.md').name}")
     print(f"({elapsed_s / 60:.1f} min)")
     return 1 if bench.errors else 0
@@ -292,11 +350,24 @@ def results_document(
     cold: BenchDatabase,
     searches: list[dict[str, str]],
     metrics: list[Metric],
+    costs: list[Metric],
     argv: list[str] | None,
 ) -> dict[str, Any]:
     """Everything the JSON file holds: where, on what and with which code the figures were
-    taken, every figure with all its samples, and every child's raw result."""
+    taken, every figure with all its samples (and what encryption costs each, if measured),
+    and every child's raw result."""
     database = bench.database
+    encrypted = bench.sides.get("encrypted")
+    encryption = None
+    if encrypted is not None:
+        encryption = {
+            "database": encrypted.database.name,
+            "cold_start_database": encrypted.cold_start.name,
+            "key": "bench.cipher.BENCH_KEY: fixed, not a secret",
+            "target": ENCRYPTION_TARGET.text,
+            "note": ENCRYPTION_NOTE,
+            "metrics": [metric.as_json() for metric in costs],
+        }
     return {
         "issue": "A million accounts, instantly: benchmark suite against Qt's own SQL model",
         "command": " ".join(["python -m bench", *(argv if argv is not None else sys.argv[1:])]),
@@ -315,6 +386,7 @@ def results_document(
         "baseline_queries": baseline.describe(database.path),
         "searches": searches,
         "metrics": [metric.as_json() for metric in metrics],
+        "encryption": encryption,
         "cpu_busy_share": {"before": bench.busy_at_start, "after": busy_share()},
         "results": bench.results,
         "errors": bench.errors,

@@ -3,7 +3,8 @@
     python -m bench.child SCENARIO MODEL --db PATH [--searches FILE] [--visit-steps N]
 
 A fresh process per measurement keeps each table's peak memory its own and leaves no warm
-SQLite page cache, thread pool or Python object behind for the next one. The result is printed
+SQLite page cache, thread pool or Python object behind for the next one. Ours opens an
+encrypted database with the key in ``bench.cipher.KEY_VAR``. The result is printed
 as one line, ``BENCH-RESULT {json}``, for ``python -m bench`` to collect.
 """
 
@@ -19,6 +20,7 @@ from typing import Any, Protocol
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from bench.cipher import key_from_environment
 from bench.measure import current_rss_mb, peak_rss_mb
 
 RESULT_PREFIX = "BENCH-RESULT "
@@ -50,7 +52,7 @@ def _table(model: str, path: Path) -> TableUnderTest:
         from bench.data import sqlite_url
         from bench.ours import OurConsole
 
-        return OurConsole(sqlite_url(path))
+        return OurConsole(sqlite_url(path), key_from_environment())
     from bench.baseline import QtSqlBaseline
 
     return QtSqlBaseline(path)
@@ -140,7 +142,7 @@ def run_clusters(model: str, path: Path) -> dict[str, Any]:
         from bench.data import sqlite_url
         from bench.ours import time_clusters
 
-        elapsed, clusters = time_clusters(sqlite_url(path))
+        elapsed, clusters = time_clusters(sqlite_url(path), key_from_environment())
         return {"figures": {"clusters_ms": elapsed}, "info": {"clusters": clusters}}
     from bench import baseline
 

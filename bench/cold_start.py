@@ -6,6 +6,7 @@ The child imports everything itself, so the figure the parent takes (from just b
 starts this process to the ``READY`` line) includes the interpreter, the imports, opening the
 database (ours also checks its schema is up to date) and the first paint. The ``READY`` line
 carries the child's own split of that time; the child then shuts down cleanly, unmeasured.
+Ours opens an encrypted database with the key in ``bench.cipher.KEY_VAR``.
 """
 
 from __future__ import annotations
@@ -29,13 +30,15 @@ def _since_start(phases: dict[str, float], name: str) -> None:
 
 def start_ours(path: Path, phases: dict[str, float]) -> Callable[[], None]:
     """Open the console's main window on ``path`` and wait for its first painted page."""
+    from bench.cipher import key_from_environment
     from bench.measure import PaintWatch, visible_rows, wait_until_painted
     from console.app import build_main_window, create_application
     from console.models.database import open_database, resolve_database_url
 
     _since_start(phases, "imported_ms")
     create_application([sys.argv[0]])
-    database = open_database(resolve_database_url(str(path), {}))
+    url = resolve_database_url(str(path), {})
+    database = open_database(url, cipher_key=key_from_environment())
     _since_start(phases, "database_open_ms")
     started = time.perf_counter()
     window = build_main_window(database)

@@ -4,6 +4,10 @@ under ``bench/data/`` (git-ignored).
 A cached file is reused only while its stamp (size, seed, the day the clinic is dated, the
 schema's migration head and the demo generator's source) still matches; otherwise it is made
 again, so a figure is never measured on a database that today's code would not produce.
+
+``--encrypted`` also measures an encrypted copy of each clinic, made with the console's own
+export (``encrypt_copy``) under the fixed ``bench.cipher.BENCH_KEY`` and cached the same way:
+made again whenever its plain clinic is, or the encryption code changes.
 """
 
 from __future__ import annotations
@@ -14,17 +18,23 @@ import hashlib
 import inspect
 import json
 import math
-import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 
+import console.models.encryption as encryption
+import console.models.sqlite_copy as sqlite_copy
 import console.services.demo.clinic as demo_loader
 import console.services.demo.households as demo_households
+from bench.cipher import BENCH_KEY
 from console.models.database import alembic_config, open_database, resolve_database_url
+from console.models.sqlite_copy import encrypt_copy, read_only
 from console.services.demo.clinic import fill_demo_database
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -73,17 +83,19 @@ def schema_fingerprint() -> dict[str, str]:
     make the schema and its indexes) and the demo generator with the console modules it
     uses, byte for byte."""
     script = ScriptDirectory.from_config(alembic_config())
-    migrations = hashlib.sha256()
-    for path in sorted(Path(script.versions).glob("*.py")):
-        migrations.update(path.name.encode() + b"\0" + path.read_bytes())
-    generator = hashlib.sha256()
-    for path in _generator_sources():
-        generator.update(path.name.encode() + b"\0" + path.read_bytes())
     return {
         "migration_heads": ",".join(sorted(script.get_heads())),
-        "migrations_sha256": migrations.hexdigest(),
-        "generator_sha256": generator.hexdigest(),
+        "migrations_sha256": _sha256_of(sorted(Path(script.versions).glob("*.py"))),
+        "generator_sha256": _sha256_of(_generator_sources()),
     }
+
+
+def _sha256_of(sources: Iterable[Path]) -> str:
+    """One digest of the files' names and bytes."""
+    digest = hashlib.sha256()
+    for path in sources:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def _generator_sources() -> list[Path]:
@@ -108,11 +120,11 @@ def _stamp(patients: int) -> dict[str, object]:
     }
 
 
-def count_accounts(path: Path) -> int:
-    """Portal accounts in the SQLite file (read directly, without upgrading anything)."""
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
-        (count,) = connection.execute("SELECT count(*) FROM portal_accounts").fetchone()
-    return int(count)
+def count_accounts(path: Path, key: bytes | None = None) -> int:
+    """Portal accounts in the SQLite file, encrypted with ``key`` if given (read directly,
+    without upgrading anything)."""
+    with read_only(path, key) as connection:
+        return int(connection.execute(text("SELECT count(*) FROM portal_accounts")).scalar_one())
 
 
 def generate(path: Path, patients: int, log: Callable[[str], None] = say) -> float:
@@ -145,14 +157,21 @@ def _remove(path: Path) -> None:
         file.unlink(missing_ok=True)
 
 
+@contextmanager
+def _locked() -> Iterator[None]:
+    """Two benchmark runs never make the same file at once."""
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    with open(DATA_DIR / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def ensure_database(
     name: str, patients: int, min_accounts: int = 0, log: Callable[[str], None] = say
 ) -> BenchDatabase:
     """The cached clinic ``name`` with ``patients`` patients, made (again) if it is missing,
     stale or has fewer than ``min_accounts`` accounts."""
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    with open(DATA_DIR / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # two benchmark runs never make the same file at once
+    with _locked():
         return _ensure_database(name, patients, min_accounts, log)
 
 
@@ -160,29 +179,95 @@ def _ensure_database(
     name: str, patients: int, min_accounts: int, log: Callable[[str], None]
 ) -> BenchDatabase:
     path = DATA_DIR / f"{name}.db"
-    stamp_path = path.with_suffix(".stamp.json")
-    wanted = _stamp(patients)
-    generated_s = None
-    try:
-        recorded = json.loads(stamp_path.read_text())
-    except (OSError, ValueError):
-        recorded = None
-    if not path.exists() or recorded is None or recorded.get("inputs") != wanted:
-        reason = "missing" if not path.exists() else "made by other code or with other inputs"
-        log(f"Making {path.name} ({patients:,} patients; the cached file is {reason}) …")
-        stamp_path.unlink(missing_ok=True)
-        generated_s = generate(path, patients, log)
-        log(f"  made in {generated_s:.1f} s")
-        recorded = {"inputs": wanted, "accounts": count_accounts(path)}
-        recorded["generated_s"] = round(generated_s, 2)
-        stamp_path.write_text(json.dumps(recorded, indent=2) + "\n")
+
+    def make() -> dict[str, Any]:
+        seconds = generate(path, patients, log)
+        return {"accounts": count_accounts(path), "generated_s": round(seconds, 2)}
+
+    recorded, made = _cached(path, _stamp(patients), f"{patients:,} patients", make, log)
     accounts = int(recorded["accounts"])
     if accounts < min_accounts:
         raise RuntimeError(
             f"{path.name} holds {accounts:,} accounts, fewer than the {min_accounts:,} asked "
             "for: raise ACCOUNTS_PER_PATIENT's margin in bench/data.py."
         )
-    return BenchDatabase(path, patients, accounts, generated_s)
+    return BenchDatabase(path, patients, accounts, recorded["generated_s"] if made else None)
+
+
+def ensure_encrypted(plain: BenchDatabase, log: Callable[[str], None] = say) -> BenchDatabase:
+    """The cached encrypted copy of the clinic ``plain`` (``BENCH_KEY``), made (again) if it
+    is missing, if ``plain`` was made since, or if the encryption code changed."""
+    path = plain.path.with_name(f"{plain.path.stem}-encrypted.db")
+
+    def make() -> dict[str, Any]:
+        seconds = encrypt(plain, path)
+        accounts = count_accounts(path, BENCH_KEY)
+        if accounts != plain.accounts:
+            raise RuntimeError(f"{path.name} holds {accounts:,} accounts, not {plain.accounts:,}")
+        return {"accounts": accounts, "encrypted_s": round(seconds, 2)}
+
+    with _locked():
+        wanted = {
+            # The plain file's own stamp: its inputs, and its time of making, which tells one
+            # making of it from another.
+            "copy_of": json.loads(_stamp_path(plain.path).read_text()),
+            "encryption_sha256": _sha256_of(
+                Path(inspect.getfile(module)) for module in (encryption, sqlite_copy)
+            ),
+            "key_sha256": hashlib.sha256(BENCH_KEY).hexdigest(),
+        }
+        recorded, _ = _cached(path, wanted, f"an encrypted copy of {plain.path.name}", make, log)
+    return BenchDatabase(path, plain.patients, int(recorded["accounts"]), None)
+
+
+def encrypt(plain: BenchDatabase, path: Path) -> float:
+    """Write an encrypted copy (``BENCH_KEY``) of ``plain`` to the file ``path`` with the
+    console's own export, as ``portal-console encrypt`` does; the seconds the export took.
+    The file appears only once complete."""
+    part = path.with_name(path.name + ".part")
+    _remove(part)
+    started = time.perf_counter()
+    encrypt_copy(open_database(plain.url), part, BENCH_KEY)
+    elapsed = time.perf_counter() - started
+    # The export leaves both files in rollback-journal mode; opening them as the console
+    # does puts them back in WAL mode, in which every run finds them.
+    open_database(plain.url).dispose()
+    open_database(sqlite_url(part), cipher_key=BENCH_KEY).dispose()
+    _remove(path)
+    part.replace(path)
+    return elapsed
+
+
+def _stamp_path(path: Path) -> Path:
+    return path.with_suffix(".stamp.json")
+
+
+def _cached(
+    path: Path,
+    wanted: dict[str, Any],
+    what: str,
+    make: Callable[[], dict[str, Any]],
+    log: Callable[[str], None],
+) -> tuple[dict[str, Any], bool]:
+    """What the stamp beside ``path`` records, after ``make()`` made the file (again) and
+    gave what to record with ``wanted``, if the file was missing or its stamp is not
+    ``wanted``; and whether it was made now."""
+    stamp_path = _stamp_path(path)
+    recorded: dict[str, Any] | None
+    try:
+        recorded = json.loads(stamp_path.read_text())
+    except (OSError, ValueError):
+        recorded = None
+    if path.exists() and recorded is not None and recorded.get("inputs") == wanted:
+        return recorded, False
+    reason = "missing" if not path.exists() else "made by other code or with other inputs"
+    log(f"Making {path.name} ({what}; the cached file is {reason}) …")
+    stamp_path.unlink(missing_ok=True)
+    started = time.perf_counter()
+    recorded = {"inputs": wanted} | make()
+    log(f"  made in {time.perf_counter() - started:.1f} s")
+    stamp_path.write_text(json.dumps(recorded, indent=2) + "\n")
+    return recorded, True
 
 
 def time_generation(patients: int, log: Callable[[str], None] = say) -> float:

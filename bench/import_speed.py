@@ -31,6 +31,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from bench.cipher import environment_with_key, key_from_environment
 from console.models.database import open_database, resolve_database_url
 from console.models.encryption import new_key
 from console.models.schema import StaffUser
@@ -48,8 +49,6 @@ FIRST = ["Ann", "Bob", "Cy", "Dora", "Ed", "Fay", "Gus", "Hana", "Ivo", "Jun", "
 LAST = ["Lee", "Ortiz", "Nguyen", "Smith", "Okafor", "Kowalski", "Haddad", "Rossi", "Berg"]
 STATES = ["Legacy", "Legacy", "Legacy", "Reset pending", "Migrated", "Deactivated"]
 AUDIT_KEY = AuditKey(secret=bytes(range(32)), source="benchmark")
-#: How the parent hands the database key to a child run (hex).
-KEY_VAR = "PORTAL_BENCH_DATABASE_KEY"
 
 
 def write_export(path: Path, rows: int, seed: int = 1) -> None:
@@ -115,13 +114,12 @@ def run_import(url: str, export_path: Path, key: bytes | None) -> dict[str, obje
 
 
 def _child(url: str, export_path: Path, key: bytes | None) -> dict[str, object]:
-    environ = os.environ | ({KEY_VAR: key.hex()} if key else {})
     out = subprocess.run(
         [sys.executable, "-m", "bench.import_speed", "--child", url, str(export_path)],
         check=True,
         capture_output=True,
         text=True,
-        env=environ,
+        env=environment_with_key(os.environ, key),
     )
     result: dict[str, object] = json.loads(out.stdout)
     return result
@@ -135,8 +133,7 @@ def main() -> None:
     parser.add_argument("--child", nargs=2, metavar=("URL", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        key = bytes.fromhex(os.environ[KEY_VAR]) if os.environ.get(KEY_VAR) else None
-        print(json.dumps(run_import(args.child[0], Path(args.child[1]), key)))
+        print(json.dumps(run_import(args.child[0], Path(args.child[1]), key_from_environment())))
         return
     with tempfile.TemporaryDirectory(prefix="import-bench-") as folder:
         export_path = Path(folder) / "export.csv"

@@ -28,9 +28,9 @@ class OurConsole:
 
     name = "ours"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, cipher_key: bytes | None = None) -> None:
         self.app = create_application(["bench"])
-        self.database = open_database(url)
+        self.database = open_database(url, cipher_key=cipher_key)
         self._window: MainWindow | None = None
         self._watch: PaintWatch | None = None
         #: Of the last step: ms until its own call returned or the model last changed the
@@ -166,9 +166,9 @@ class OurConsole:
         return done
 
 
-def time_clusters(url: str) -> tuple[float, int]:
+def time_clusters(url: str, cipher_key: bytes | None = None) -> tuple[float, int]:
     """ms to list every shared-e-mail cluster on a new connection, and how many there are."""
-    database = open_database(url)
+    database = open_database(url, cipher_key=cipher_key)
     try:
         started = time.perf_counter()
         with database.engine.connect() as connection:

@@ -22,7 +22,8 @@ class Target:
 
 @dataclass
 class Metric:
-    """One line of the table: every sample of ours and of the baseline."""
+    """One line of the table: every sample of ours and of the baseline (in a table of
+    encryption costs: of ours encrypted, and of ours on the plain file)."""
 
     key: str
     label: str
@@ -34,6 +35,8 @@ class Metric:
     #: For each sample, the ms until the rows it shows were read (the rest is painting).
     ours_data: list[float] = field(default_factory=list)
     baseline_data: list[float] = field(default_factory=list)
+    #: What ``ours`` and ``baseline`` are called in the results file.
+    sides: tuple[str, str] = ("ours", "baseline")
 
     @property
     def ours_median(self) -> float | None:
@@ -68,15 +71,16 @@ class Metric:
             median = _median(samples)
             return None if median is None else {"median": median, "samples": samples}
 
+        first, second = self.sides
         return {
             "key": self.key,
             "label": self.label,
             "unit": self.unit,
-            "ours": side(self.ours),
-            "baseline": side(self.baseline),
+            first: side(self.ours),
+            second: side(self.baseline),
             "data_in_ms_median": {
-                "ours": _median(self.ours_data),
-                "baseline": _median(self.baseline_data),
+                first: _median(self.ours_data),
+                second: _median(self.baseline_data),
             },
             "ratio": None if self.ratio is None else round(self.ratio, 4),
             "target": self.target.text if self.target else None,
@@ -136,31 +140,37 @@ def _ratio(value: float | None, unit: str) -> str:
     return f"{value:.2f}"
 
 
+def _cost(ratio: float | None) -> str:
+    return "-" if ratio is None else f"{(ratio - 1) * 100:+.1f} %"
+
+
 def _verdict(passed: bool | None) -> str:
     return {True: "pass", False: "FAIL", None: ""}[passed]
 
 
 HEADERS = ("Metric", "Ours", "Baseline", "Ours / baseline", "Target", "Met")
+COST_HEADERS = ("Metric", "Ours, plain", "Ours, encrypted", "Cost", "Target", "Met")
 
 
-def table_rows(metrics: Iterable[Metric]) -> list[tuple[str, ...]]:
-    """One row of text per metric, in the order of ``HEADERS``."""
-    return [
-        (
-            metric.label,
-            _figure(metric.ours_median, metric.unit),
-            _figure(metric.baseline_median, metric.unit),
-            _ratio(metric.ratio, metric.unit),
-            metric.target.text if metric.target else "",
-            _verdict(metric.passed),
-        )
-        for metric in metrics
-    ]
+def table_rows(metrics: Iterable[Metric], *, cost: bool = False) -> list[tuple[str, ...]]:
+    """One row of text per metric, in the order of ``HEADERS``; with ``cost``, of
+    ``COST_HEADERS`` (the baseline, ours plain, first; then ours encrypted, and the cost)."""
+    rows: list[tuple[str, ...]] = []
+    for metric in metrics:
+        ours = _figure(metric.ours_median, metric.unit)
+        baseline = _figure(metric.baseline_median, metric.unit)
+        if cost:
+            figures = (baseline, ours, _cost(metric.ratio))
+        else:
+            figures = (ours, baseline, _ratio(metric.ratio, metric.unit))
+        target = metric.target.text if metric.target else ""
+        rows.append((metric.label, *figures, target, _verdict(metric.passed)))
+    return rows
 
 
-def text_table(metrics: Iterable[Metric]) -> str:
-    """The table for a terminal."""
-    rows = [HEADERS, *table_rows(metrics)]
+def text_table(metrics: Iterable[Metric], *, cost: bool = False) -> str:
+    """The table for a terminal (``cost``: of encryption costs)."""
+    rows = [COST_HEADERS if cost else HEADERS, *table_rows(metrics, cost=cost)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(HEADERS))]
     lines = []
     for number, row in enumerate(rows):
@@ -174,11 +184,11 @@ def text_table(metrics: Iterable[Metric]) -> str:
     return "\n".join(lines)
 
 
-def markdown_table(metrics: Iterable[Metric]) -> str:
-    """The table for the README."""
-    rows = table_rows(metrics)
+def markdown_table(metrics: Iterable[Metric], *, cost: bool = False) -> str:
+    """The table for the README (``cost``: of encryption costs)."""
+    rows = table_rows(metrics, cost=cost)
     lines = [
-        "| " + " | ".join(HEADERS) + " |",
+        "| " + " | ".join(COST_HEADERS if cost else HEADERS) + " |",
         "|" + "|".join(("---", "--:", "--:", "--:", "---", ":-:")) + "|",
     ]
     lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]

@@ -9,10 +9,12 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.child import RESULT_PREFIX
+from bench.child import MODELS, RESULT_PREFIX
+from bench.cipher import environment_with_key
 from bench.cold_start import READY_PREFIX
 from bench.data import BenchDatabase
 from bench.report import percentile
@@ -22,12 +24,28 @@ ROOT = Path(__file__).resolve().parent.parent
 CHILD_TIMEOUT_S = 3600
 
 
+@dataclass(frozen=True)
+class Side:
+    """A table the children measure: theirs (the child's model), on which files, opened
+    with which key (None: plain SQLite)."""
+
+    model: str
+    database: Path
+    cold_start: Path
+    key: bytes | None = None
+
+
 class Bench:
     """One benchmark run: the children it started and what they reported."""
 
-    def __init__(self, arguments: argparse.Namespace, database: BenchDatabase) -> None:
+    def __init__(
+        self, arguments: argparse.Namespace, database: BenchDatabase, cold: BenchDatabase
+    ) -> None:
         self.arguments = arguments
         self.database = database
+        #: Each table measured, by the name its results are kept under; ``--encrypted`` adds
+        #: ours on the encrypted copies as "encrypted".
+        self.sides = {model: Side(model, database.path, cold.path) for model in MODELS}
         self.results: list[dict[str, Any]] = []
         self.errors: list[dict[str, Any]] = []
         self.env = os.environ | {"QT_QPA_PLATFORM": "offscreen"}
@@ -35,28 +53,30 @@ class Bench:
         self.busy_at_start: float | None = None
 
     def child(self, run: int, scenario: str, model: str, *extra: str) -> None:
-        """Run one scenario for one table in a new process and keep its result."""
+        """Run one scenario for one table (a name of ``sides``) in a new process and keep
+        its result."""
+        side = self.sides[model]
         command = [
             sys.executable,
             "-m",
             "bench.child",
             scenario,
-            model,
+            side.model,
             "--db",
-            str(self.database.path),
+            str(side.database),
             "--rows",
             str(self.database.accounts),
             *extra,
         ]
         started = time.perf_counter()
-        label = f"[run {run}] {scenario:<8} {model:<8}"
+        label = f"[run {run}] {scenario:<8} {model:<9}"
         try:
             finished = subprocess.run(
                 command,
                 capture_output=True,
                 text=True,
                 timeout=CHILD_TIMEOUT_S,
-                env=self.env,
+                env=environment_with_key(self.env, side.key),
                 cwd=ROOT,
                 check=False,
             )
@@ -68,7 +88,7 @@ class Bench:
             tail = (finished.stderr.strip().splitlines() or ["(nothing on stderr)"])[-1]
             self._failed(run, scenario, model, f"exit status {finished.returncode}: {tail}")
             return
-        result = json.loads(lines[-1].removeprefix(RESULT_PREFIX)) | {"run": run}
+        result = json.loads(lines[-1].removeprefix(RESULT_PREFIX)) | {"run": run, "model": model}
         result["wall_s"] = round(time.perf_counter() - started, 1)
         self.results.append(result)
         shown = ", ".join(f"{k} {v:,.0f}" for k, v in result["figures"].items())
@@ -78,16 +98,17 @@ class Bench:
             shown += f"{percentile(latencies, 95):,.0f}"
         print(f"{label} {shown}  ({result['wall_s']:.0f} s)", flush=True)
 
-    def cold_start(self, run: int, model: str, path: Path) -> None:
+    def cold_start(self, run: int, model: str) -> None:
         """Time a child from its start to its first painted page."""
-        command = [sys.executable, "-m", "bench.cold_start", model, str(path)]
+        side = self.sides[model]
+        command = [sys.executable, "-m", "bench.cold_start", side.model, str(side.cold_start)]
         started = time.perf_counter()
         with subprocess.Popen(
             command,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env=self.env,
+            env=environment_with_key(self.env, side.key),
             cwd=ROOT,
         ) as process:
             assert process.stdout is not None
@@ -108,11 +129,11 @@ class Bench:
             {"run": run, "scenario": "cold", "model": model, "figures": {"cold_ms": elapsed_ms}}
             | {"info": phases}
         )
-        print(f"[run {run}] cold     {model:<8} {elapsed_ms:,.0f} ms  {phases}", flush=True)
+        print(f"[run {run}] cold     {model:<9} {elapsed_ms:,.0f} ms  {phases}", flush=True)
 
     def _failed(self, run: int, scenario: str, model: str, message: str) -> None:
         self.errors.append({"run": run, "scenario": scenario, "model": model, "error": message})
-        print(f"[run {run}] {scenario:<8} {model:<8} FAILED: {message}", flush=True)
+        print(f"[run {run}] {scenario:<8} {model:<9} FAILED: {message}", flush=True)
 
     def samples(self, figure: str, model: str) -> list[float]:
         """Every value of ``figure`` the children of ``model`` reported, in run order."""
@@ -165,20 +186,20 @@ class Bench:
         ]
 
 
-def run_all(bench: Bench, searches_file: Path, cold_path: Path) -> None:
-    """Every scenario, run after run, ours and the baseline in turn (so that whatever else
-    the machine does falls on both)."""
+def run_all(bench: Bench, searches_file: Path) -> None:
+    """Every scenario, run after run, each table in turn (so that whatever else the machine
+    does falls on all)."""
     arguments = bench.arguments
     for run in range(1, arguments.runs + 1):
-        for model in ("ours", "baseline"):
-            bench.cold_start(run, model, cold_path)
+        for model in bench.sides:
+            bench.cold_start(run, model)
         for scenario in ("open", "last", "clusters"):
-            for model in ("ours", "baseline"):
+            for model in bench.sides:
                 bench.child(run, scenario, model)
         if run <= arguments.memory_runs:
-            for model in ("ours", "baseline"):
+            for model in bench.sides:
                 bench.child(run, "memory", model, "--visit-steps", str(arguments.visit_steps))
-        for model in ("ours", "baseline"):
-            runs = arguments.search_runs if model == "ours" else arguments.baseline_search_runs
-            if run <= runs:
+        for model, side in bench.sides.items():
+            baseline = side.model == "baseline"
+            if run <= (arguments.baseline_search_runs if baseline else arguments.search_runs):
                 bench.child(run, "search", model, "--searches", str(searches_file))
