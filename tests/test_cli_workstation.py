@@ -98,6 +98,7 @@ EVERY_COMMAND: dict[str, list[str]] = {
     "deactivate": ["jane", "--staff", "reader"],
     "audit": ["verify"],
     "outbox": ["list", "--staff", "reader"],
+    "import": ["no-such-export.csv", "--staff", "desk"],
 }
 
 
@@ -134,8 +135,9 @@ def test_every_command_acts_on_the_database_given(
     assert "There is no database" not in err
     assert not (tmp_path / "default-missing.db").exists()
     # Refused or not by the clinic's own database: the token is not a real one, the portal
-    # password is not given, and the test clinic's staff were added without audit events.
-    expected = {"accept": 2, "portal-login": 3, "audit": 4}.get(command, 0)
+    # password is not given, the test clinic's staff were added without audit events, and
+    # the export is not there (after 'desk' signed in to the clinic's database).
+    expected = {"accept": 2, "portal-login": 3, "audit": 4, "import": 2}.get(command, 0)
     assert status == expected, err
 
 
