@@ -239,6 +239,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `portal-console accounts | head`
         sys.stderr.close()
         return 0
+    except OSError as error:
+        if error.filename is None:  # not about a file named on the command line
+            raise
+        # A file named in an argument that the system refuses (a name too long, a folder
+        # that may not be read): one line, as for any other bad input.
+        print(
+            f"{PROG}: Cannot use {_one_line(str(error.filename))}: {error.strerror}.",
+            file=sys.stderr,
+        )
+        return 2
     except KeyboardInterrupt:
         return 130
 

@@ -16,7 +16,6 @@ from email.parser import BytesParser
 from pathlib import Path
 from urllib.parse import unquote
 
-import bcrypt
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,30 +23,11 @@ from sqlalchemy.orm import Session
 from console.cli import build_parser, main
 from console.models.database import Database, open_database, resolve_database_url
 from console.models.schema import AuditEvent, PortalAccount, StaffUser
-from console.models.states import StaffRole
 from console.services.settings.values import ConsoleSettings, save_settings
-from tests.cli import run
-from tests.factories import add_account, add_patient
-from tests.services.conftest import STAFF_PASSWORD, add_staff
+from tests.cli import make_clinic, run
+from tests.services.conftest import STAFF_PASSWORD
 
 AUDIT_KEY_HEX = hashlib.sha256(b"cli workstation test key").hexdigest()
-PORTAL_PASSWORD = "Harbour-Lights-42"
-
-
-def make_clinic(path: Path) -> None:
-    """Two charts, one with a legacy account ``jane`` (password PORTAL_PASSWORD); staff
-    ``desk`` (admin) and ``reader`` (front desk)."""
-    database = open_database(resolve_database_url(str(path), {}))
-    staff_hash = bcrypt.hashpw(STAFF_PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
-    portal_hash = bcrypt.hashpw(PORTAL_PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
-    add_staff(database, StaffRole.ADMIN, staff_hash, name="desk")
-    add_staff(database, StaffRole.FRONT_DESK, staff_hash, name="reader")
-    with Session(database.writer) as session, session.begin():
-        jane = add_patient(session, mrn="M1", first_name="Jane", last_name="Okafor")
-        add_patient(session, mrn="M2", first_name="Tom", last_name="Okafor")
-        account = add_account(session, "jane@example.org", patient=jane, username="jane")
-        account.password_hash = portal_hash
-    database.dispose()
 
 
 @pytest.fixture

@@ -3,7 +3,8 @@ to date through the migrations.
 
 One SQLite file in the user's data directory is the embedded default; several workstations
 share one PostgreSQL server instead. Whatever goes wrong while opening becomes a
-``DatabaseUnavailable`` with one line a clinic can act on, never a traceback.
+``DatabaseUnavailable`` with one line a clinic can act on, never a traceback; so does what
+goes wrong later that a person can act on (``console.models.database_trouble``).
 """
 
 from __future__ import annotations
@@ -24,19 +25,19 @@ from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, create_engine, event, exc, inspect, make_url
 from sqlalchemy.engine import URL, ExceptionContext
 
+from console.models.database_trouble import (
+    DatabaseNeedsPassword,
+    DatabaseUnavailable,
+    describe_url,
+    translate_database_errors,
+    trouble_opening,
+)
+
 APP_NAME = "portal-console"
 DB_ENV_VAR = "PORTAL_CONSOLE_DB"
 SQLITE_BUSY_TIMEOUT_MS = 5000
 #: How the write engine marks its transactions; see ``_begin``.
 _WRITE_OPTION = "portal_console_write"
-
-
-class DatabaseUnavailable(Exception):
-    """The database cannot be opened; the message says why in the clinic's words."""
-
-
-class DatabaseNeedsPassword(DatabaseUnavailable):
-    """The database server wants a password that was not given, or refused the one given."""
 
 
 @dataclass(frozen=True)
@@ -81,13 +82,6 @@ def resolve_database_url(cli_value: str | None, environ: os._Environ[str] | dict
     return str(URL.create("sqlite", database=str(Path(value).expanduser().absolute())))
 
 
-def describe_url(url: URL) -> str:
-    """A URL as shown to staff: SQLite as its file path, servers without the password."""
-    if url.get_backend_name() == "sqlite":
-        return url.database or "in-memory database"
-    return url.render_as_string(hide_password=True)
-
-
 def open_database(url_text: str, *, must_exist: bool = False, upgrade: bool = True) -> Database:
     """Connect to ``url_text`` and upgrade its schema to the newest migration.
 
@@ -115,6 +109,7 @@ def open_database(url_text: str, *, must_exist: bool = False, upgrade: bool = Tr
             connect_args={"connect_timeout": 5, "application_name": APP_NAME},
         )
     event.listen(engine, "handle_error", _without_row_values)
+    translate_database_errors(engine)
     database = Database(engine=engine, writer=engine.execution_options(**{_WRITE_OPTION: True}))
     try:
         with database.engine.connect() as connection:
@@ -126,17 +121,16 @@ def open_database(url_text: str, *, must_exist: bool = False, upgrade: bool = Tr
                 command.upgrade(alembic_config(connection), "head")
     except (exc.DBAPIError, sqlite3.Error) as error:
         engine.dispose()
-        problem = DatabaseNeedsPassword if _about_password(error) else DatabaseUnavailable
-        raise problem(_explain(error, url)) from None
+        raise trouble_opening(error, url) from None
     except CommandError:
         engine.dispose()
         raise DatabaseUnavailable(
             f"{describe_url(url)} was upgraded by a newer Portal Account Console; "
             "install the newer version on this workstation too."
         ) from None
-    except DatabaseUnavailable:
+    except DatabaseUnavailable as error:
         engine.dispose()
-        raise
+        raise error from None  # what the driver said is not for the person at the desk
     return database
 
 
@@ -186,38 +180,19 @@ def _check_sqlite_path(url: URL, must_exist: bool) -> None:
     if not url.database or url.database == ":memory:":
         return
     path = Path(url.database)
-    if path.is_dir():
+    try:
+        is_dir, exists, folder_exists = path.is_dir(), path.exists(), path.parent.exists()
+    except OSError as error:  # e.g. a name longer than the file system allows
+        raise DatabaseUnavailable(f"Cannot use {path}: {error.strerror}.") from None
+    if is_dir:
         raise DatabaseUnavailable(f"{path} is a folder, not a database file.")
-    if must_exist and not path.exists():
+    if must_exist and not exists:
         raise DatabaseUnavailable(f"There is no database at {path}.")
-    if not path.parent.exists():
+    if not folder_exists:
         if url.database == str(default_database_path()):
             path.parent.mkdir(parents=True, exist_ok=True)
         else:
             raise DatabaseUnavailable(f"The folder {path.parent} does not exist.")
-
-
-def _explain(error: BaseException, url: URL) -> str:
-    where = describe_url(url)
-    reason = str(getattr(error, "orig", error) or error).strip().splitlines()[0]
-    if url.get_backend_name() == "sqlite":
-        if "not a database" in reason or "malformed" in reason:
-            return f"{where} is not a Portal Account Console database (or it is damaged)."
-        if "locked" in reason:
-            return f"{where} is in use by another program and did not become free in time."
-        return f"Cannot open {where}: {reason}."
-    if "password authentication failed" in reason:
-        return f"The database server at {where} refused the user name or password."
-    if "no password supplied" in reason:
-        return f"The database server at {where} needs a password."
-    if "does not exist" in reason:
-        return f"The database server at {where} has no such database or user."
-    return f"Cannot reach the database server at {where}: {reason}."
-
-
-def _about_password(error: BaseException) -> bool:
-    reason = str(getattr(error, "orig", error) or error)
-    return "password authentication failed" in reason or "no password supplied" in reason
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -269,3 +244,18 @@ def _sqlite_begin(connection: Connection) -> None:
     # under WAL, they never wait for writers.
     mode = "IMMEDIATE" if connection.get_execution_options().get(_WRITE_OPTION) else "DEFERRED"
     connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+__all__ = [
+    "APP_NAME",
+    "DB_ENV_VAR",
+    "SQLITE_BUSY_TIMEOUT_MS",
+    "Database",
+    "DatabaseNeedsPassword",
+    "DatabaseUnavailable",
+    "alembic_config",
+    "default_database_path",
+    "describe_url",
+    "open_database",
+    "resolve_database_url",
+]
