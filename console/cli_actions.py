@@ -14,6 +14,7 @@ import sys
 
 from sqlalchemy.orm import Session
 
+from console.cli_input import whole_number
 from console.cli_workstation import (
     Adder,
     CommandRefused,
@@ -225,7 +226,7 @@ def add_action_commands(add: Adder) -> None:
     invite = with_staff(add("invite", cmd_invite))
     invite.add_argument("mrn")
     invite.add_argument("--email", required=True)
-    invite.add_argument("--expires-days", type=int, metavar="N")
+    invite.add_argument("--expires-days", type=whole_number(), metavar="N")
 
     accept = add("accept", cmd_accept)
     accept.add_argument("token")

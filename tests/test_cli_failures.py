@@ -1,7 +1,7 @@
 """Bad input and a database in trouble, through the real command (issue 14, point 6): each is
-one line on stderr in the clinic's words and exit status 2, never a traceback — a path too
-long for the file system, a damaged file, a read-only file or disk, a full disk; and nothing
-is written.
+one line on stderr in the clinic's words and exit status 2, never a traceback — a search too
+long for the database, a number too large for it, a path too long for the file system, a
+damaged file, a read-only file or disk, a full disk; and nothing is written.
 
 A read-only file is a file of mode 0444. Root writes to such a file all the same (its
 capability CAP_DAC_OVERRIDE), and ``PRAGMA query_only`` or a ``?mode=ro`` URL would only be
@@ -75,6 +75,23 @@ def file_digest(path: Path) -> str:
 
 
 # --- Bad input --------------------------------------------------------------------------------
+
+BAD_INPUT = {
+    # 50,000 characters: SQLite refused the LIKE pattern ("too complex") half-way.
+    "search-long-word": (["--search", "jane@" + "x" * 49_995], "at most 256 characters"),
+    # 25,000 words: SQLite refused the expression ("too large").
+    "search-many-words": (["--search", "a " * 25_000], "at most 256 characters"),
+    "limit-huge": (["--limit", "99999999999999999999999"], "at most 1,000,000,000"),
+    "limit-digits": (["--limit", "9" * 5000], "is not a whole number"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUT))
+def test_bad_input_is_one_line(clinic: Path, case: str) -> None:
+    options, expected = BAD_INPUT[case]
+    argv = ["accounts", "--db", str(clinic), "--staff", "reader", *options]
+    line = one_line_refusal(run_process(*argv, env=environment(clinic.parent)))
+    assert expected in line
 
 
 def test_a_path_too_long_for_the_file_system_is_one_line(clinic: Path) -> None:
