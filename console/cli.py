@@ -27,7 +27,7 @@ from console.cli_input import (
 )
 from console.cli_outbox import add_outbox_commands
 from console.cli_setup import add_setup_commands
-from console.cli_workstation import CommandRefused, reading_patient_data, with_staff
+from console.cli_workstation import CommandRefused, reading_patient_data, say_waiting, with_staff
 from console.models.account_list import AccountFilter, AccountSort, SortKey, iter_account_rows
 from console.models.database import Database, DatabaseUnavailable, open_database
 from console.models.database import resolve_database_url as _resolve
@@ -61,7 +61,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _open(args: argparse.Namespace, *, must_exist: bool = True) -> Database:
-    return open_database(_resolve(args.db, os.environ), must_exist=must_exist)
+    return open_database(_resolve(args.db, os.environ), must_exist=must_exist, on_wait=say_waiting)
 
 
 @contextmanager

@@ -5,6 +5,9 @@ user, with the same role checks, lock-out and audit events as the window.
 The acting staff user's password comes from ``PORTAL_CONSOLE_STAFF_PASSWORD`` or is asked
 for without echo on a terminal; a new password (``staff add``, ``accept``) is read from
 standard input, so that no password is ever on a command line.
+
+A command that must wait for another workstation's write says so on stderr after a second
+(``say_waiting``), and gives up with one line after the database's busy timeout.
 """
 
 from __future__ import annotations
@@ -50,7 +53,9 @@ def workstation_for(
     (``settings``, else the settings file) with the rules they set, the audit key and the
     system clock; the database is closed when the block ends."""
     chosen = settings if settings is not None else command_settings()
-    database = open_database(resolve_database_url(args.db, os.environ), must_exist=True)
+    database = open_database(
+        resolve_database_url(args.db, os.environ), must_exist=True, on_wait=say_waiting
+    )
     try:
         yield build_workstation(database, chosen)
     finally:
@@ -118,6 +123,12 @@ def reading_patient_data(
         record_read(workstation, actor, what, filters, record.rows, target=record.target)
 
 
+def say_waiting() -> None:
+    """Tell the person at the terminal why nothing happens yet: another workstation is
+    writing, and this command waits for it (``open_database``'s ``on_wait``)."""
+    print("Waiting for another workstation to finish writing…", file=sys.stderr, flush=True)
+
+
 def password_input(prompt: str, *, new: bool = True) -> str:
     """A password from standard input: typed twice without echo on a terminal (once for
     ``new=False``), else its first line."""
@@ -144,6 +155,7 @@ __all__ = [
     "command_settings",
     "password_input",
     "reading_patient_data",
+    "say_waiting",
     "with_staff",
     "workstation_for",
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.resources import files
@@ -21,6 +21,8 @@ from typing import Any
 import platformdirs
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, create_engine, event, exc, inspect, make_url
 from sqlalchemy.engine import URL, ExceptionContext
@@ -28,6 +30,7 @@ from sqlalchemy.engine import URL, ExceptionContext
 from console.models.database_trouble import (
     DatabaseNeedsPassword,
     DatabaseUnavailable,
+    busy_too_long,
     describe_url,
     translate_database_errors,
     trouble_opening,
@@ -36,8 +39,11 @@ from console.models.database_trouble import (
 APP_NAME = "portal-console"
 DB_ENV_VAR = "PORTAL_CONSOLE_DB"
 SQLITE_BUSY_TIMEOUT_MS = 5000
+#: How long a write waits for another workstation's write before ``on_wait`` is told.
+SQLITE_WAIT_NOTICE_MS = 1000
 #: How the write engine marks its transactions; see ``_begin``.
 _WRITE_OPTION = "portal_console_write"
+_SQLITE_BUSY = 5
 
 
 @dataclass(frozen=True)
@@ -82,11 +88,23 @@ def resolve_database_url(cli_value: str | None, environ: os._Environ[str] | dict
     return str(URL.create("sqlite", database=str(Path(value).expanduser().absolute())))
 
 
-def open_database(url_text: str, *, must_exist: bool = False, upgrade: bool = True) -> Database:
+def open_database(
+    url_text: str,
+    *,
+    must_exist: bool = False,
+    upgrade: bool = True,
+    on_wait: Callable[[], None] | None = None,
+) -> Database:
     """Connect to ``url_text`` and upgrade its schema to the newest migration.
 
+    Whether the schema is up to date is read without taking the write lock, which is taken
+    only when there is a migration to run: a workstation opening the database while another
+    one writes is not held up (SQLite in WAL mode lets readers go on beside a writer).
+
     ``must_exist`` refuses a SQLite file that is not there yet (a read command pointed at a
-    mistyped path should say so rather than create an empty database).
+    mistyped path should say so rather than create an empty database). ``on_wait`` is
+    called when a write on SQLite has waited a second for another workstation's write, so
+    that a person can be told why nothing happens yet.
     """
     url = _parse(url_text)
     backend = url.get_backend_name()
@@ -98,7 +116,7 @@ def open_database(url_text: str, *, must_exist: bool = False, upgrade: bool = Tr
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
         )
         event.listen(engine, "connect", _sqlite_connect)
-        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "begin", _sqlite_begin(url, on_wait))
     else:
         if url.drivername in ("postgresql", "postgres"):
             url = url.set(drivername="postgresql+psycopg")
@@ -114,9 +132,10 @@ def open_database(url_text: str, *, must_exist: bool = False, upgrade: bool = Tr
     try:
         with database.engine.connect() as connection:
             _refuse_foreign_database(connection, url)
+            behind = upgrade and _schema_is_behind(connection, url)
         if backend == "sqlite":
             _use_wal(engine)
-        if upgrade:
+        if behind:
             with database.write() as connection:
                 command.upgrade(alembic_config(connection), "head")
     except (exc.DBAPIError, sqlite3.Error) as error:
@@ -124,10 +143,7 @@ def open_database(url_text: str, *, must_exist: bool = False, upgrade: bool = Tr
         raise trouble_opening(error, url) from None
     except CommandError:
         engine.dispose()
-        raise DatabaseUnavailable(
-            f"{describe_url(url)} was upgraded by a newer Portal Account Console; "
-            "install the newer version on this workstation too."
-        ) from None
+        raise _newer_console(url) from None
     except DatabaseUnavailable as error:
         engine.dispose()
         raise error from None  # what the driver said is not for the person at the desk
@@ -141,6 +157,23 @@ def alembic_config(connection: Connection | None = None) -> Config:
     if connection is not None:
         config.attributes["connection"] = connection
     return config
+
+
+def _schema_is_behind(connection: Connection, url: URL) -> bool:
+    """Whether migrations are still to run, read in a plain read transaction. A revision
+    this console does not know comes from a newer console, and is refused."""
+    current = set(MigrationContext.configure(connection).get_current_heads())
+    script = ScriptDirectory.from_config(alembic_config())
+    if current - {revision.revision for revision in script.walk_revisions()}:
+        raise _newer_console(url)
+    return current != set(script.get_heads())
+
+
+def _newer_console(url: URL) -> DatabaseUnavailable:
+    return DatabaseUnavailable(
+        f"{describe_url(url)} was upgraded by a newer Portal Account Console; "
+        "install the newer version on this workstation too."
+    )
 
 
 def _refuse_foreign_database(connection: Connection, url: URL) -> None:
@@ -237,19 +270,52 @@ def _without_row_values(context: ExceptionContext) -> None:
         context.sqlalchemy_exception.args = (f"({kind.__module__}.{kind.__qualname__}) {primary}",)
 
 
-def _sqlite_begin(connection: Connection) -> None:
-    # A write transaction takes the write lock at BEGIN: if it waited until its first write,
-    # another writer could slip in between its reads and its write and it would fail with
-    # "database is locked" half-way through an action. Readers keep a deferred BEGIN so that,
-    # under WAL, they never wait for writers.
-    mode = "IMMEDIATE" if connection.get_execution_options().get(_WRITE_OPTION) else "DEFERRED"
-    connection.exec_driver_sql(f"BEGIN {mode}")
+def _sqlite_begin(url: URL, on_wait: Callable[[], None] | None) -> Callable[[Connection], None]:
+    """The "begin" event of a SQLite engine: a write transaction takes the write lock at
+    BEGIN; if it waited until its first write, another writer could slip in between its
+    reads and its write and it would fail with "database is locked" half-way through an
+    action. Readers keep a deferred BEGIN so that, under WAL, they never wait for writers.
+
+    A writer behind another workstation's write waits ``SQLITE_BUSY_TIMEOUT_MS`` in all:
+    after the first ``SQLITE_WAIT_NOTICE_MS`` it calls ``on_wait``, and at the end it gives
+    up with ``DatabaseBusy``, having written nothing."""
+
+    def begin(connection: Connection) -> None:
+        if not connection.get_execution_options().get(_WRITE_OPTION):
+            connection.exec_driver_sql("BEGIN DEFERRED")
+            return
+        first = min(SQLITE_WAIT_NOTICE_MS, SQLITE_BUSY_TIMEOUT_MS)
+        try:
+            if _begin_immediate(connection, first):
+                return
+            if on_wait is not None:
+                on_wait()
+            if not _begin_immediate(connection, SQLITE_BUSY_TIMEOUT_MS - first):
+                raise busy_too_long(url, SQLITE_BUSY_TIMEOUT_MS / 1000)
+        finally:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+
+    return begin
+
+
+def _begin_immediate(connection: Connection, wait_ms: int) -> bool:
+    """``BEGIN IMMEDIATE``, waiting up to ``wait_ms`` for the write lock; False when another
+    connection still held it then."""
+    connection.exec_driver_sql(f"PRAGMA busy_timeout = {wait_ms}")
+    try:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    except exc.OperationalError as error:
+        if getattr(error.orig, "sqlite_errorcode", 0) & 0xFF != _SQLITE_BUSY:
+            raise
+        return False
+    return True
 
 
 __all__ = [
     "APP_NAME",
     "DB_ENV_VAR",
     "SQLITE_BUSY_TIMEOUT_MS",
+    "SQLITE_WAIT_NOTICE_MS",
     "Database",
     "DatabaseNeedsPassword",
     "DatabaseUnavailable",

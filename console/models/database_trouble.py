@@ -144,6 +144,14 @@ def trouble_opening(error: BaseException, url: URL) -> DatabaseUnavailable:
     return DatabaseUnavailable(f"Cannot reach the database server at {where}: {reason}.")
 
 
+def busy_too_long(url: URL, seconds: float) -> DatabaseBusy:
+    """Another workstation held the write lock for all of ``seconds``."""
+    return DatabaseBusy(
+        f"Another workstation has been writing to {describe_url(url)} for more than "
+        f"{seconds:g} seconds, so nothing was written here. Try again in a moment."
+    )
+
+
 def translate_database_errors(engine: Engine) -> None:
     """Have every statement on ``engine`` raise the clinic's sentence for an error a person
     can act on (``trouble_in_use``) instead of the driver's error."""
@@ -186,6 +194,7 @@ __all__ = [
     "DatabaseNeedsPassword",
     "DatabaseReadOnly",
     "DatabaseUnavailable",
+    "busy_too_long",
     "describe_url",
     "translate_database_errors",
     "trouble_in_use",
