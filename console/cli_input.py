@@ -1,7 +1,12 @@
 """What the command line accepts, checked before a database is opened: whole numbers within
-the range a command can use, a search no longer than anything it could find, and text that
-a keyboard types. What the database would fail on half-way (a LIKE pattern too complex, a
-number too large for an integer column) is refused here in one line instead.
+the range a command can use, a search no longer than anything it could find, text that a
+keyboard types, and no secret in an argument.
+
+A secret is never an argument because other users of the computer see every command line
+in the process list, and the shell keeps it in its history: passwords, an invitation's
+token and PIN are read from standard input (``console.cli_workstation``), and a database
+password in ``--db`` is refused (PGPASSWORD, ``~/.pgpass`` or ``PORTAL_CONSOLE_DB`` hold
+it instead).
 """
 
 from __future__ import annotations
@@ -9,6 +14,9 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable
+
+from sqlalchemy import make_url
+from sqlalchemy.exc import ArgumentError
 
 from console.cli_workstation import CommandRefused
 from console.services.errors import is_storable
@@ -65,7 +73,8 @@ def search_text(text: str) -> str:
 
 
 def check_arguments(args: argparse.Namespace) -> None:
-    """Refuse text no keyboard types, before anything is opened."""
+    """Refuse text no keyboard types and a database password given as an argument, before
+    anything is opened."""
     for name, value in vars(args).items():
         # A NUL, or a lone surrogate from a badly encoded argument: a database would fail
         # on it half-way.
@@ -73,6 +82,20 @@ def check_arguments(args: argparse.Namespace) -> None:
             raise CommandRefused(
                 f"The {name.replace('_', ' ')} given contains characters that cannot be used."
             )
+    if _has_password(getattr(args, "db", None)):
+        raise CommandRefused(
+            "Leave the password out of --db: other users of this computer can see a command "
+            "line. Give it in PGPASSWORD or ~/.pgpass, or in PORTAL_CONSOLE_DB."
+        )
+
+
+def _has_password(db: str | None) -> bool:
+    if not db or "://" not in db:
+        return False
+    try:
+        return make_url(db).password is not None
+    except (ArgumentError, ValueError):  # not a URL: opening it will say so
+        return False
 
 
 def _shown(text: str) -> str:

@@ -188,17 +188,9 @@ def resolve_a_cluster(
     (listed,) = json.loads(out)
     assert listed["state"] == "sent" and listed["kind"] == "invitation"
 
-    status, out, err = run(
-        capsys,
-        monkeypatch,
-        "accept",
-        token,
-        "--pin",
-        issued["pin"],
-        "--dob",
-        birth.isoformat(),
-        stdin=NEW_PASSWORD + "\n",
-    )
+    # The patient's secrets on standard input, one a line: token, PIN, new password.
+    secrets = f"{token}\n{issued['pin']}\n{NEW_PASSWORD}\n"
+    status, out, err = run(capsys, monkeypatch, "accept", "--dob", birth.isoformat(), stdin=secrets)
     assert status == 0, err
     status, out, _ = run(
         capsys, monkeypatch, "portal-login", "New.Address@example.net", stdin=NEW_PASSWORD + "\n"
@@ -240,14 +232,16 @@ def test_refusals_are_one_line_and_status_2(
             ("link", free_chart, "--account", "1", "--relation", "guardian", "--staff", "nobody"),
             "Incorrect username or password",
         ),
-        (("accept", "abc", "--pin", "1", "--dob", "1999-02-30"), "YYYY-MM-DD"),
-        (("accept", "abc", "--pin", "1", "--dob", "1999-02-03"), "link is not valid"),
+        (("accept", "--dob", "1999-02-30"), "YYYY-MM-DD"),
+        (("accept", "--dob", "1999-02-03"), "link is not valid"),
+        (("accept", "abc", "--pin", "1", "--dob", "1999-02-03"), "unrecognized arguments"),
         (("staff", "add", "eve", "--role", "admin"), "an administrator must add"),
     ]
     for argv, message in cases:
         if "--staff" not in argv and argv[0] in ("invite", "revoke"):
             argv = (*argv, "--staff", "demo_front_desk")
-        status, out, err = run(capsys, monkeypatch, *argv, stdin="Some-Password-123\n")
+        stdin = "abc\n1\nSome-Password-123\n" if argv[0] == "accept" else "Some-Password-123\n"
+        status, out, err = run(capsys, monkeypatch, *argv, stdin=stdin)
         assert status == 2, (argv, err)
         assert message in err and err.count("\n") == 1 and out == ""
 
@@ -352,7 +346,7 @@ COMMANDS = [
     ("portal-login", "{0}"),
     ("revoke", "{0}", "--reason", "other", "--note", "{1}", "--staff", "desk"),
     ("invite", "{0}", "--email", "{1}", "--staff", "desk"),
-    ("accept", "{0}", "--pin", "{1}", "--dob", "{2}"),
+    ("accept", "--dob", "{2}"),
     ("link", "{0}", "--account", "{1}", "--relation", "proxy", "--staff", "desk"),
     ("resend-reset", "{0}", "--staff", "desk"),
     ("deactivate", "{0}", "--note", "{1}", "--staff", "desk"),

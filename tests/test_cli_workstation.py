@@ -72,7 +72,7 @@ EVERY_COMMAND: dict[str, list[str]] = {
     "portal-login": ["jane@example.org"],
     "revoke": ["jane", "--reason", "patient_request", "--staff", "reader"],
     "invite": ["M2", "--email", "tom@example.org", "--staff", "reader"],
-    "accept": ["not-a-token", "--pin", "123456", "--dob", "1990-01-01"],
+    "accept": ["--dob", "1990-01-01"],
     "link": ["M2", "--account", "jane", "--relation", "guardian", "--staff", "reader"],
     "resend-reset": ["jane", "--staff", "reader"],
     "deactivate": ["jane", "--staff", "reader"],
@@ -111,7 +111,9 @@ def test_every_command_acts_on_the_database_given(
     db = ["--db", str(clinic)]
     rest = EVERY_COMMAND[command]
     argv = [*db, command, *rest] if where == "before" else [command, *rest, *db]
-    status, _out, err = run(capsys, monkeypatch, *argv, stdin=f"{STAFF_PASSWORD}-Extra1\n")
+    # A new password; for accept, a token and a PIN before it.
+    stdin = ("not-a-token\n123456\n" if command == "accept" else "") + f"{STAFF_PASSWORD}-Extra1\n"
+    status, _out, err = run(capsys, monkeypatch, *argv, stdin=stdin)
     assert "There is no database" not in err
     assert not (tmp_path / "default-missing.db").exists()
     # Refused or not by the clinic's own database: the token is not a real one, the portal
@@ -260,8 +262,8 @@ def test_invitation_expiry_and_password_policy_hold_for_invite_and_accept(
     token = unquote(link.group(1))
 
     # Meets the default policy (8+, lower, upper, digit) but not the clinic's.
-    accept = ("accept", token, "--pin", issued["pin"], "--dob", "1980-01-01")
-    status, _, err = run(capsys, monkeypatch, *accept, stdin="Harbour42Lit\n")
+    secrets = f"{token}\n{issued['pin']}\nHarbour42Lit\n"
+    status, _, err = run(capsys, monkeypatch, "accept", "--dob", "1980-01-01", stdin=secrets)
     assert status == 2 and "14" in err and "symbol" in err, err
 
 
