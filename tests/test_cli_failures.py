@@ -8,8 +8,8 @@ capability CAP_DAC_OVERRIDE), and ``PRAGMA query_only`` or a ``?mode=ro`` URL wo
 the console refusing itself; so a test running as root runs the command under ``setpriv``
 without that capability (and its kin), where the kernel refuses the write as it does for
 the clinic's own user. A read-only disk is a read-only bind mount, and a full disk a tiny
-tmpfs, each in a mount namespace of its own (``unshare``), skipped where the test may not
-make one.
+tmpfs, each in a mount namespace of its own (``unshare``: as root, else in a user namespace
+where the kernel allows one), skipped where the test may not make one.
 """
 
 from __future__ import annotations
@@ -195,26 +195,31 @@ def test_an_action_on_a_read_only_file_says_so_and_writes_nothing(clinic: Path) 
     assert what_is_stored(clinic) == before
 
 
+#: Ways to a mount namespace of one's own: as root (or with CAP_SYS_ADMIN), else as an
+#: ordinary user inside a user namespace of its own, where the kernel allows those.
+NAMESPACES = [
+    ["unshare", "--mount", "--propagation", "private"],
+    ["unshare", "--user", "--map-root-user", "--mount", "--propagation", "private"],
+]
+
+
 def in_mount_namespace(script: str) -> subprocess.CompletedProcess[str]:
     """``script`` (sh) in a mount namespace of its own: the mounts it makes vanish with it.
-    Skips the test where no such namespace may be made (not root, or no CAP_SYS_ADMIN)."""
+    Skips the test where no such namespace may be made."""
     if shutil.which("unshare") is None:
         pytest.skip("needs unshare(1)")
-    probe = subprocess.run(
-        ["unshare", "--mount", "--propagation", "private", "true"],
-        capture_output=True,
-        check=False,
-    )
-    if probe.returncode != 0:
-        pytest.skip("may not make a mount namespace here (needs root or CAP_SYS_ADMIN)")
-    return subprocess.run(
-        ["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-        env={**os.environ, "PYTHON": sys.executable},
-    )
+    for namespace in NAMESPACES:
+        probe = subprocess.run([*namespace, "true"], capture_output=True, check=False)
+        if probe.returncode == 0:
+            return subprocess.run(
+                [*namespace, "sh", "-c", script],
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=120,
+                env={**os.environ, "PYTHON": sys.executable},
+            )
+    pytest.skip("may not make a mount namespace here (neither as root nor in a user namespace)")
 
 
 def test_an_action_on_a_read_only_disk_says_so_and_writes_nothing(clinic: Path) -> None:
