@@ -15,12 +15,20 @@ from typing import NoReturn
 
 from console.cli_actions import add_action_commands
 from console.cli_import import add_import_command
+from console.cli_input import (
+    DEMO_PATIENTS_MOST,
+    LIMIT_MOST,
+    check_arguments,
+    search_text,
+    whole_number,
+)
 from console.cli_outbox import add_outbox_commands
 from console.cli_setup import add_setup_commands
 from console.cli_workstation import (
     CommandRefused,
     command_settings,
     reading_patient_data,
+    say_waiting,
     warn_if_exposed,
     with_staff,
 )
@@ -31,7 +39,7 @@ from console.models.shared_email import account_stats, shared_email_clusters
 from console.models.states import AccountState
 from console.services.audit.clinic_databases import ClinicDatabases, database_address
 from console.services.database_key import open_clinic_database
-from console.services.errors import DomainError, is_storable
+from console.services.errors import DomainError
 from console.services.settings.file import settings_path
 from console.tabular import FORMATS, Record, write_records
 
@@ -59,26 +67,11 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {_one_line(message)} (see '{PROG} --help')\n")
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
-def _whole(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-
-
 def _open(args: argparse.Namespace, *, must_exist: bool = True) -> Database:
     url = _resolve(args.db, os.environ)
-    database = open_clinic_database(url, command_settings(), must_exist=must_exist)
+    database = open_clinic_database(
+        url, command_settings(), must_exist=must_exist, on_wait=say_waiting
+    )
     warn_if_exposed(database)
     return database
 
@@ -221,14 +214,21 @@ def build_parser() -> argparse.ArgumentParser:
     add("gui", cmd_gui)
 
     demo = add("demo", cmd_demo)
-    demo.add_argument("--patients", type=_positive, default=5000, help="charts (default 5000)")
-    demo.add_argument("--seed", type=_whole, default=1, help="same seed, same clinic")
+    demo.add_argument(
+        "--patients",
+        type=whole_number(1, DEMO_PATIENTS_MOST),
+        default=5000,
+        help="charts (default 5000)",
+    )
+    demo.add_argument("--seed", type=whole_number(), default=1, help="same seed, same clinic")
 
     accounts = with_staff(add("accounts", cmd_accounts))
     accounts.add_argument("--state", choices=[s.value for s in AccountState])
     accounts.add_argument("--shared-email", action="store_true", help="only shared e-mails")
-    accounts.add_argument("--search", metavar="TEXT", help="name, e-mail, username or MRN")
-    accounts.add_argument("--limit", type=_positive, metavar="N")
+    accounts.add_argument(
+        "--search", type=search_text, metavar="TEXT", help="name, e-mail, username or MRN"
+    )
+    accounts.add_argument("--limit", type=whole_number(1, LIMIT_MOST), metavar="N")
     accounts.add_argument("--format", choices=FORMATS, default="table")
 
     with_staff(add("shared-emails", cmd_shared_emails)).add_argument(
@@ -247,7 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
-        _refuse_unusable_text(args)
+        check_arguments(args)
         handler: Callable[[argparse.Namespace], int] = args.handler
         return handler(args)
     except (DatabaseUnavailable, UsageError, CommandRefused, DomainError) as error:
@@ -256,18 +256,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `portal-console accounts | head`
         sys.stderr.close()
         return 0
+    except OSError as error:
+        if error.filename is None:  # not about a file named on the command line
+            raise
+        # A file named in an argument that the system refuses (a name too long, a folder
+        # that may not be read): one line, as for any other bad input.
+        print(
+            f"{PROG}: Cannot use {_one_line(str(error.filename))}: {error.strerror}.",
+            file=sys.stderr,
+        )
+        return 2
     except KeyboardInterrupt:
         return 130
-
-
-def _refuse_unusable_text(args: argparse.Namespace) -> None:
-    """Text no keyboard types (a NUL, a lone surrogate from a badly encoded argument) is
-    refused before it reaches a database, which would fail on it half-way."""
-    for name, value in vars(args).items():
-        if isinstance(value, str) and not is_storable(value):
-            raise UsageError(
-                f"The {name.replace('_', ' ')} given contains characters that cannot be used."
-            )
 
 
 def _one_line(text: str) -> str:

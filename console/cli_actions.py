@@ -14,12 +14,14 @@ import sys
 
 from sqlalchemy.orm import Session
 
+from console.cli_input import whole_number
 from console.cli_workstation import (
     Adder,
     CommandRefused,
     acting,
     password_input,
     reading_patient_data,
+    secret_input,
     with_staff,
     workstation_for,
 )
@@ -164,14 +166,16 @@ def cmd_invite(args: argparse.Namespace) -> int:
 
 
 def cmd_accept(args: argparse.Namespace) -> int:
-    """Accept an invitation as the patient (new password on standard input)."""
+    """Accept an invitation as the patient (token, PIN and new password on standard input)."""
     try:
         birth_date = dt.date.fromisoformat(args.dob)
     except ValueError:
         raise CommandRefused("Give the date of birth as YYYY-MM-DD, e.g. 1984-03-09.") from None
+    token = secret_input("invitation token")
+    pin = secret_input("PIN")
     password = password_input("New portal password")
     with workstation_for(args) as workstation:
-        accepted = accept_invitation(workstation, args.token, args.pin, birth_date, password)
+        accepted = accept_invitation(workstation, token, pin, birth_date, password)
     print(f"Account {accepted.account_id} created; log in as {accepted.username}")
     return 0
 
@@ -245,12 +249,10 @@ def add_action_commands(add: Adder) -> None:
     invite = with_staff(add("invite", cmd_invite))
     invite.add_argument("mrn")
     invite.add_argument("--email", required=True)
-    invite.add_argument("--expires-days", type=int, metavar="N")
+    invite.add_argument("--expires-days", type=whole_number(), metavar="N")
 
-    accept = add("accept", cmd_accept)
-    accept.add_argument("token")
-    accept.add_argument("--pin", required=True)
-    accept.add_argument("--dob", required=True, metavar="YYYY-MM-DD")
+    # The token and the PIN are read from standard input: never on a command line.
+    add("accept", cmd_accept).add_argument("--dob", required=True, metavar="YYYY-MM-DD")
 
     link = with_staff(add("link", cmd_link))
     link.add_argument("mrn")

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+from console.cli_input import seconds
 from console.cli_workstation import (
     Adder,
     CommandRefused,
@@ -120,7 +121,7 @@ def add_outbox_commands(add: Adder) -> None:
     outbox.add_argument("--transport", metavar="URL", help="send: smtp://, smtps:// or dir://")
     outbox.add_argument(
         "--interval",
-        type=float,
+        type=seconds,
         default=DEFAULT_INTERVAL,
         metavar="SECONDS",
         help=f"send: between rounds (default {DEFAULT_INTERVAL:g})",

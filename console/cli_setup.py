@@ -138,7 +138,10 @@ def _new_sqlite_file(url: str) -> Path | None:
     if parsed.get_backend_name() != "sqlite" or not parsed.database:
         return None
     path = Path(parsed.database)
-    return None if path.exists() else path
+    try:
+        return None if path.exists() else path
+    except OSError:  # e.g. a name too long for the file system: opening it says so
+        return None
 
 
 def add_setup_commands(add: Adder) -> None:

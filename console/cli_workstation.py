@@ -3,8 +3,12 @@
 user, with the same role checks, lock-out and audit events as the window.
 
 The acting staff user's password comes from ``PORTAL_CONSOLE_STAFF_PASSWORD`` or is asked
-for without echo on a terminal; a new password (``staff add``, ``accept``) is read from
-standard input, so that no password is ever on a command line.
+for without echo on a terminal; a new password (``staff add``, ``accept``) and an
+invitation's token and PIN (``accept``) are read from standard input, so that no secret is
+ever on a command line, where other users of the computer and the shell's history see it.
+
+A command that must wait for another workstation's write says so on stderr after a second
+(``say_waiting``), and gives up with one line after the database's busy timeout.
 """
 
 from __future__ import annotations
@@ -51,7 +55,8 @@ def workstation_for(
     (``settings``, else the settings file) with the rules they set, the audit key and the
     system clock; the database is closed when the block ends."""
     chosen = settings if settings is not None else command_settings()
-    database = open_clinic_database(resolve_database_url(args.db, os.environ), chosen)
+    url = resolve_database_url(args.db, os.environ)
+    database = open_clinic_database(url, chosen, on_wait=say_waiting)
     warn_if_exposed(database)
     try:
         yield build_workstation(database, chosen)
@@ -126,6 +131,29 @@ def reading_patient_data(
         record_read(workstation, actor, what, filters, record.rows, target=record.target)
 
 
+def say_waiting() -> None:
+    """Tell the person at the terminal why nothing happens yet: another workstation is
+    writing, and this command waits for it (``open_database``'s ``on_wait``)."""
+    print("Waiting for another workstation to finish writing…", file=sys.stderr, flush=True)
+
+
+def secret_input(what: str) -> str:
+    """A secret that must not be on a command line (an invitation's token, its PIN): asked
+    for without echo on a terminal, else the next line of standard input, without the
+    spaces around it (a pasted token often carries some)."""
+    if sys.stdin.isatty():
+        value = getpass.getpass(f"{what[0].upper()}{what[1:]}: ")
+    else:
+        value = sys.stdin.readline()
+    value = value.strip()
+    if not value:
+        raise CommandRefused(
+            f"No {what} was given: give it on standard input, one line each, or run the "
+            "command on a terminal to be asked for it."
+        )
+    return value
+
+
 def password_input(prompt: str, *, new: bool = True) -> str:
     """A password from standard input: typed twice without echo on a terminal (once for
     ``new=False``), else its first line."""
@@ -152,6 +180,8 @@ __all__ = [
     "command_settings",
     "password_input",
     "reading_patient_data",
+    "say_waiting",
+    "secret_input",
     "warn_if_exposed",
     "with_staff",
     "workstation_for",

@@ -1,6 +1,7 @@
 """The headless staff actions on a real demo database: the loop invite → accept →
 portal-login, a shared-e-mail cluster resolved from the command line, refusals with exit
-status 2, ``audit verify``, no secret in any log line, and arbitrary text in every argument."""
+status 2, ``audit verify`` and no secret in any log line. (Arbitrary text in every argument:
+tests/test_cli_fuzz.py.)"""
 
 from __future__ import annotations
 
@@ -16,14 +17,12 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from console.models.database import Database, open_database, resolve_database_url
 from console.models.schema import Patient, PortalAccount
-from console.models.states import ACTIVE_STATES, StaffRole
+from console.models.states import ACTIVE_STATES
 from console.services.audit.key import AuditKey
 from console.services.audit.trail import AuditTrail
 from console.services.clock import SystemClock
@@ -37,8 +36,7 @@ from console.services.settings.values import ConsoleSettings, save_settings
 from console.services.staff.users import change_own_password
 from console.services.workstation import Workstation
 from tests.cli import run
-from tests.factories import add_account, add_patient
-from tests.services.conftest import STAFF_PASSWORD, add_staff
+from tests.services.conftest import STAFF_PASSWORD
 
 NEW_PASSWORD = "Harbour-Lights-42"
 AUDIT_KEY_HEX = hashlib.sha256(b"test audit key").hexdigest()
@@ -189,17 +187,9 @@ def resolve_a_cluster(
     (listed,) = json.loads(out)
     assert listed["state"] == "sent" and listed["kind"] == "invitation"
 
-    status, out, err = run(
-        capsys,
-        monkeypatch,
-        "accept",
-        token,
-        "--pin",
-        issued["pin"],
-        "--dob",
-        birth.isoformat(),
-        stdin=NEW_PASSWORD + "\n",
-    )
+    # The patient's secrets on standard input, one a line: token, PIN, new password.
+    secrets = f"{token}\n{issued['pin']}\n{NEW_PASSWORD}\n"
+    status, out, err = run(capsys, monkeypatch, "accept", "--dob", birth.isoformat(), stdin=secrets)
     assert status == 0, err
     status, out, _ = run(
         capsys, monkeypatch, "portal-login", "New.Address@example.net", stdin=NEW_PASSWORD + "\n"
@@ -241,14 +231,16 @@ def test_refusals_are_one_line_and_status_2(
             ("link", free_chart, "--account", "1", "--relation", "guardian", "--staff", "nobody"),
             "Incorrect username or password",
         ),
-        (("accept", "abc", "--pin", "1", "--dob", "1999-02-30"), "YYYY-MM-DD"),
-        (("accept", "abc", "--pin", "1", "--dob", "1999-02-03"), "link is not valid"),
+        (("accept", "--dob", "1999-02-30"), "YYYY-MM-DD"),
+        (("accept", "--dob", "1999-02-03"), "link is not valid"),
+        (("accept", "abc", "--pin", "1", "--dob", "1999-02-03"), "unrecognized arguments"),
         (("staff", "add", "eve", "--role", "admin"), "an administrator must add"),
     ]
     for argv, message in cases:
         if "--staff" not in argv and argv[0] in ("invite", "revoke"):
             argv = (*argv, "--staff", "demo_front_desk")
-        status, out, err = run(capsys, monkeypatch, *argv, stdin="Some-Password-123\n")
+        stdin = "abc\n1\nSome-Password-123\n" if argv[0] == "accept" else "Some-Password-123\n"
+        status, out, err = run(capsys, monkeypatch, *argv, stdin=stdin)
         assert status == 2, (argv, err)
         assert message in err and err.count("\n") == 1 and out == ""
 
@@ -343,66 +335,3 @@ def test_no_secret_or_name_reaches_a_log(
         assert secret not in logged
     for first, last in names:
         assert f"{first} {last}" not in logged and f"'{last}'" not in logged
-
-
-# --- Arbitrary text in every argument ----------------------------------------------------------
-
-COMMANDS = [
-    ("explain", "{0}", "--staff", "desk"),
-    ("accounts", "--search", "{0}", "--staff", "desk"),
-    ("portal-login", "{0}"),
-    ("revoke", "{0}", "--reason", "other", "--note", "{1}", "--staff", "desk"),
-    ("invite", "{0}", "--email", "{1}", "--staff", "desk"),
-    ("accept", "{0}", "--pin", "{1}", "--dob", "{2}"),
-    ("link", "{0}", "--account", "{1}", "--relation", "proxy", "--staff", "desk"),
-    ("resend-reset", "{0}", "--staff", "desk"),
-    ("deactivate", "{0}", "--note", "{1}", "--staff", "desk"),
-    ("staff", "add", "{0}", "--role", "front_desk", "--name", "{1}", "--staff", "desk"),
-    ("invite", "M1", "--email", "x{0}@example.org", "--expires-days", "{2}", "--staff", "{1}"),
-]
-
-
-@pytest.fixture(scope="module")
-def small_clinic(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A few charts and accounts, and an admin 'desk' with a quick (cost-4) password hash."""
-    import bcrypt
-
-    path = tmp_path_factory.mktemp("small") / "clinic.db"
-    database = open_database(resolve_database_url(str(path), {}))
-    staff_hash = bcrypt.hashpw(STAFF_PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
-    add_staff(database, StaffRole.ADMIN, staff_hash, name="desk")
-    with Session(database.writer) as session, session.begin():
-        add_patient(session, mrn="M1")
-        add_account(session, "jane@example.org", username="jane")
-    database.dispose()
-    return path
-
-
-@settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
-@given(
-    command=st.sampled_from(COMMANDS),
-    values=st.lists(st.text(max_size=80), min_size=3, max_size=3),
-    stdin=st.text(max_size=40),
-)
-def test_any_text_in_any_argument_is_a_clear_answer(
-    small_clinic: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    command: tuple[str, ...],
-    values: list[str],
-    stdin: str,
-) -> None:
-    monkeypatch.setenv("PORTAL_CONSOLE_DB", str(small_clinic))
-    monkeypatch.setenv("PORTAL_CONSOLE_AUDIT_KEY", AUDIT_KEY_HEX)
-    monkeypatch.setenv("PORTAL_CONSOLE_STAFF_PASSWORD", STAFF_PASSWORD)
-    argv = [part.format(*values) for part in command]
-    # argparse's refusals (an option-like value, a missing argument) come back as statuses.
-    status, _out, err = run(capsys, monkeypatch, *argv, stdin=stdin)
-    assert status in (0, 2, 3), (argv, err)
-    assert "Traceback" not in err
-    if status == 2:
-        assert err.count("\n") == 1 and err.startswith("portal-console"), err

@@ -16,7 +16,6 @@ from email.parser import BytesParser
 from pathlib import Path
 from urllib.parse import unquote
 
-import bcrypt
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,30 +23,11 @@ from sqlalchemy.orm import Session
 from console.cli import build_parser, main
 from console.models.database import Database, open_database, resolve_database_url
 from console.models.schema import AuditEvent, PortalAccount, StaffUser
-from console.models.states import StaffRole
 from console.services.settings.values import ConsoleSettings, save_settings
-from tests.cli import run
-from tests.factories import add_account, add_patient
-from tests.services.conftest import STAFF_PASSWORD, add_staff
+from tests.cli import make_clinic, run
+from tests.services.conftest import STAFF_PASSWORD
 
 AUDIT_KEY_HEX = hashlib.sha256(b"cli workstation test key").hexdigest()
-PORTAL_PASSWORD = "Harbour-Lights-42"
-
-
-def make_clinic(path: Path) -> None:
-    """Two charts, one with a legacy account ``jane`` (password PORTAL_PASSWORD); staff
-    ``desk`` (admin) and ``reader`` (front desk)."""
-    database = open_database(resolve_database_url(str(path), {}))
-    staff_hash = bcrypt.hashpw(STAFF_PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
-    portal_hash = bcrypt.hashpw(PORTAL_PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
-    add_staff(database, StaffRole.ADMIN, staff_hash, name="desk")
-    add_staff(database, StaffRole.FRONT_DESK, staff_hash, name="reader")
-    with Session(database.writer) as session, session.begin():
-        jane = add_patient(session, mrn="M1", first_name="Jane", last_name="Okafor")
-        add_patient(session, mrn="M2", first_name="Tom", last_name="Okafor")
-        account = add_account(session, "jane@example.org", patient=jane, username="jane")
-        account.password_hash = portal_hash
-    database.dispose()
 
 
 @pytest.fixture
@@ -92,7 +72,7 @@ EVERY_COMMAND: dict[str, list[str]] = {
     "portal-login": ["jane@example.org"],
     "revoke": ["jane", "--reason", "patient_request", "--staff", "reader"],
     "invite": ["M2", "--email", "tom@example.org", "--staff", "reader"],
-    "accept": ["not-a-token", "--pin", "123456", "--dob", "1990-01-01"],
+    "accept": ["--dob", "1990-01-01"],
     "link": ["M2", "--account", "jane", "--relation", "guardian", "--staff", "reader"],
     "resend-reset": ["jane", "--staff", "reader"],
     "deactivate": ["jane", "--staff", "reader"],
@@ -139,11 +119,14 @@ def test_every_command_acts_on_the_database_given(
     (tmp_path / "export.csv").write_text("MRN,Last Name,DOB\nM9,Lee,1990-01-01\n", "utf-8")
     if command == "restore":
         assert run(capsys, monkeypatch, *db, "backup", *EVERY_COMMAND["backup"])[0] == 0
-    status, _out, err = run(capsys, monkeypatch, *argv, stdin=f"{STAFF_PASSWORD}-Extra1\n")
+    # A new password; for accept, a token and a PIN before it.
+    stdin = ("not-a-token\n123456\n" if command == "accept" else "") + f"{STAFF_PASSWORD}-Extra1\n"
+    status, _out, err = run(capsys, monkeypatch, *argv, stdin=stdin)
     assert "There is no database" not in err
     assert not (tmp_path / "default-missing.db").exists()
     # Refused or not by the clinic's own database: the token is not a real one, the portal
-    # password is not given, and the test clinic's staff were added without audit events.
+    # password is not given, the test clinic's staff were added without audit events, and
+    # the export is not there (after 'desk' signed in to the clinic's database).
     expected = {"accept": 2, "portal-login": 3, "audit": 4}.get(command, 0)
     assert status == expected, err
 
@@ -287,8 +270,8 @@ def test_invitation_expiry_and_password_policy_hold_for_invite_and_accept(
     token = unquote(link.group(1))
 
     # Meets the default policy (8+, lower, upper, digit) but not the clinic's.
-    accept = ("accept", token, "--pin", issued["pin"], "--dob", "1980-01-01")
-    status, _, err = run(capsys, monkeypatch, *accept, stdin="Harbour42Lit\n")
+    secrets = f"{token}\n{issued['pin']}\nHarbour42Lit\n"
+    status, _, err = run(capsys, monkeypatch, "accept", "--dob", "1980-01-01", stdin=secrets)
     assert status == 2 and "14" in err and "symbol" in err, err
 
 

@@ -3,14 +3,15 @@ to date through the migrations.
 
 One SQLite file in the user's data directory is the embedded default; several workstations
 share one PostgreSQL server instead. Whatever goes wrong while opening becomes a
-``DatabaseUnavailable`` with one line a clinic can act on, never a traceback.
+``DatabaseUnavailable`` with one line a clinic can act on, never a traceback; so does what
+goes wrong later that a person can act on (``console.models.database_trouble``).
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from importlib.resources import files
@@ -20,11 +21,22 @@ from typing import Any
 import platformdirs
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, create_engine, event, exc, inspect, make_url
 from sqlalchemy.engine import URL, ExceptionContext
 
-from console.models.encryption import FileState, cipher_dbapi, file_state, opening_statements
+from console.models.database_trouble import (
+    DatabaseNeedsKey,
+    DatabaseNeedsPassword,
+    DatabaseUnavailable,
+    busy_too_long,
+    describe_url,
+    translate_database_errors,
+    trouble_opening,
+)
+from console.models.encryption import cipher_dbapi, opening_statements, opens_encrypted
 from console.models.file_systems import network_file_system
 from console.models.private_files import (
     create_private_file,
@@ -36,20 +48,11 @@ from console.models.private_files import (
 APP_NAME = "portal-console"
 DB_ENV_VAR = "PORTAL_CONSOLE_DB"
 SQLITE_BUSY_TIMEOUT_MS = 5000
+#: How long a write waits for another workstation's write before ``on_wait`` is told.
+SQLITE_WAIT_NOTICE_MS = 1000
 #: How the write engine marks its transactions; see ``_begin``.
 _WRITE_OPTION = "portal_console_write"
-
-
-class DatabaseUnavailable(Exception):
-    """The database cannot be opened; the message says why in the clinic's words."""
-
-
-class DatabaseNeedsPassword(DatabaseUnavailable):
-    """The database server wants a password that was not given, or refused the one given."""
-
-
-class DatabaseNeedsKey(DatabaseUnavailable):
-    """An encrypted database was opened without its key, or with another one."""
+_SQLITE_BUSY = 5
 
 
 @dataclass(frozen=True)
@@ -112,33 +115,35 @@ def resolve_database_url(cli_value: str | None, environ: os._Environ[str] | dict
     return str(URL.create("sqlite", database=str(Path(value).expanduser().absolute())))
 
 
-def describe_url(url: URL) -> str:
-    """A URL as shown to staff: SQLite as its file path, servers without the password."""
-    if url.get_backend_name() == "sqlite":
-        return url.database or "in-memory database"
-    return url.render_as_string(hide_password=True)
-
-
 def open_database(
     url_text: str,
     *,
     must_exist: bool = False,
     upgrade: bool = True,
+    on_wait: Callable[[], None] | None = None,
     cipher_key: bytes | None = None,
 ) -> Database:
     """Connect to ``url_text`` and upgrade its schema to the newest migration.
 
+    Whether the schema is up to date is read without taking the write lock, which is taken
+    only when there is a migration to run: a workstation opening the database while another
+    one writes is not held up (SQLite in WAL mode lets readers go on beside a writer).
+
     ``must_exist`` refuses a SQLite file that is not there yet (a read command pointed at a
-    mistyped path should say so rather than create an empty database). With ``cipher_key``,
-    a new SQLite file is created encrypted and an encrypted one is opened with it; a plain
-    file stays plain. An encrypted file without its key is refused (``DatabaseNeedsKey``).
+    mistyped path should say so rather than create an empty database). ``on_wait`` is
+    called when a write on SQLite has waited a second for another workstation's write, so
+    that a person can be told why nothing happens yet. With ``cipher_key``, a new SQLite
+    file is created encrypted and an encrypted one is opened with it; a plain file stays
+    plain. An encrypted file without its key is refused (``DatabaseNeedsKey``).
     """
     url = _parse(url_text)
     backend = url.get_backend_name()
     encrypted = False
     if backend == "sqlite":
         _check_sqlite_path(url, must_exist)
-        encrypted = _encrypted(url, cipher_key)
+        encrypted = url.database not in (None, "", ":memory:") and opens_encrypted(
+            Path(str(url.database)), cipher_key
+        )
         engine = create_engine(
             url,
             hide_parameters=True,
@@ -147,7 +152,7 @@ def open_database(
         )
         key = cipher_key if encrypted else None
         event.listen(engine, "connect", lambda raw, record: _sqlite_connect(raw, record, key))
-        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "begin", _sqlite_begin(url, on_wait))
     else:
         if url.drivername in ("postgresql", "postgres"):
             url = url.set(drivername="postgresql+psycopg")
@@ -158,6 +163,7 @@ def open_database(
             connect_args={"connect_timeout": 5, "application_name": APP_NAME},
         )
     event.listen(engine, "handle_error", _without_row_values)
+    translate_database_errors(engine)
     database = Database(
         engine=engine,
         writer=engine.execution_options(**{_WRITE_OPTION: True}),
@@ -166,29 +172,21 @@ def open_database(
     try:
         with database.engine.connect() as connection:
             _refuse_foreign_database(connection, url)
+            behind = upgrade and _schema_is_behind(connection, url)
         if backend == "sqlite":
             _use_wal(engine)
-        if upgrade:
+        if behind:
             with database.write() as connection:
                 command.upgrade(alembic_config(connection), "head")
-    except (exc.DBAPIError, sqlite3.Error) as error:
+    except (exc.DBAPIError, sqlite3.Error, cipher_dbapi().Error) as error:
         engine.dispose()
-        problem = DatabaseNeedsPassword if _about_password(error) else DatabaseUnavailable
-        if encrypted and "not a database" in str(getattr(error, "orig", error)):
-            raise DatabaseNeedsKey(
-                f"{describe_url(url)} is encrypted, and the key this workstation has for it "
-                "does not open it."
-            ) from None
-        raise problem(_explain(error, url)) from None
+        raise trouble_opening(error, url) from None
     except CommandError:
         engine.dispose()
-        raise DatabaseUnavailable(
-            f"{describe_url(url)} was upgraded by a newer Portal Account Console; "
-            "install the newer version on this workstation too."
-        ) from None
-    except DatabaseUnavailable:
+        raise _newer_console(url) from None
+    except DatabaseUnavailable as error:
         engine.dispose()
-        raise
+        raise error from None  # what the driver said is not for the person at the desk
     on_disk = backend == "sqlite" and url.database not in (None, "", ":memory:")
     if on_disk and (warning := exposure_warning(Path(str(url.database)))):
         database = replace(database, exposure=warning)
@@ -202,6 +200,23 @@ def alembic_config(connection: Connection | None = None) -> Config:
     if connection is not None:
         config.attributes["connection"] = connection
     return config
+
+
+def _schema_is_behind(connection: Connection, url: URL) -> bool:
+    """Whether migrations are still to run, read in a plain read transaction. A revision
+    this console does not know comes from a newer console, and is refused."""
+    current = set(MigrationContext.configure(connection).get_current_heads())
+    script = ScriptDirectory.from_config(alembic_config())
+    if current - {revision.revision for revision in script.walk_revisions()}:
+        raise _newer_console(url)
+    return current != set(script.get_heads())
+
+
+def _newer_console(url: URL) -> DatabaseUnavailable:
+    return DatabaseUnavailable(
+        f"{describe_url(url)} was upgraded by a newer Portal Account Console; "
+        "install the newer version on this workstation too."
+    )
 
 
 def _refuse_foreign_database(connection: Connection, url: URL) -> None:
@@ -241,11 +256,15 @@ def _check_sqlite_path(url: URL, must_exist: bool) -> None:
     if not url.database or url.database == ":memory:":
         return
     path = Path(url.database)
-    if path.is_dir():
+    try:
+        is_dir, exists, folder_exists = path.is_dir(), path.exists(), path.parent.exists()
+    except OSError as error:  # e.g. a name longer than the file system allows
+        raise DatabaseUnavailable(f"Cannot use {path}: {error.strerror}.") from None
+    if is_dir:
         raise DatabaseUnavailable(f"{path} is a folder, not a database file.")
-    if must_exist and not path.exists():
+    if must_exist and not exists:
         raise DatabaseUnavailable(f"There is no database at {path}.")
-    if not path.parent.exists():
+    if not folder_exists:
         if url.database == str(default_database_path()):
             private_folder(path.parent)
         else:
@@ -256,7 +275,7 @@ def _check_sqlite_path(url: URL, must_exist: bool) -> None:
             "workstations from damaging the file. Keep the database on this computer's own "
             "disk, or point every workstation at one PostgreSQL server."
         )
-    if not path.exists():
+    if not exists:
         # Owner-only from its first byte; SQLite gives its -wal and -shm files the same mode.
         try:
             create_private_file(path)
@@ -268,57 +287,33 @@ def _check_sqlite_path(url: URL, must_exist: bool) -> None:
             ) from None
 
 
-def _explain(error: BaseException, url: URL) -> str:
-    where = describe_url(url)
-    reason = str(getattr(error, "orig", error) or error).strip().splitlines()[0]
-    if url.get_backend_name() == "sqlite":
-        if "not a database" in reason or "malformed" in reason:
-            return f"{where} is not a Portal Account Console database (or it is damaged)."
-        if "locked" in reason:
-            return f"{where} is in use by another program and did not become free in time."
-        return f"Cannot open {where}: {reason}."
-    if "password authentication failed" in reason:
-        return f"The database server at {where} refused the user name or password."
-    if "no password supplied" in reason:
-        return f"The database server at {where} needs a password."
-    if "does not exist" in reason:
-        return f"The database server at {where} has no such database or user."
-    return f"Cannot reach the database server at {where}: {reason}."
-
-
-def _about_password(error: BaseException) -> bool:
-    reason = str(getattr(error, "orig", error) or error)
-    return "password authentication failed" in reason or "no password supplied" in reason
-
-
-def _encrypted(url: URL, cipher_key: bytes | None) -> bool:
-    """Whether the SQLite file ``url`` names is opened with SQLCipher."""
-    if not url.database or url.database == ":memory:":
-        return False
-    state = file_state(Path(url.database))
-    if state is FileState.ENCRYPTED and cipher_key is None:
-        raise DatabaseNeedsKey(
-            f"{url.database} is not a Portal Account Console database that can be read here: "
-            "it is another kind of file, or an encrypted clinic database whose key this "
-            "workstation does not have (set the key up in the keyring, or name the key file "
-            "or variable in the settings: see 'Encryption' in the README)."
-        )
-    return cipher_key is not None and state is not FileState.PLAIN
-
-
 def _sqlite_connect(dbapi_connection: Any, _record: Any, key: bytes | None = None) -> None:
     # Let SQLAlchemy's "begin" event issue BEGIN itself (the pysqlite driver's own implicit
     # transactions would defer locking to the first write, see _sqlite_begin).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
-        for statement in opening_statements(key) if key is not None else ():
-            cursor.execute(statement)  # SQLCipher: before anything else reads the file
+        if key is not None:
+            _open_with_key(cursor, key)
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous = NORMAL")
     finally:
         cursor.close()
+
+
+def _open_with_key(cursor: Any, key: bytes) -> None:
+    """SQLCipher: the key before anything else reads the file, then one read that shows
+    whether it is the right one (SQLCipher itself only finds out at the first read)."""
+    for statement in opening_statements(key):
+        cursor.execute(statement)
+    try:
+        cursor.execute("SELECT count(*) FROM sqlite_master").fetchall()
+    except cipher_dbapi().DatabaseError:
+        raise DatabaseNeedsKey(
+            "The database is encrypted, and the key this workstation has for it does not "
+            "open it (another clinic database's key, or a damaged file)."
+        ) from None
 
 
 def _use_wal(engine: Engine) -> None:
@@ -350,10 +345,59 @@ def _without_row_values(context: ExceptionContext) -> None:
         context.sqlalchemy_exception.args = (f"({kind.__module__}.{kind.__qualname__}) {primary}",)
 
 
-def _sqlite_begin(connection: Connection) -> None:
-    # A write transaction takes the write lock at BEGIN: if it waited until its first write,
-    # another writer could slip in between its reads and its write and it would fail with
-    # "database is locked" half-way through an action. Readers keep a deferred BEGIN so that,
-    # under WAL, they never wait for writers.
-    mode = "IMMEDIATE" if connection.get_execution_options().get(_WRITE_OPTION) else "DEFERRED"
-    connection.exec_driver_sql(f"BEGIN {mode}")
+def _sqlite_begin(url: URL, on_wait: Callable[[], None] | None) -> Callable[[Connection], None]:
+    """The "begin" event of a SQLite engine: a write transaction takes the write lock at
+    BEGIN; if it waited until its first write, another writer could slip in between its
+    reads and its write and it would fail with "database is locked" half-way through an
+    action. Readers keep a deferred BEGIN so that, under WAL, they never wait for writers.
+
+    A writer behind another workstation's write waits ``SQLITE_BUSY_TIMEOUT_MS`` in all:
+    after the first ``SQLITE_WAIT_NOTICE_MS`` it calls ``on_wait``, and at the end it gives
+    up with ``DatabaseBusy``, having written nothing."""
+
+    def begin(connection: Connection) -> None:
+        if not connection.get_execution_options().get(_WRITE_OPTION):
+            connection.exec_driver_sql("BEGIN DEFERRED")
+            return
+        first = min(SQLITE_WAIT_NOTICE_MS, SQLITE_BUSY_TIMEOUT_MS)
+        try:
+            if _begin_immediate(connection, first):
+                return
+            if on_wait is not None:
+                on_wait()
+            if not _begin_immediate(connection, SQLITE_BUSY_TIMEOUT_MS - first):
+                raise busy_too_long(url, SQLITE_BUSY_TIMEOUT_MS / 1000)
+        finally:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+
+    return begin
+
+
+def _begin_immediate(connection: Connection, wait_ms: int) -> bool:
+    """``BEGIN IMMEDIATE``, waiting up to ``wait_ms`` for the write lock; False when another
+    connection still held it then."""
+    connection.exec_driver_sql(f"PRAGMA busy_timeout = {wait_ms}")
+    try:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    except exc.OperationalError as error:
+        if getattr(error.orig, "sqlite_errorcode", 0) & 0xFF != _SQLITE_BUSY:
+            raise
+        return False
+    return True
+
+
+__all__ = [
+    "APP_NAME",
+    "DB_ENV_VAR",
+    "SQLITE_BUSY_TIMEOUT_MS",
+    "SQLITE_WAIT_NOTICE_MS",
+    "Database",
+    "DatabaseNeedsKey",
+    "DatabaseNeedsPassword",
+    "DatabaseUnavailable",
+    "alembic_config",
+    "default_database_path",
+    "describe_url",
+    "open_database",
+    "resolve_database_url",
+]

@@ -18,6 +18,8 @@ from enum import StrEnum
 from pathlib import Path
 from types import ModuleType
 
+from console.models.database_trouble import DatabaseNeedsKey
+
 SQLITE_HEADER = b"SQLite format 3\x00"
 KEY_BYTES = 32
 
@@ -40,6 +42,20 @@ def file_state(path: Path) -> FileState:
     if not header:
         return FileState.NEW
     return FileState.PLAIN if header == SQLITE_HEADER else FileState.ENCRYPTED
+
+
+def opens_encrypted(path: Path, key: bytes | None) -> bool:
+    """Whether the SQLite file ``path`` is opened with SQLCipher: an encrypted file (refused,
+    ``DatabaseNeedsKey``, without a key), or a new one given a key. A plain file stays plain."""
+    state = file_state(path)
+    if state is FileState.ENCRYPTED and key is None:
+        raise DatabaseNeedsKey(
+            f"{path} is not a Portal Account Console database that can be read here: it is "
+            "another kind of file, or an encrypted clinic database whose key this workstation "
+            "does not have (set the key up in the keyring, or name the key file or variable "
+            "in the settings: see 'Encryption' in the README)."
+        )
+    return key is not None and state is not FileState.PLAIN
 
 
 def new_key() -> bytes:
@@ -87,5 +103,6 @@ __all__ = [
     "file_state",
     "new_key",
     "opening_statements",
+    "opens_encrypted",
     "raw_key",
 ]

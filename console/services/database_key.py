@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -115,11 +115,13 @@ def open_clinic_database(
     must_exist: bool = True,
     environ: Mapping[str, str] = os.environ,
     store: SecretsStore | None = None,
+    on_wait: Callable[[], None] | None = None,
 ) -> Database:
     """Open the database at ``url_text`` as every command does: with its key when the file
-    is encrypted (``DatabaseNeedsKey`` when this workstation has none that opens it)."""
+    is encrypted (``DatabaseNeedsKey`` when this workstation has none that opens it);
+    ``on_wait`` as for ``open_database``."""
     key = key_for_opening(url_text, settings, environ=environ, store=store)
-    return open_database(url_text, must_exist=must_exist, cipher_key=key)
+    return open_database(url_text, must_exist=must_exist, cipher_key=key, on_wait=on_wait)
 
 
 def create_clinic_database(

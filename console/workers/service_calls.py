@@ -2,7 +2,9 @@
 
 A presenter hands a service call (a plain callable) to ``ServiceCalls``; it runs on the
 shared ``JobRunner`` and its result, or the ``DomainError`` a rule raised, comes back on the
-GUI thread. An unexpected exception becomes a ``DomainError`` that says so in the clinic's
+GUI thread. A database in trouble (``DatabaseUnavailable``: another workstation writing for
+too long, a read-only or full disk, a damaged file) comes back as a ``DomainError`` with its
+own sentence; an unexpected exception becomes a ``DomainError`` that says so in the clinic's
 words (the details go to the log), so a view has only one kind of failure to show. When the
 dialog closes, ``cancel()`` drops answers still on their way: a call already running cannot
 be stopped, but nothing is delivered to a dialog that is gone.
@@ -14,6 +16,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
+from console.models.database_trouble import DatabaseUnavailable
 from console.services.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -70,6 +73,12 @@ class ServiceCalls:
                 return
             if isinstance(error, DomainError):
                 on_refused(error)
+                return
+            if isinstance(error, DatabaseUnavailable):
+                # A database in trouble (busy, read-only, full, damaged) already says so in
+                # the clinic's words, and that nothing was written.
+                log.warning("%s: %s", what, type(error).__name__)
+                on_refused(DomainError(str(error)))
                 return
             # The type only: a database error's text may quote what was typed.
             log.error("%s failed unexpectedly: %s", what, type(error).__name__)

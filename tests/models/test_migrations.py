@@ -3,11 +3,17 @@ undone and redone."""
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, inspect, text
+from sqlalchemy import Connection, create_engine, inspect, make_url, text
 
 from console.models.account_search import has_search_index, in_models, is_search_index_table
 from console.models.database import Database, alembic_config, open_database
@@ -130,3 +136,55 @@ def test_upgrade_false_leaves_a_new_database_empty(any_db_url: str) -> None:
             assert inspect(connection).get_table_names() == []
     finally:
         database.dispose()
+
+
+@contextmanager
+def another_workstation_writing(url: str) -> Iterator[None]:
+    """Another workstation in the middle of writing: on SQLite, a connection holding the
+    write lock (``BEGIN IMMEDIATE``); on PostgreSQL, a transaction that holds the lock a
+    workstation upgrading the schema takes (migrations/env.py) and has written a row."""
+    if url.startswith("sqlite"):
+        path = make_url(url).database
+        assert path is not None
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        return
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext('portal-console-schema'))")
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO patients (mrn, first_name, last_name, birth_date, created_at, "
+                    "updated_at, version) VALUES ('W1', 'Wendy', 'Writer', '1990-01-01', "
+                    "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1)"
+                )
+            )
+            yield
+            connection.rollback()
+    finally:
+        engine.dispose()
+
+
+def test_opening_a_current_database_waits_for_no_writer(any_db_url: str) -> None:
+    """Whether the schema is up to date is read without the write lock: a workstation that
+    opens the database while another one writes is not held up (issue 14, point 7)."""
+    open_database(any_db_url).dispose()
+    opened: list[Database] = []
+    with another_workstation_writing(any_db_url):
+        opening = threading.Thread(target=lambda: opened.append(open_database(any_db_url)))
+        started = time.monotonic()
+        opening.start()
+        opening.join(timeout=2.0)
+        waited = time.monotonic() - started
+    opening.join()  # the writer is done: a thread that waited for it ends now
+    for database in opened:
+        database.dispose()
+    assert waited < 2.0 and opened, f"opening waited {waited:.1f} s for the writer"

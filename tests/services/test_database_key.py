@@ -80,7 +80,9 @@ def test_a_new_clinic_database_is_unreadable_without_its_key(
         sqlite3.connect(path).execute("SELECT count(*) FROM sqlite_master").fetchall()
     with pytest.raises(DatabaseNeedsKey, match="whose key this workstation does not have"):
         open_database(url_of(path))
-    with pytest.raises(DatabaseNeedsKey, match="does not open it"):
+    with pytest.raises(
+        DatabaseNeedsKey, match="the key this workstation has for it does not open it"
+    ):
         open_database(url_of(path), cipher_key=new_key())
 
     reopened = open_clinic_database(url_of(path), ConsoleSettings(), environ={})

@@ -8,6 +8,7 @@ import logging
 
 import pytest
 
+from console.models.database_trouble import DatabaseBusy
 from console.services.errors import DomainError
 from console.workers.service_calls import ServiceCalls
 from tests.runners import HeldRunner, InlineRunner
@@ -41,6 +42,18 @@ def test_a_refusal_is_passed_on_as_it_is(caplog: pytest.LogCaptureFixture) -> No
         calls.run("Saving the settings", refuse, lambda _: None, refused.append)
     assert refused == [rule]
     assert caplog.text == ""
+
+
+def test_a_database_in_trouble_is_passed_on_in_its_own_words() -> None:
+    calls = ServiceCalls(InlineRunner())
+    refused: list[DomainError] = []
+    sentence = "Another workstation has been writing to clinic.db for more than 5 seconds."
+
+    def wait_too_long() -> None:
+        raise DatabaseBusy(sentence)
+
+    calls.run("Revoking access", wait_too_long, lambda _: None, refused.append)
+    assert [error.message for error in refused] == [sentence]
 
 
 def test_busy_until_the_answer_and_nothing_after_cancel() -> None:
