@@ -6,7 +6,9 @@ writes nothing but its audit event; the import plans and writes each batch in on
 transaction of its own, so that a cancel (between batches) or a crash keeps every batch
 before it whole and nothing of the rest. Imports are keyed by MRN and username, so running
 the same file again completes what was not written and changes nothing else: that is how an
-import is resumed. Each run leaves one audit event with its figures and the file's SHA-256.
+import is resumed. Each run leaves one audit event with its figures and the file's SHA-256
+when it ends; a run that writes also leaves one in the transaction of its first writing
+batch, so that an import whose process died part-way is on record for what it wrote.
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ def import_export(
     report = ImportReport(export.path.name, file_sha256(export.path), export.format.value, dry_run)
     shown: Counter[Kind] = Counter()
     touched: set[str] = set()
+    started = False
     for batch in _batches(export.entries()):
         if cancelled is not None and cancelled():
             break
@@ -97,6 +100,9 @@ def import_export(
                     plan = plan_batch(session, batch)
                     if plan.writes_something:
                         touched |= write_batch(session, plan, actor, workstation.clock.now())
+                        if not started:
+                            _record_start(workstation, session, actor, report)
+                started = started or plan.writes_something
             except IntegrityError:
                 raise ImportInterrupted(
                     "Another workstation added some of these charts or accounts while the "
@@ -127,6 +133,21 @@ def _first_row(batch: Sequence[Entry]) -> int:
 def _batches(entries: Iterator[Entry]) -> Iterator[Sequence[Entry]]:
     while batch := list(islice(entries, BATCH_ENTRIES)):
         yield batch
+
+
+def _record_start(
+    workstation: Workstation, session: Session, actor: Actor, report: ImportReport
+) -> None:
+    """The run's first write, in its batch's transaction: whatever happens to the process
+    after, the audit log says who imported which file, and when it began writing."""
+    workstation.audit.record(
+        session,
+        "records_import_started",
+        actor=actor,
+        target_type="import_file",
+        target_id=report.sha256,
+        details={"file": report.file_name, "format": report.format},
+    )
 
 
 def _record(workstation: Workstation, actor: Actor, report: ImportReport) -> None:

@@ -195,11 +195,42 @@ def test_a_cancelled_import_keeps_whole_batches_and_a_second_run_completes_it(
     assert charts_and_accounts(any_desk) == (35, 35)
     with Session(any_desk.database.engine) as session:
         events = session.scalars(select(AuditEvent).order_by(AuditEvent.seq)).all()
-    cancelled, completed = events[-2:]
-    assert (cancelled.action, cancelled.outcome) == ("records_imported", "cancelled")
-    assert (completed.action, completed.outcome) == ("records_imported", "ok")
+    # Each run that writes is on record from its first batch, then with its figures.
+    assert [(e.action, e.outcome) for e in events] == [
+        ("records_import_started", "ok"),
+        ("records_imported", "cancelled"),
+        ("records_import_started", "ok"),
+        ("records_imported", "ok"),
+    ]
+    completed = events[-1]
     assert completed.target_id == file_sha256(path) and completed.staff_username == manager.username
     assert json.loads(completed.details)["new_charts"] == 15
+
+
+class ProcessDied(BaseException):
+    """The importing process is killed: nothing after this point runs, not even ``finally``
+    blocks that write (tests/crash does it with a real SIGKILL)."""
+
+
+def test_an_import_whose_process_dies_part_way_is_on_record_for_what_it_wrote(
+    any_desk: Workstation, manager: Actor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(run, "BATCH_ENTRIES", 10)
+    lines = [f"M{n},Pat,Number{n},1990-01-01" for n in range(1, 26)]
+    path = write_file(tmp_path, "MRN,First Name,Last Name,DOB\n" + "\n".join(lines))
+
+    def die_after_the_second_batch(entries: int) -> None:
+        if entries == 20:
+            raise ProcessDied
+
+    with pytest.raises(ProcessDied):
+        do_import(any_desk, manager, path, progress=die_after_the_second_batch)
+    assert count_rows(any_desk.database, Patient) == 20
+    with Session(any_desk.database.engine) as session:
+        (started,) = session.scalars(select(AuditEvent)).all()
+    assert (started.action, started.target_type) == ("records_import_started", "import_file")
+    assert started.target_id == file_sha256(path) and started.staff_username == manager.username
+    assert json.loads(started.details) == {"file": path.name, "format": "csv"}
 
 
 def test_a_batch_that_fails_half_way_writes_nothing_of_itself(
