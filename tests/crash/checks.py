@@ -37,7 +37,7 @@ from console.models.states import (
     OutboxState,
 )
 from console.services.audit.key import AuditKey
-from console.services.audit.trail import verify_chain
+from console.services.audit.verifier import verify_chain
 
 Problems = list[str]
 
