@@ -165,7 +165,14 @@ def _measure(
     """Both imports into ``url``, printed; their seconds come back."""
     prepare(url, key)
     print(f"  into {backend}:")
-    targets = (30.0, 15.0) if rows <= 100_000 else (300.0, None)
+    # The issue's targets are for SQLite; PostgreSQL's figures are printed only.
+    targets: tuple[float | None, float | None] = (
+        (None, None)
+        if backend == "PostgreSQL"
+        else (30.0, 15.0)
+        if rows <= 100_000
+        else (300.0, None)
+    )
     seconds_each = []
     for label, target in zip(LABELS, targets, strict=True):
         result = _child(url, export_path, key)
