@@ -1,7 +1,7 @@
 """GUI-thread stalls of the real console on a big demo clinic (issue 6, point 7).
 
     .venv/bin/python -m bench.gui_stall [--patients 100000] [--db PATH] [--no-sampling]
-                                        [--gc-freeze]
+                                        [--gc-freeze] [--only call|import]
 
 "Searching, opening details and every action keep the window responsive: no GUI-thread stall
 over ~100 ms on a 100,000-patient database." This script opens the REAL main window offscreen
@@ -9,7 +9,10 @@ as ``console.app._run_gui`` composes it (the account model with its own worker p
 desk, the session guard, the one-thread runner the dialogs share, the mail relay writing to a
 pickup folder instead of a mail server), signed in as the demo front-desk user, and walks
 through a front-desk call step by step the way a person does: keystrokes, clicks, menu
-actions; every dialog opened with ``open()``, never ``exec()``.
+actions; every dialog opened with ``open()``, never ``exec()``. Then the office manager signs
+in and imports a generated CSV export of as many rows as the clinic has patients through the
+real Import wizard (``bench.gui_stall_import``): the dry run and the import run on the
+wizard's worker thread while the GUI thread is measured. ``--only`` runs one of the two.
 
 How a stall is measured:
 
@@ -20,8 +23,8 @@ How a stall is measured:
 * unless ``--no-sampling``, a watchdog thread samples the GUI thread's Python stack (and the
   other threads') whenever a tick is more than 30 ms late: that is where the time goes;
 * every garbage collection of 5 ms or more is noted (``gc.callbacks``): a collection holds
-  the GIL, so even one on a worker thread stops the GUI thread. ``--gc-freeze`` measures the
-  proposed remedy (``gc.freeze()`` once the window is up) without changing the console.
+  the GIL, so even one on a worker thread stops the GUI thread. ``--gc-freeze`` does what
+  the console does once the window is up (``gc.freeze()``); without it, the difference.
 
 Waiting for a worker's answer runs a nested ``QEventLoop`` (never ``sleep``), so the waiting
 itself cannot stall the GUI thread. The demo clinic is made once with ``portal-console demo``
@@ -58,6 +61,7 @@ from PySide6.QtWidgets import QPushButton
 from sqlalchemy import text
 
 import console.app
+from bench.gui_stall_import import MANAGER_USER, walk_import
 from bench.measure import visible_rows
 from bench.stall_console import Console, open_console, signed_in
 from bench.stall_probe import (
@@ -445,7 +449,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--gc-freeze",
         action="store_true",
-        help="what-if: gc.freeze() once the window is up (the fix proposed for GC pauses)",
+        help="gc.freeze() once the window is up, as the console does",
+    )
+    parser.add_argument(
+        "--only",
+        choices=("call", "import"),
+        help="only the front-desk call, or only the import (of --patients rows)",
     )
     args = parser.parse_args(argv)
     demo = (args.db or ROOT / ".demo" / f"gui-stall-{args.patients}.db").resolve()
@@ -482,9 +491,25 @@ def main(argv: list[str] | None = None) -> int:
         driver = Driver(probe, sampler)
         print(f"Measuring on a copy of {demo} ({accounts:,} portal accounts)")
         try:
-            walk(
-                driver, database, workstation, settings, folder=Path(folder), freeze=args.gc_freeze
-            )
+            if args.only != "import":
+                walk(
+                    driver,
+                    database,
+                    workstation,
+                    settings,
+                    folder=Path(folder),
+                    freeze=args.gc_freeze,
+                )
+            if args.only != "call":
+                walk_import(
+                    driver,
+                    database,
+                    workstation,
+                    settings,
+                    folder=Path(folder),
+                    rows=args.patients,
+                    freeze=args.gc_freeze,
+                )
         finally:
             if sampler:
                 sampler.stop()
@@ -492,12 +517,19 @@ def main(argv: list[str] | None = None) -> int:
     application.processEvents()
 
     flags = " --gc-freeze" * args.gc_freeze + " --no-sampling" * args.no_sampling
+    flags += f" --only {args.only}" if args.only else ""
+    who = {
+        None: f"signed in as `{STAFF_USER}`, then as `{MANAGER_USER}` for an import of "
+        f"{args.patients:,} rows",
+        "call": f"signed in as `{STAFF_USER}`",
+        "import": f"signed in as `{MANAGER_USER}` for an import of {args.patients:,} rows",
+    }[args.only]
     header = [
         "# GUI-thread stalls of the console (issue 6, point 7)",
         "",
         f"`python -m bench.gui_stall --patients {args.patients}{flags}` on "
         f"{dt.date.today():%Y-%m-%d}: {accounts:,} portal accounts, the real main window "
-        f"offscreen, signed in as `{STAFF_USER}`. Python {platform.python_version()}, "
+        f"offscreen, {who}. Python {platform.python_version()}, "
         f"PySide6 {PySide6.__version__}, {os.cpu_count()} cores, {platform.platform()}.",
         "",
         f"*Max GUI stall*: the largest gap between two ticks of a {TICK_MS} ms timer on the GUI "

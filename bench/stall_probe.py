@@ -290,13 +290,15 @@ class Driver:
         assert self._step is not None
         self._step.note = text
 
-    def wait(self, what: str, done: Callable[[], bool]) -> None:
-        """Run the event loop until ``done()``: the person waits for ``what``."""
+    def wait(self, what: str, done: Callable[[], bool], timeout: float | None = None) -> None:
+        """Run the event loop until ``done()``: the person waits for ``what`` (at most
+        ``timeout`` seconds, ``TIMEOUT_S`` unless given)."""
         step = self._step
         assert step is not None
-        finished = run_loop(TIMEOUT_S, done)
+        seconds = timeout or TIMEOUT_S
+        finished = run_loop(seconds, done)
         if not finished:
-            raise StepFailed(f"no {what} within {TIMEOUT_S:.0f} s")
+            raise StepFailed(f"no {what} within {seconds:.0f} s")
         step.wait_ms = (time.perf_counter() - (step._last_action or time.perf_counter())) * 1000
 
     def type_text(self, widget: Any, typed: str) -> None:
