@@ -72,10 +72,10 @@ from bench.stall_probe import (
     StallProbe,
     StepFailed,
     quiet_offscreen,
-    render,
     run_loop,
     signalled,
 )
+from bench.stall_report import render
 from console.adapters.account_cells import AccountColumn
 from console.app import create_application
 from console.models.database import open_database, resolve_database_url
@@ -452,6 +452,12 @@ def main(argv: list[str] | None = None) -> int:
         help="gc.freeze() once the window is up, as the console does",
     )
     parser.add_argument(
+        "--switch-interval",
+        type=float,
+        metavar="MS",
+        help="what-if: sys.setswitchinterval(MS / 1000) before the window opens",
+    )
+    parser.add_argument(
         "--only",
         choices=("call", "import"),
         help="only the front-desk call, or only the import (of --patients rows)",
@@ -460,6 +466,8 @@ def main(argv: list[str] | None = None) -> int:
     demo = (args.db or ROOT / ".demo" / f"gui-stall-{args.patients}.db").resolve()
     ensure_demo(demo, args.patients)
 
+    if args.switch_interval is not None:
+        sys.setswitchinterval(args.switch_interval / 1000)
     application = create_application([sys.argv[0]])
     qInstallMessageHandler(quiet_offscreen)
     with tempfile.TemporaryDirectory(prefix="gui-stall-") as folder:
@@ -518,6 +526,8 @@ def main(argv: list[str] | None = None) -> int:
 
     flags = " --gc-freeze" * args.gc_freeze + " --no-sampling" * args.no_sampling
     flags += f" --only {args.only}" if args.only else ""
+    if args.switch_interval is not None:
+        flags += f" --switch-interval {args.switch_interval:g}"
     who = {
         None: f"signed in as `{STAFF_USER}`, then as `{MANAGER_USER}` for an import of "
         f"{args.patients:,} rows",

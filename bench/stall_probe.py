@@ -40,6 +40,51 @@ TIMEOUT_S = 90.0
 # --- the probe --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Collection:
+    """A garbage collection of 5 ms or more: on which thread, which generation, how long,
+    and when it ended (``time.perf_counter()``)."""
+
+    thread: str
+    generation: int
+    ms: float
+    ended: float
+
+
+@dataclass
+class LateTick:
+    """One stall: the probe's tick that came late, when the tick before it came
+    (``time.perf_counter()``), by how much it was late, and where every thread's time went
+    meanwhile (sampled)."""
+
+    since: float
+    ms: float = 0.0
+    #: The GUI thread's ``thread_schedule()`` when the stall began, then its time during
+    #: the stall on a CPU and waiting for one.
+    schedule: tuple[float, float] = (0.0, 0.0)
+    on_cpu_ms: float = 0.0
+    runnable_ms: float = 0.0
+    gui: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+    others: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+
+    def collections(self, seen: list[Collection]) -> list[Collection]:
+        """The collections of ``seen`` that ended during this stall."""
+        until = self.since + (self.ms + TICK_MS) / 1000
+        return [c for c in seen if self.since <= c.ended <= until]
+
+
+def thread_schedule() -> tuple[float, float]:
+    """The calling thread's time so far on a CPU and waiting for one (runnable), in ms, from
+    Linux's ``/proc/thread-self/schedstat`` (zeros elsewhere). Over a stall, what is neither
+    was spent blocked: waiting for the GIL, a lock, or the disk."""
+    try:
+        with open("/proc/thread-self/schedstat", "rb") as file:
+            on_cpu, runnable, _ = file.read().split()
+    except (OSError, ValueError):
+        return 0.0, 0.0
+    return int(on_cpu) / 1e6, int(runnable) / 1e6
+
+
 class StallProbe(QObject):
     """A 5 ms timer on the GUI thread; the largest gap between its ticks is the stall."""
 
@@ -48,9 +93,12 @@ class StallProbe(QObject):
         self.last_tick = time.perf_counter()
         self.max_gap = 0.0
         self.measuring = False
-        #: Garbage collections of 5 ms or more during the step: (thread, generation, ms).
-        #: A collection holds the GIL, so no Python runs on the GUI thread meanwhile.
-        self.collections: list[tuple[str, int, float]] = []
+        #: Garbage collections of 5 ms or more during the step. A collection holds the GIL,
+        #: so no Python runs on the GUI thread meanwhile.
+        self.collections: list[Collection] = []
+        self.began = self.last_tick
+        #: The GUI thread's ``thread_schedule()`` at the last tick.
+        self.last_schedule = thread_schedule()
         self._gc_started = 0.0
         gc.callbacks.append(self._collected)
         self._timer = QTimer(self)
@@ -62,6 +110,7 @@ class StallProbe(QObject):
     def tick(self) -> None:
         now = time.perf_counter()
         self.max_gap = max(self.max_gap, now - self.last_tick)
+        self.last_schedule = thread_schedule()  # first: a new tick means a new schedule
         self.last_tick = now
 
     def _collected(self, phase: str, info: dict[str, int]) -> None:
@@ -72,10 +121,10 @@ class StallProbe(QObject):
         if self.measuring and took >= 5:
             thread = threading.current_thread()
             name = "GUI thread" if thread is threading.main_thread() else "a worker thread"
-            self.collections.append((name, info["generation"], took))
+            self.collections.append(Collection(name, info["generation"], took, time.perf_counter()))
 
     def begin(self) -> None:
-        self.last_tick = time.perf_counter()
+        self.last_tick = self.began = time.perf_counter()
         self.max_gap = 0.0
         self.collections = []
         self.measuring = True
@@ -90,42 +139,82 @@ class StallProbe(QObject):
 class StackSampler(threading.Thread):
     """While a probe tick is over ``late_s`` late, samples every thread's Python stack (a
     poor man's py-spy): the GUI thread's shows what blocks it, the workers' what competes
-    with it for the GIL. Each sample is weighted by the time since the previous one."""
+    with it for the GIL. Each sample is weighted by the time since the previous one, and
+    counted for the step and for the stall it belongs to (``stalls``, each ``LateTick``
+    kept once its tick came, if it was at least ``keep_ms`` late)."""
 
-    def __init__(self, probe: StallProbe, late_s: float = 0.03, period_s: float = 0.002) -> None:
+    def __init__(
+        self,
+        probe: StallProbe,
+        late_s: float = 0.03,
+        period_s: float = 0.002,
+        keep_ms: float = LIMIT_MS / 2,
+    ) -> None:
         super().__init__(name="stall-sampler", daemon=True)
         self._probe = probe
         self._late_s = late_s
         self._period_s = period_s
+        self._keep_ms = keep_ms
         self._gui = threading.get_ident()
         self._halt = threading.Event()
+        self._lock = threading.Lock()
         # Milliseconds per place (a Counter counts in whole numbers only).
         self.gui: defaultdict[str, float] = defaultdict(float)
         self.others: defaultdict[str, float] = defaultdict(float)
+        self.stalls: list[LateTick] = []
+        self._open: LateTick | None = None
 
     def reset(self) -> None:
-        self.gui, self.others = defaultdict(float), defaultdict(float)
+        with self._lock:
+            self.gui, self.others = defaultdict(float), defaultdict(float)
+            self.stalls, self._open = [], None
+
+    def flush(self) -> None:
+        """Keep the stall under way, if its tick came (the step is over)."""
+        with self._lock:
+            self._close_if_ticked()
 
     def stop(self) -> None:
         self._halt.set()
         self.join()
 
+    def _close_if_ticked(self) -> None:
+        late, tick = self._open, self._probe.last_tick
+        if late is not None and tick != late.since:
+            late.ms = (tick - late.since) * 1000 - TICK_MS
+            (on_cpu, runnable), before = self._probe.last_schedule, late.schedule
+            late.on_cpu_ms, late.runnable_ms = on_cpu - before[0], runnable - before[1]
+            if late.ms >= self._keep_ms:
+                self.stalls.append(late)
+            self._open = None
+
     def run(self) -> None:
         previous = 0.0
         while not self._halt.wait(self._period_s):
-            now = time.perf_counter()
-            if not self._probe.measuring or now - self._probe.last_tick < self._late_s:
-                previous = 0.0
-                continue
-            weight = min(now - previous, 0.02) * 1000 if previous else self._period_s * 1000
-            previous = now
-            for ident, frame in sys._current_frames().items():
-                if ident == self._gui:
-                    self.gui[where(frame)] += weight
-                elif ident != self.ident:
-                    place = where(frame, gui=False)
-                    if place:
-                        self.others[place] += weight
+            with self._lock:
+                previous = self._sample(previous)
+
+    def _sample(self, previous: float) -> float:
+        now = time.perf_counter()
+        self._close_if_ticked()
+        tick = self._probe.last_tick
+        if not self._probe.measuring or now - tick < self._late_s:
+            return 0.0
+        if self._open is None:
+            self._open = LateTick(tick, schedule=self._probe.last_schedule)
+        late = self._open
+        weight = min(now - previous, 0.02) * 1000 if previous else self._period_s * 1000
+        for ident, frame in sys._current_frames().items():
+            if ident == self._gui:
+                place = where(frame)
+                self.gui[place] += weight
+                late.gui[place] += weight
+            elif ident != self.ident:
+                place = where(frame, gui=False)
+                if place:
+                    self.others[place] += weight
+                    late.others[place] += weight
+        return now
 
 
 def heaviest(weights: dict[str, float], count: int = 3) -> list[tuple[str, float]]:
@@ -172,8 +261,12 @@ class Step:
     #: Something seen on the way that is not a stall (a shortcut that did nothing).
     note: str = ""
     gui: list[tuple[str, float]] = field(default_factory=list)
-    collections: list[tuple[str, int, float]] = field(default_factory=list)
+    collections: list[Collection] = field(default_factory=list)
     others: list[tuple[str, float]] = field(default_factory=list)
+    #: Every stall of at least ``LIMIT_MS / 2`` in the step, the longest first.
+    stalls: list[LateTick] = field(default_factory=list)
+    #: When the step's measurement began (``time.perf_counter()``).
+    began: float = 0.0
     _last_action: float = 0.0
 
     @property
@@ -260,10 +353,12 @@ class Driver:
         except Exception as error:  # a measurement: record it and go on with the next step
             step.problem = f"{type(error).__name__}: {error}"
         step.stall_ms = self.probe.end()
-        step.collections = self.probe.collections
+        step.collections, step.began = self.probe.collections, self.probe.began
         if self.sampler:
+            self.sampler.flush()
             step.gui = heaviest(self.sampler.gui)
             step.others = heaviest(self.sampler.others)
+            step.stalls = sorted(self.sampler.stalls, key=lambda late: -late.ms)
         self.steps.append(step)
         print(f" stall {step.stall_ms:.0f} ms  {step.verdict}  {step.problem}", flush=True)
 
@@ -312,46 +407,3 @@ def quiet_offscreen(_kind: QtMsgType, _context: QMessageLogContext, message: str
     """Qt's messages on stderr, but for the offscreen platform's note on every dialog."""
     if "propagateSizeHints" not in message:
         print(message, file=sys.stderr)
-
-
-# --- the report --------------------------------------------------------------------------------
-
-
-def render(steps: list[Step], header: list[str]) -> str:
-    """The results as Markdown: the table, then where the time goes in each slow step."""
-    lines = [*header, ""]
-    lines += [
-        "| # | Step | Max GUI stall (ms) | Slowest sync call (ms) | Wait for result (ms) | "
-        f"≤ {LIMIT_MS:.0f} ms |",
-        "|---:|---|---:|---:|---:|---|",
-    ]
-    for number, step in enumerate(steps, 1):
-        sync = f"{step.sync_ms:.0f} ({step.sync_what})" if step.sync_what else "—"
-        verdict = step.verdict if not step.problem else f"ERROR: {step.problem}"
-        verdict += f" — {step.note}" if step.note else ""
-        lines.append(
-            f"| {number} | {step.name} | {step.stall_ms:.0f} | {sync} | {step.wait_ms:.0f} | "
-            f"{verdict} |"
-        )
-    slow = [s for s in steps if s.stall_ms > LIMIT_MS / 2]
-    if slow:
-        lines += [
-            "",
-            f"## Where the time goes in stalls over {LIMIT_MS / 2:.0f} ms",
-            "",
-            "Sampled every 2 ms while a tick was more than 30 ms late (the GUI thread's Python "
-            "stack, innermost first; `[library]` is the frame below the console's own), and "
-            "every garbage collection of 5 ms or more (`gc.callbacks`).",
-            "",
-        ]
-        for step in slow:
-            lines.append(f"**{step.name}** — stall {step.stall_ms:.0f} ms")
-            lines += [f"- GUI thread: `{place}` ≈ {ms:.0f} ms" for place, ms in step.gui]
-            lines += [f"- meanwhile, other thread: `{p}` ≈ {ms:.0f} ms" for p, ms in step.others]
-            lines += [
-                f"- Python garbage collection (generation {generation}) on {thread}: {ms:.0f} ms"
-                " (it holds the GIL: no Python runs on the GUI thread meanwhile)"
-                for thread, generation, ms in step.collections
-            ]
-            lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
