@@ -455,7 +455,7 @@ def main(argv: list[str] | None = None) -> int:
         "--switch-interval",
         type=float,
         metavar="MS",
-        help="what-if: sys.setswitchinterval(MS / 1000) before the window opens",
+        help="what-if: another GIL switch interval than the console's 1 ms (Python's: 5 ms)",
     )
     parser.add_argument(
         "--only",
@@ -466,6 +466,7 @@ def main(argv: list[str] | None = None) -> int:
     demo = (args.db or ROOT / ".demo" / f"gui-stall-{args.patients}.db").resolve()
     ensure_demo(demo, args.patients)
 
+    console.app.hand_over_the_gil_quickly()  # as _run_gui does
     if args.switch_interval is not None:
         sys.setswitchinterval(args.switch_interval / 1000)
     application = create_application([sys.argv[0]])
@@ -540,7 +541,8 @@ def main(argv: list[str] | None = None) -> int:
         f"`python -m bench.gui_stall --patients {args.patients}{flags}` on "
         f"{dt.date.today():%Y-%m-%d}: {accounts:,} portal accounts, the real main window "
         f"offscreen, {who}. Python {platform.python_version()}, "
-        f"PySide6 {PySide6.__version__}, {os.cpu_count()} cores, {platform.platform()}.",
+        f"PySide6 {PySide6.__version__}, {os.cpu_count()} cores, {platform.platform()}; "
+        f"GIL switch interval {sys.getswitchinterval() * 1000:g} ms.",
         "",
         f"*Max GUI stall*: the largest gap between two ticks of a {TICK_MS} ms timer on the GUI "
         f"thread during the step, minus {TICK_MS} ms; over {LIMIT_MS:.0f} ms fails. *Slowest "
