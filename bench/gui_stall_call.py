@@ -63,15 +63,16 @@ def find_targets(cases: list[ClusterCase], engine: Any) -> Targets:
     adult = next(a for a in revoke[0].accounts if a.account_id == revoke[1].account_id)
     child = next(a for a in link[0].accounts if a.account_id == link[1].account_id)
     guardian = next(a for a in link[0].accounts if a.account_id == link[1].guardian_account_id)
+    unshared = text(
+        "SELECT p.mrn FROM portal_accounts a JOIN patients p ON p.id = a.patient_id "
+        "WHERE a.state = 'legacy' AND NOT a.shared_email AND a.login_email IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM outbox_messages o WHERE o.account_id = a.id) "
+        "ORDER BY a.id LIMIT 1 OFFSET :skip"
+    )
     with engine.connect() as connection:
-        plain_mrn = connection.execute(
-            text(
-                "SELECT p.mrn FROM portal_accounts a JOIN patients p ON p.id = a.patient_id "
-                "WHERE a.state = 'legacy' AND NOT a.shared_email AND a.login_email IS NOT NULL "
-                "AND NOT EXISTS (SELECT 1 FROM outbox_messages o WHERE o.account_id = a.id) "
-                "ORDER BY a.id LIMIT 1 OFFSET 1000"
-            )
-        ).scalar_one()
+        plain_mrn = connection.execute(unshared, {"skip": 1000}).scalar()
+        if plain_mrn is None:  # a small clinic (--patients 2000): its first will do
+            plain_mrn = connection.execute(unshared, {"skip": 0}).scalar_one()
     return Targets(
         revoke_username=adult.username,
         revoke_last_first=f"{adult.last_name} {adult.first_name[:2]}".lower(),
