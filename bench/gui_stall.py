@@ -1,7 +1,7 @@
 """GUI-thread stalls of the real console on a big demo clinic (issue 6, point 7).
 
     .venv/bin/python -m bench.gui_stall [--patients 100000] [--db PATH] [--no-sampling]
-                                        [--gc-freeze]
+                                        [--gc-freeze] [--only call|import]
 
 "Searching, opening details and every action keep the window responsive: no GUI-thread stall
 over ~100 ms on a 100,000-patient database." This script opens the REAL main window offscreen
@@ -9,7 +9,10 @@ as ``console.app._run_gui`` composes it (the account model with its own worker p
 desk, the session guard, the one-thread runner the dialogs share, the mail relay writing to a
 pickup folder instead of a mail server), signed in as the demo front-desk user, and walks
 through a front-desk call step by step the way a person does: keystrokes, clicks, menu
-actions; every dialog opened with ``open()``, never ``exec()``.
+actions; every dialog opened with ``open()``, never ``exec()``. Then the office manager signs
+in and imports a generated CSV export of as many rows as the clinic has patients through the
+real Import wizard (``bench.gui_stall_import``): the dry run and the import run on the
+wizard's worker thread while the GUI thread is measured. ``--only`` runs one of the two.
 
 How a stall is measured:
 
@@ -20,8 +23,8 @@ How a stall is measured:
 * unless ``--no-sampling``, a watchdog thread samples the GUI thread's Python stack (and the
   other threads') whenever a tick is more than 30 ms late: that is where the time goes;
 * every garbage collection of 5 ms or more is noted (``gc.callbacks``): a collection holds
-  the GIL, so even one on a worker thread stops the GUI thread. ``--gc-freeze`` measures the
-  proposed remedy (``gc.freeze()`` once the window is up) without changing the console.
+  the GIL, so even one on a worker thread stops the GUI thread. ``--gc-freeze`` does what
+  the console does once the window is up (``gc.freeze()``); without it, the difference.
 
 Waiting for a worker's answer runs a nested ``QEventLoop`` (never ``sleep``), so the waiting
 itself cannot stall the GUI thread. The demo clinic is made once with ``portal-console demo``
@@ -36,23 +39,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import gc
-import heapq
 import os
 import platform
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
-import time
-from collections import defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
-from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Never the developer's keyring (the audit key of a demo clinic is in the clinic itself).
@@ -60,332 +53,29 @@ os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
 # (Imports after these two lines on purpose: Qt and keyring read them when loaded.)
 
 import PySide6
-from PySide6.QtCore import (
-    QElapsedTimer,
-    QEventLoop,
-    QMessageLogContext,
-    QObject,
-    QPoint,
-    Qt,
-    QTimer,
-    QtMsgType,
-    qInstallMessageHandler,
-)
-from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QPushButton
+from PySide6.QtCore import qInstallMessageHandler
 from sqlalchemy import text
 
 import console.app
-from bench.measure import PaintWatch, visible_rows
-from console.adapters.account_cells import AccountColumn
-from console.app import (
-    build_main_window,
-    create_application,
-    guard_session,
-    offer_administration,
+from bench.gui_stall_call import STAFF_USER, walk
+from bench.gui_stall_import import MANAGER_USER, walk_import
+from bench.stall_probe import (
+    LIMIT_MS,
+    TICK_MS,
+    Driver,
+    StackSampler,
+    StallProbe,
+    quiet_offscreen,
 )
+from bench.stall_report import render
+from console.app import create_application
 from console.models.database import open_database, resolve_database_url
-from console.models.worklist import ClusterCase
-from console.services.accounts.actions import RevokeReason
-from console.services.accounts.worklist import shared_email_worklist
-from console.services.desk import StaffDesk
 from console.services.mail.transport import PickupDirectoryTransport
 from console.services.settings.values import ConsoleSettings
-from console.services.staff.session import StaffSession
-from console.services.staff.users import sign_in
 from console.services.workstation_setup import build_workstation
-from console.views import reissue_pin_page
-from console.views.account_forms import (
-    DeactivateDialog,
-    EditContactDialog,
-    ResendResetDialog,
-)
-from console.views.front_desk import FrontDesk
-from console.views.link_dialog import LinkDialog
-from console.views.reissue_dialog import ReissueDialog
-from console.views.revoke_dialog import RevokeDialog
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "gui-stall.md"
-LIMIT_MS = 100.0  # the issue's bound on a GUI-thread stall
-TICK_MS = 5  # the probe's interval
-TYPING_S = 0.12  # pause between two keystrokes: a quick typist
-SETTLE_S = 0.25  # idle time kept at the end of each step, to catch late answers
-TIMEOUT_S = 90.0
-STAFF_USER = "demo_front_desk"
-#: ``console.services.demo.clinic.DEMO_STAFF_PASSWORD`` (published in the README). Not imported:
-#: that module loads Faker, which the console never does, and a bigger heap makes longer
-#: garbage collections.
-DEMO_STAFF_PASSWORD = "Demo-Console-2026!"
-
-
-# --- the probe --------------------------------------------------------------------------------
-
-
-class StallProbe(QObject):
-    """A 5 ms timer on the GUI thread; the largest gap between its ticks is the stall."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.last_tick = time.perf_counter()
-        self.max_gap = 0.0
-        self.measuring = False
-        #: Garbage collections of 5 ms or more during the step: (thread, generation, ms).
-        #: A collection holds the GIL, so no Python runs on the GUI thread meanwhile.
-        self.collections: list[tuple[str, int, float]] = []
-        self._gc_started = 0.0
-        gc.callbacks.append(self._collected)
-        self._timer = QTimer(self)
-        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self._timer.setInterval(TICK_MS)
-        self._timer.timeout.connect(self.tick)
-        self._timer.start()
-
-    def tick(self) -> None:
-        now = time.perf_counter()
-        self.max_gap = max(self.max_gap, now - self.last_tick)
-        self.last_tick = now
-
-    def _collected(self, phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            self._gc_started = time.perf_counter()
-            return
-        took = (time.perf_counter() - self._gc_started) * 1000
-        if self.measuring and took >= 5:
-            thread = threading.current_thread()
-            name = "GUI thread" if thread is threading.main_thread() else "a worker thread"
-            self.collections.append((name, info["generation"], took))
-
-    def begin(self) -> None:
-        self.last_tick = time.perf_counter()
-        self.max_gap = 0.0
-        self.collections = []
-        self.measuring = True
-
-    def end(self) -> float:
-        """The step's stall in ms (the gap beyond the timer's own interval)."""
-        self.tick()
-        self.measuring = False
-        return max(0.0, self.max_gap * 1000 - TICK_MS)
-
-
-class StackSampler(threading.Thread):
-    """While a probe tick is over ``late_s`` late, samples every thread's Python stack (a
-    poor man's py-spy): the GUI thread's shows what blocks it, the workers' what competes
-    with it for the GIL. Each sample is weighted by the time since the previous one."""
-
-    def __init__(self, probe: StallProbe, late_s: float = 0.03, period_s: float = 0.002) -> None:
-        super().__init__(name="stall-sampler", daemon=True)
-        self._probe = probe
-        self._late_s = late_s
-        self._period_s = period_s
-        self._gui = threading.get_ident()
-        self._halt = threading.Event()
-        # Milliseconds per place (a Counter counts in whole numbers only).
-        self.gui: defaultdict[str, float] = defaultdict(float)
-        self.others: defaultdict[str, float] = defaultdict(float)
-
-    def reset(self) -> None:
-        self.gui, self.others = defaultdict(float), defaultdict(float)
-
-    def stop(self) -> None:
-        self._halt.set()
-        self.join()
-
-    def run(self) -> None:
-        previous = 0.0
-        while not self._halt.wait(self._period_s):
-            now = time.perf_counter()
-            if not self._probe.measuring or now - self._probe.last_tick < self._late_s:
-                previous = 0.0
-                continue
-            weight = min(now - previous, 0.02) * 1000 if previous else self._period_s * 1000
-            previous = now
-            for ident, frame in sys._current_frames().items():
-                if ident == self._gui:
-                    self.gui[where(frame)] += weight
-                elif ident != self.ident:
-                    place = where(frame, gui=False)
-                    if place:
-                        self.others[place] += weight
-
-
-def heaviest(weights: dict[str, float], count: int = 3) -> list[tuple[str, float]]:
-    """The ``count`` places that took the most time, the heaviest first."""
-    return heapq.nlargest(count, weights.items(), key=lambda place: place[1])
-
-
-def where(frame: Any, *, gui: bool = True) -> str:
-    """The innermost frames of a stack that say where the time goes: up to three frames of
-    the console, and the library frame below them if there is one."""
-    chain: list[str] = []
-    library = ""
-    while frame is not None and len(chain) < 3:
-        path = frame.f_code.co_filename
-        name = f"{frame.f_code.co_name}:{frame.f_lineno}"
-        if "/console/" in path:
-            chain.append(f"console/{path.rsplit('/console/', 1)[1]}:{name}")
-        elif "/bench/" in path and not chain:
-            if gui:  # our own event loop: the time is in Qt's C++ (or waiting for the GIL)
-                return "Qt event loop (C++: paint, layout, style; or waiting for the GIL)"
-            return ""
-        elif not chain and not library and "threading.py" not in path:
-            parts = Path(path).parts
-            tail = "/".join(parts[-2:])
-            library = f"{tail}:{name}"
-        frame = frame.f_back
-    if not chain:
-        return library  # a worker idle in the thread pool has no frames of its own
-    return " ← ".join(([f"[{library}]"] if library else []) + chain)
-
-
-# --- the steps ----------------------------------------------------------------------------------
-
-
-@dataclass
-class Step:
-    name: str
-    stall_ms: float = 0.0
-    sync_ms: float = 0.0
-    sync_what: str = ""
-    #: From the last action to the awaited result (what the person waits for).
-    wait_ms: float = 0.0
-    problem: str = ""
-    #: Something seen on the way that is not a stall (a shortcut that did nothing).
-    note: str = ""
-    gui: list[tuple[str, float]] = field(default_factory=list)
-    collections: list[tuple[str, int, float]] = field(default_factory=list)
-    others: list[tuple[str, float]] = field(default_factory=list)
-    _last_action: float = 0.0
-
-    @property
-    def verdict(self) -> str:
-        if self.problem:
-            return "ERROR"
-        return "pass" if self.stall_ms <= LIMIT_MS else "FAIL"
-
-
-class StepFailed(Exception):
-    """A step's result did not come, or the window was not in the expected state."""
-
-
-def signalled(signal: Any) -> list[object]:
-    """A list that gets each emission of ``signal``: ``bool(list)`` once it was emitted."""
-    emitted: list[object] = []
-    signal.connect(lambda *args: emitted.append(args))
-    return emitted
-
-
-def app() -> QApplication:
-    """The application: the parent of every helper object made while measuring. (The stack
-    sampler may hold the last reference to a frame; a parentless QTimer in it would then be
-    destroyed on the sampler's thread, which Qt forbids.)"""
-    instance = QApplication.instance()
-    assert isinstance(instance, QApplication)
-    return instance
-
-
-def run_loop(seconds: float, done: Callable[[], bool] | None = None) -> bool:
-    """Run the GUI event loop for ``seconds``, or until ``done()``; whether it is done.
-    A nested ``QEventLoop`` sleeps in the event dispatcher, as ``app.exec()`` does."""
-    if done is not None and done():
-        return True
-    loop, deadline, poll = QEventLoop(app()), QTimer(app()), QTimer(app())
-    deadline.setSingleShot(True)
-    deadline.timeout.connect(loop.quit)
-    poll.setInterval(2)
-    errors: list[Exception] = []
-
-    def check() -> None:
-        try:
-            if done is not None and done():
-                loop.quit()
-        except Exception as error:  # raised below, not lost in a Qt slot
-            errors.append(error)
-            loop.quit()
-
-    if done is not None:
-        poll.timeout.connect(check)
-        poll.start()
-    deadline.start(round(seconds * 1000))
-    loop.exec()
-    for used in (poll, deadline, loop):
-        used.deleteLater()
-    if errors:
-        raise errors[0]
-    return done() if done is not None else True
-
-
-class Driver:
-    """Runs the steps, measures each, and keeps the results."""
-
-    def __init__(self, probe: StallProbe, sampler: StackSampler | None) -> None:
-        self.probe = probe
-        self.sampler = sampler
-        self.steps: list[Step] = []
-        self.settled: Callable[[], bool] = lambda: True
-        self._step: Step | None = None
-
-    @contextmanager
-    def step(self, name: str) -> Iterator[None]:
-        step = Step(name)
-        self._step = step
-        print(f"  {name} …", end="", flush=True)
-        if self.sampler:
-            self.sampler.reset()
-        self.probe.begin()
-        try:
-            yield
-            if not run_loop(TIMEOUT_S, self.settled):
-                raise StepFailed("the window did not settle")
-            run_loop(SETTLE_S)  # late answers (a count, a re-read) belong to this step
-        except Exception as error:  # a measurement: record it and go on with the next step
-            step.problem = f"{type(error).__name__}: {error}"
-        step.stall_ms = self.probe.end()
-        step.collections = self.probe.collections
-        if self.sampler:
-            step.gui = heaviest(self.sampler.gui)
-            step.others = heaviest(self.sampler.others)
-        self.steps.append(step)
-        print(f" stall {step.stall_ms:.0f} ms  {step.verdict}  {step.problem}", flush=True)
-
-    def restart(self) -> None:
-        """Measure the stall from now on (the step's timings so far are kept)."""
-        if self.sampler:
-            self.sampler.reset()
-        self.probe.begin()
-
-    def call(self, what: str, action: Callable[[], object]) -> None:
-        """Make one synchronous call on the GUI thread, timed with QElapsedTimer."""
-        step = self._step
-        assert step is not None
-        timer = QElapsedTimer()
-        timer.start()
-        action()
-        elapsed = timer.nsecsElapsed() / 1e6
-        if elapsed > step.sync_ms:
-            step.sync_ms, step.sync_what = elapsed, what
-        step._last_action = time.perf_counter()
-
-    def note(self, text: str) -> None:
-        """Remember something seen in this step that is not a stall."""
-        assert self._step is not None
-        self._step.note = text
-
-    def wait(self, what: str, done: Callable[[], bool]) -> None:
-        """Run the event loop until ``done()``: the person waits for ``what``."""
-        step = self._step
-        assert step is not None
-        finished = run_loop(TIMEOUT_S, done)
-        if not finished:
-            raise StepFailed(f"no {what} within {TIMEOUT_S:.0f} s")
-        step.wait_ms = (time.perf_counter() - (step._last_action or time.perf_counter())) * 1000
-
-    def type_text(self, widget: Any, typed: str) -> None:
-        """Type ``typed`` one key at a time, the event loop running between keys."""
-        for char in typed:
-            self.call(f"key '{char}'", partial(QTest.keyClicks, widget, char))
-            run_loop(TYPING_S)
 
 
 # --- the clinic -------------------------------------------------------------------------------
@@ -413,406 +103,6 @@ def scratch_copy(source: Path, folder: Path) -> Path:
     return target
 
 
-@dataclass(frozen=True)
-class Targets:
-    """Whom the call is about, found before anything is measured."""
-
-    revoke_username: str
-    revoke_last_first: str
-    revoke_mrn: str
-    child_mrn: str
-    guardian_username: str
-    guardian_id: int
-    plain_mrn: str
-    search_name: str
-
-
-def find_targets(cases: list[ClusterCase], engine: Any) -> Targets:
-    """An adult to revoke and re-invite and a child to link, from the worklist's own
-    proposals (two different shared addresses); an unshared account for the small forms."""
-    revoke = link = None
-    for case in cases:
-        kinds = {step.kind: step for step in case.steps}
-        if revoke is None and "revoke_and_reinvite" in kinds:
-            revoke = (case, kinds["revoke_and_reinvite"])
-        elif link is None and "link_to_guardian" in kinds:
-            step = kinds["link_to_guardian"]
-            link = (case, step) if step.guardian_account_id is not None else None
-    if revoke is None or link is None:
-        raise SystemExit("The demo clinic has no shared address to revoke or link.")
-    adult = next(a for a in revoke[0].accounts if a.account_id == revoke[1].account_id)
-    child = next(a for a in link[0].accounts if a.account_id == link[1].account_id)
-    guardian = next(a for a in link[0].accounts if a.account_id == link[1].guardian_account_id)
-    with engine.connect() as connection:
-        plain_mrn = connection.execute(
-            text(
-                "SELECT p.mrn FROM portal_accounts a JOIN patients p ON p.id = a.patient_id "
-                "WHERE a.state = 'legacy' AND NOT a.shared_email AND a.login_email IS NOT NULL "
-                "AND NOT EXISTS (SELECT 1 FROM outbox_messages o WHERE o.account_id = a.id) "
-                "ORDER BY a.id LIMIT 1 OFFSET 1000"
-            )
-        ).scalar_one()
-    return Targets(
-        revoke_username=adult.username,
-        revoke_last_first=f"{adult.last_name} {adult.first_name[:2]}".lower(),
-        revoke_mrn=adult.mrn,
-        child_mrn=child.mrn,
-        guardian_username=guardian.username,
-        guardian_id=guardian.account_id,
-        plain_mrn=plain_mrn,
-        search_name=adult.last_name.lower(),
-    )
-
-
-# --- the walk-through -------------------------------------------------------------------------
-
-
-def walk(
-    driver: Driver,
-    database: Any,
-    workstation: Any,
-    settings: ConsoleSettings,
-    *,
-    folder: Path,
-    freeze: bool,
-) -> None:
-    """Open the console and go through the call; every step measured by ``driver``. Files
-    (the handout, the settings an administrator would save) go to ``folder``."""
-    signed_in = sign_in(workstation, STAFF_USER, DEMO_STAFF_PASSWORD)
-    session = StaffSession.begin(signed_in, workstation.clock.now())
-    actor = session.actor
-    targets = find_targets(shared_email_worklist(workstation, actor), database.engine)
-    reissue_pin_page.open_with_system_viewer = lambda path: True  # no PDF viewer here
-
-    # Step 1: the composition of console.app._run_gui, then the first page painted.
-    with driver.step("Open the console: first page of the list painted"):
-        made: dict[str, Any] = {}
-
-        def build() -> None:
-            window = build_main_window(database, session)
-            made["window"] = window
-            staff_desk = StaffDesk(workstation, actor)
-            made["guard"] = guard_session(window, staff_desk, session, settings)
-            made["runner"] = offer_administration(window, staff_desk, folder / "settings.toml")
-            made["desk"] = desk = FrontDesk(window, staff_desk, made["runner"], settings)
-            made["relay"] = console.app.run_mail_relay(desk, made["guard"], workstation, settings)
-            window.show()
-            if freeze:  # --gc-freeze: what console.app could do once the window is up
-                gc.collect()
-                gc.freeze()
-
-        driver.call("build and show the window (before it is on screen)", build)
-        driver.restart()  # the build is not a stall: nothing is on screen yet
-        window, desk, runner = made["window"], made["desk"], made["runner"]
-        model, table = window.model, window.table
-        watch = PaintWatch(table, model)
-
-        def painted() -> bool:
-            """The rows on screen are read and painted after the model's last change."""
-            rows = visible_rows(table)
-            return (
-                not model.is_loading
-                and watch.last_paint > watch.last_change
-                and all(model.account_row(r) is not None for r in rows)
-            )
-
-        def settled() -> bool:
-            return (
-                painted()
-                and runner.pending_jobs == 0
-                and not desk.panel.busy
-                and not desk.worklist.busy
-                and not desk.invitations.busy
-                and not desk.outbox.busy
-                and not (made["relay"] and made["relay"].running)
-            )
-
-        driver.settled = settled
-        driver.wait("first page", lambda: model.rowCount() > 0 and painted())
-        window.activateWindow()  # shortcuts (Ctrl+2, F5, Escape) need the active window
-        driver.wait("the window active", window.isActiveWindow)
-
-    def shown(account_mrn: str) -> bool:
-        details = desk.panel.details
-        return details is not None and details.chart.mrn == account_mrn and not desk.panel.busy
-
-    def key(widget: Any, key_code: Qt.Key, modifier: Any = Qt.KeyboardModifier.NoModifier) -> None:
-        """Press a key as a person does: in the active window (shortcuts need it)."""
-        if not window.isActiveWindow():  # a dialog that closed may have left it inactive
-            window.activateWindow()
-            driver.wait("the window active", window.isActiveWindow)
-        driver.call(f"key {key_code.name}", lambda: QTest.keyClick(widget, key_code, modifier))
-
-    def refresh_page(page: Any, loaded: list[object]) -> None:
-        """F5 on a page; when it does nothing, its Refresh button (and say so)."""
-        key(page, Qt.Key.Key_F5)
-        if not run_loop(1.0, lambda: bool(loaded)):
-            driver.note("F5 did nothing here (ambiguous shortcut?): clicked Refresh")
-            buttons = page.findChildren(QPushButton)
-            button = next(b for b in buttons if b.accessibleName().startswith("Refresh"))
-            driver.call("Refresh", button.click)
-
-    closed: dict[int, bool] = {}
-
-    def visible(kind: type) -> Any:
-        """The dialog of ``kind`` just opened; ``closed[id(dialog)]`` once it is done (it
-        deletes itself on close, so it cannot be asked afterwards)."""
-        dialogs = [d for d in window.findChildren(kind) if d.isVisible()]
-        if not dialogs:
-            raise StepFailed(f"no {kind.__name__} open")
-        dialog = dialogs[-1]
-        number = id(dialog)
-        closed[number] = False
-        dialog.finished.connect(lambda _result: closed.update({number: True}))
-        return dialog
-
-    ctrl = Qt.KeyboardModifier.ControlModifier
-    with driver.step("List: Down arrow to the next row, details shown"):
-        driver.call("focus", lambda: table.setFocus(Qt.FocusReason.TabFocusReason))
-        key(table, Qt.Key.Key_Down)
-        current = model.account_row(table.currentIndex().row())
-        assert current is not None
-        driver.wait("its details", lambda: shown(current.mrn))
-    with driver.step("List: jump to the end (Ctrl+End)"):
-        key(table, Qt.Key.Key_End, ctrl)
-        driver.wait("last rows", lambda: visible_rows(table).stop >= model.rowCount() - 1)
-        driver.wait("last rows painted", painted)
-    with driver.step("List: drag the scroll bar to the middle"):
-        bar = table.verticalScrollBar()
-        driver.call("scroll bar", lambda: bar.setValue(bar.maximum() // 2))
-        driver.wait("middle rows painted", painted)
-    with driver.step("List: back to the top (Ctrl+Home)"):
-        key(table, Qt.Key.Key_Home, ctrl)
-        driver.wait("first rows painted", painted)
-
-    def sort_by(column: AccountColumn) -> None:
-        header = table.horizontalHeader()
-        middle = QPoint(header.sectionViewportPosition(column) + 20, header.height() // 2)
-        driver.call(
-            "header click",
-            lambda: QTest.mouseClick(
-                header.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, middle
-            ),
-        )
-        driver.wait("sorted rows", lambda: model.account_sort.key is not None and painted())
-
-    with driver.step("List: sort by last login (header click)"):
-        sort_by(AccountColumn.LAST_LOGIN)
-    with driver.step("List: sort by name again (header click)"):
-        sort_by(AccountColumn.NAME)
-
-    def visit(number: int, title: str, page: Any) -> None:
-        """Switch to a page (its first show), then read it again: two steps."""
-        with driver.step(f"{title}: switch to the page (Ctrl+{number})"):
-            key(window, Qt.Key(Qt.Key.Key_0 + number), ctrl)
-            driver.wait("the page", lambda: window.work_areas.currentWidget() is page)
-        with driver.step(f"{title}: read it again (F5)"):
-            loaded = signalled(page.loaded)
-            refresh_page(page, loaded)
-            driver.wait("the page read", lambda: bool(loaded))
-
-    visit(2, "Shared e-mails", desk.worklist)
-    with driver.step("Shared e-mails: open the first address"):
-        first = desk.worklist.model.index(0, 0)
-        driver.call("select", lambda: desk.worklist.tree.setCurrentIndex(first))
-        driver.wait("its details", lambda: desk.worklist.detail.case is not None)
-    visit(3, "Invitations", desk.invitations)
-    with driver.step(f"Invitations: search '{targets.search_name}'"):
-        loaded = signalled(desk.invitations.loaded)
-        driver.type_text(desk.invitations.search, targets.search_name)
-        driver.wait("matches", lambda: bool(loaded) and not desk.invitations.busy)
-    visit(4, "Outbox", desk.outbox)
-    with driver.step("Accounts: switch back (Ctrl+1)"):
-        key(window, Qt.Key.Key_1, ctrl)
-        driver.wait("list", lambda: window.work_areas.currentIndex() == 0 and painted())
-
-    def search(typed: str, *, replace: bool = True) -> None:
-        if replace:
-            key(window.search_field, Qt.Key.Key_A, ctrl)  # select all: the next key replaces
-        driver.type_text(window.search_field, typed)
-        driver.wait("matches", lambda: model.account_filter.search == typed.strip() and painted())
-
-    with driver.step(f"Search: type a name '{targets.revoke_last_first}'"):
-        driver.call("focus", window.focus_search)
-        search(targets.revoke_last_first, replace=False)
-    with driver.step(f"Search: type an MRN '{targets.revoke_mrn}'"):
-        search(targets.revoke_mrn)
-
-    def open_first_row(mrn: str) -> None:
-        centre = table.visualRect(model.index(0, AccountColumn.NAME)).center()
-        driver.call(
-            "click row",
-            lambda: QTest.mouseClick(
-                table.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre
-            ),
-        )
-        driver.wait("account details", lambda: shown(mrn))
-
-    with driver.step("Select the row: details panel"):
-        open_first_row(targets.revoke_mrn)
-
-    with driver.step("Revoke: open the dialog and read what stays behind"):
-        driver.call("Revoke access…", window.actions_by_id["revoke"].trigger)
-        revoke = visible(RevokeDialog)
-        driver.wait("the preview", revoke.reason.isEnabled)
-    with driver.step("Revoke: reason, confirm, Revoke; list and worklist re-read"):
-        reason = revoke.reason.findData(RevokeReason.SHARED_EMAIL.value)
-        driver.call("reason", lambda: revoke.reason.setCurrentIndex(reason))
-        driver.call("confirm", revoke.confirmation.click)
-        revoked = signalled(revoke.revoked)
-        driver.call("Revoke", revoke.revoke_button.click)
-        driver.wait("the revocation", lambda: bool(revoked))
-        driver.wait(
-            "the panel re-read",
-            lambda: (
-                desk.panel.details is not None
-                and shown(targets.revoke_mrn)
-                and desk.panel.details.account.state == "revoked"
-            ),
-        )
-
-    with driver.step("Re-issue: open the dialog"):
-        driver.call("Re-issue invitation…", window.actions_by_id["reissue"].trigger)
-        reissue = visible(ReissueDialog)
-        driver.wait("the form", reissue.email.isVisible)
-    with driver.step("Re-issue: type the e-mail (checked as typed)"):
-        address = f"{targets.revoke_username}.own@example.org"
-        driver.type_text(reissue.email, address)
-        driver.wait("the address checked", reissue.issue_button.isEnabled)
-    with driver.step("Re-issue: Issue (bcrypt in the worker), the PIN shown"):
-        driver.call("Issue", reissue.issue_button.click)
-        driver.wait(
-            "the PIN", lambda: reissue.on_pin_page and reissue.pin_page.pin_label.text() != ""
-        )
-    with driver.step("Re-issue: Print handout… (save dialog, PDF written)"):
-        handout = folder / "handout.pdf"
-        driver.call("Print handout…", reissue.pin_page.handout_button.click)
-        chooser = reissue.pin_page.file_dialog
-        if chooser is None:
-            raise StepFailed("no file dialog")
-        driver.wait("the save dialog", chooser.isVisible)
-        driver.call("choose the file", lambda: chooser.selectFile(str(handout)))
-        driver.call("Save", chooser.accept)
-        driver.wait("the PDF", lambda: handout.exists() and "saved" in reissue.pin_page.note.text())
-    with driver.step("Re-issue: Done (the PIN forgotten)"):
-        driver.call("Done", reissue.pin_page.done_button.click)
-        driver.wait("the dialog closed", lambda: closed[id(reissue)])
-
-    with driver.step("Link: find the child by MRN and open the account"):
-        search(targets.child_mrn)
-        open_first_row(targets.child_mrn)
-    with driver.step("Link: open the dialog"):
-        driver.call("Link to an account…", window.actions_by_id["link"].trigger)
-        link = visible(LinkDialog)
-        driver.wait("the form", link.search.isEnabled)
-    with driver.step(f"Link: search for the guardian '{targets.guardian_username}'"):
-        driver.type_text(link.search, targets.guardian_username)
-        driver.wait("results", lambda: link.results.topLevelItemCount() > 0)
-    with driver.step("Link: choose the guardian, Link chart"):
-        items = [link.results.topLevelItem(i) for i in range(link.results.topLevelItemCount())]
-        item = next(i for i in items if i.data(0, Qt.ItemDataRole.UserRole) == targets.guardian_id)
-        driver.call("choose", lambda: link.results.setCurrentItem(item))
-        driver.wait("Link enabled", link.link_button.isEnabled)
-        linked = signalled(link.changed)
-        driver.call("Link chart", link.link_button.click)
-        driver.wait("the link", lambda: bool(linked))
-
-    with driver.step("Small forms: find an unshared account by MRN and open it"):
-        search(targets.plain_mrn)
-        open_first_row(targets.plain_mrn)
-    with driver.step("Edit contact: open, change the phone, Save"):
-        driver.call("Edit contact…", window.actions_by_id["edit_contact"].trigger)
-        contact = visible(EditContactDialog)
-        driver.wait("the contact details", contact.phone.isEnabled)
-        driver.call("clear phone", contact.phone.clear)
-        driver.call("type phone", lambda: QTest.keyClicks(contact.phone, "+1 555 010 2040"))
-        driver.call("Save", contact.accept_button.click)
-        driver.wait("saved", lambda: closed[id(contact)])
-    with driver.step("Resend reset: open, Send"):
-        driver.call("Resend reset e-mail…", window.actions_by_id["resend_reset"].trigger)
-        resend = visible(ResendResetDialog)
-        driver.wait("the address", resend.accept_button.isEnabled)
-        driver.call("Send", resend.accept_button.click)
-        driver.wait("sent", lambda: closed[id(resend)] or resend.problem.isVisible())
-        if not closed[id(resend)]:
-            raise StepFailed(f"refused: {resend.problem.text()}")
-    with driver.step("Deactivate: open, note, confirm, Deactivate"):
-        driver.call("Deactivate…", window.actions_by_id["deactivate"].trigger)
-        deactivate = visible(DeactivateDialog)
-        driver.wait("the account", deactivate.note.isEnabled)
-        driver.call("note", lambda: QTest.keyClicks(deactivate.note, "Asked by phone."))
-        driver.call("confirm", deactivate.confirmation.click)
-        driver.wait("Deactivate enabled", deactivate.accept_button.isEnabled)
-        driver.call("Deactivate", deactivate.accept_button.click)
-        driver.wait("deactivated", lambda: closed[id(deactivate)])
-
-    with driver.step("Search: clear (Escape) back to the whole list"):
-        driver.call("focus", window.focus_search)
-        key(window.search_field, Qt.Key.Key_Escape)
-        driver.wait("whole list", lambda: model.account_filter.search == "" and painted())
-    with driver.step("Refresh (F5)"):
-        counted = signalled(model.row_count_changed)
-        key(table, Qt.Key.Key_F5)
-        driver.wait("the list re-read", lambda: bool(counted) and painted())
-
-    # Shut down as _run_gui does (without saving the layout into the user's settings).
-    if made["relay"]:
-        made["relay"].stop()
-    made["guard"].close()
-    runner.close()
-    window.shutdown()
-    window.hide()
-
-
-def quiet_offscreen(_kind: QtMsgType, _context: QMessageLogContext, message: str) -> None:
-    """Qt's messages on stderr, but for the offscreen platform's note on every dialog."""
-    if "propagateSizeHints" not in message:
-        print(message, file=sys.stderr)
-
-
-# --- the report --------------------------------------------------------------------------------
-
-
-def render(steps: list[Step], header: list[str]) -> str:
-    """The results as Markdown: the table, then where the time goes in each slow step."""
-    lines = [*header, ""]
-    lines += [
-        "| # | Step | Max GUI stall (ms) | Slowest sync call (ms) | Wait for result (ms) | "
-        f"≤ {LIMIT_MS:.0f} ms |",
-        "|---:|---|---:|---:|---:|---|",
-    ]
-    for number, step in enumerate(steps, 1):
-        sync = f"{step.sync_ms:.0f} ({step.sync_what})" if step.sync_what else "—"
-        verdict = step.verdict if not step.problem else f"ERROR: {step.problem}"
-        verdict += f" — {step.note}" if step.note else ""
-        lines.append(
-            f"| {number} | {step.name} | {step.stall_ms:.0f} | {sync} | {step.wait_ms:.0f} | "
-            f"{verdict} |"
-        )
-    slow = [s for s in steps if s.stall_ms > LIMIT_MS / 2]
-    if slow:
-        lines += [
-            "",
-            f"## Where the time goes in stalls over {LIMIT_MS / 2:.0f} ms",
-            "",
-            "Sampled every 2 ms while a tick was more than 30 ms late (the GUI thread's Python "
-            "stack, innermost first; `[library]` is the frame below the console's own), and "
-            "every garbage collection of 5 ms or more (`gc.callbacks`).",
-            "",
-        ]
-        for step in slow:
-            lines.append(f"**{step.name}** — stall {step.stall_ms:.0f} ms")
-            lines += [f"- GUI thread: `{place}` ≈ {ms:.0f} ms" for place, ms in step.gui]
-            lines += [f"- meanwhile, other thread: `{p}` ≈ {ms:.0f} ms" for p, ms in step.others]
-            lines += [
-                f"- Python garbage collection (generation {generation}) on {thread}: {ms:.0f} ms"
-                " (it holds the GIL: no Python runs on the GUI thread meanwhile)"
-                for thread, generation, ms in step.collections
-            ]
-            lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.gui_stall", description=__doc__)
     parser.add_argument("--patients", type=int, default=100_000, help="demo clinic size")
@@ -821,12 +111,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--gc-freeze",
         action="store_true",
-        help="what-if: gc.freeze() once the window is up (the fix proposed for GC pauses)",
+        help="gc.freeze() once the window is up, as the console does",
+    )
+    parser.add_argument(
+        "--switch-interval",
+        type=float,
+        metavar="MS",
+        help="what-if: another GIL switch interval than the console's 1 ms (Python's: 5 ms)",
+    )
+    parser.add_argument(
+        "--only",
+        choices=("call", "import"),
+        help="only the front-desk call, or only the import (of --patients rows)",
     )
     args = parser.parse_args(argv)
     demo = (args.db or ROOT / ".demo" / f"gui-stall-{args.patients}.db").resolve()
     ensure_demo(demo, args.patients)
 
+    console.app.hand_over_the_gil_quickly()  # as _run_gui does
+    if args.switch_interval is not None:
+        sys.setswitchinterval(args.switch_interval / 1000)
     application = create_application([sys.argv[0]])
     qInstallMessageHandler(quiet_offscreen)
     with tempfile.TemporaryDirectory(prefix="gui-stall-") as folder:
@@ -858,9 +162,25 @@ def main(argv: list[str] | None = None) -> int:
         driver = Driver(probe, sampler)
         print(f"Measuring on a copy of {demo} ({accounts:,} portal accounts)")
         try:
-            walk(
-                driver, database, workstation, settings, folder=Path(folder), freeze=args.gc_freeze
-            )
+            if args.only != "import":
+                walk(
+                    driver,
+                    database,
+                    workstation,
+                    settings,
+                    folder=Path(folder),
+                    freeze=args.gc_freeze,
+                )
+            if args.only != "call":
+                walk_import(
+                    driver,
+                    database,
+                    workstation,
+                    settings,
+                    folder=Path(folder),
+                    rows=args.patients,
+                    freeze=args.gc_freeze,
+                )
         finally:
             if sampler:
                 sampler.stop()
@@ -868,13 +188,23 @@ def main(argv: list[str] | None = None) -> int:
     application.processEvents()
 
     flags = " --gc-freeze" * args.gc_freeze + " --no-sampling" * args.no_sampling
+    flags += f" --only {args.only}" if args.only else ""
+    if args.switch_interval is not None:
+        flags += f" --switch-interval {args.switch_interval:g}"
+    who = {
+        None: f"signed in as `{STAFF_USER}`, then as `{MANAGER_USER}` for an import of "
+        f"{args.patients:,} rows",
+        "call": f"signed in as `{STAFF_USER}`",
+        "import": f"signed in as `{MANAGER_USER}` for an import of {args.patients:,} rows",
+    }[args.only]
     header = [
         "# GUI-thread stalls of the console (issue 6, point 7)",
         "",
         f"`python -m bench.gui_stall --patients {args.patients}{flags}` on "
         f"{dt.date.today():%Y-%m-%d}: {accounts:,} portal accounts, the real main window "
-        f"offscreen, signed in as `{STAFF_USER}`. Python {platform.python_version()}, "
-        f"PySide6 {PySide6.__version__}, {os.cpu_count()} cores, {platform.platform()}.",
+        f"offscreen, {who}. Python {platform.python_version()}, "
+        f"PySide6 {PySide6.__version__}, {os.cpu_count()} cores, {platform.platform()}; "
+        f"GIL switch interval {sys.getswitchinterval() * 1000:g} ms.",
         "",
         f"*Max GUI stall*: the largest gap between two ticks of a {TICK_MS} ms timer on the GUI "
         f"thread during the step, minus {TICK_MS} ms; over {LIMIT_MS:.0f} ms fails. *Slowest "

@@ -60,6 +60,12 @@ from console.workers.job_runner import JobRunner
 from console.workers.mail_relay import MailRelay
 
 _ROLE_NAMES = {"front_desk": "front desk", "manager": "manager", "admin": "administrator"}
+#: How long a thread keeps the GIL while another waits for it (Python's default is 5 ms).
+#: The GUI thread takes the GIL again for every call into Python while it draws and
+#: dispatches; with a busy worker (an import, a page's read) each of those waited up to
+#: 5 ms, which added up to stalls of 55-85 ms all through a 100,000-row import
+#: (bench/gui_stall.py). At 1 ms there are none over 50 ms, and the import is no slower.
+GIL_SWITCH_INTERVAL_S = 0.001
 LOG_DIR_VAR = "PORTAL_CONSOLE_LOG_DIR"
 _log = logging.getLogger(__name__)
 
@@ -316,8 +322,15 @@ def run_gui(
         return _run_gui(database, config, asking)
 
 
+def hand_over_the_gil_quickly() -> None:
+    """Let a worker keep the GIL at most ``GIL_SWITCH_INTERVAL_S`` while the GUI thread
+    waits for it (for the whole process: every worker competes with the GUI thread)."""
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+
+
 def _run_gui(database: Database, config: Path | None, prompts: StartupPrompts) -> int:
     app = create_application()
+    hand_over_the_gil_quickly()
     config_path = config or settings_path()
     known = ClinicDatabases.beside(config_path)
     first = True

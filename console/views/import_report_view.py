@@ -9,6 +9,8 @@ texts themselves. What is shown comes from ``import_report_presenter``'s ``Repor
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -25,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.adapters.text_table import TextTableModel
-from console.services.imports.plan import Kind
+from console.services.imports.plan import FIGURES, Kind
 from console.views.import_report_presenter import LINE_HEADERS, Figure, ReportPage
 from console.views.list_page import named_label, show_value
 from console.views.row_table_view import row_table_view
@@ -35,9 +37,14 @@ FIGURE_COLUMNS = 3
 
 
 class FiguresGrid(QFrame):
-    """Every figure of a report, caption and value, in a few columns."""
+    """Every figure of a report, caption and value, in a few columns.
 
-    def __init__(self, name: str) -> None:
+    Its labels are made with it, before the page is on screen, and afterwards only their
+    texts change: labels added to a page already on screen are shown and laid out one by
+    one, which at the end of an import, with every page reading again meanwhile, kept the
+    GUI thread some 50 ms longer (bench/gui_stall.py)."""
+
+    def __init__(self, name: str, names: Sequence[str] = FIGURES) -> None:
         super().__init__()
         self.setObjectName("importFigures")
         self.setAccessibleName(name)
@@ -45,22 +52,26 @@ class FiguresGrid(QFrame):
         self._grid.setContentsMargins(12, 8, 12, 8)
         self._grid.setHorizontalSpacing(10)
         self._grid.setVerticalSpacing(3)
+        self.captions: dict[str, QLabel] = {}
         self.values: dict[str, QLabel] = {}
+        rows = -(-len(names) // FIGURE_COLUMNS)
+        for number, figure in enumerate(names):
+            caption = named_label("", "figureCaption")
+            value = named_label("", "figureValue")
+            value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            row, column = number % rows, number // rows * 3
+            self._grid.addWidget(caption, row, column)
+            self._grid.addWidget(value, row, column + 1)
+            self._grid.setColumnMinimumWidth(column + 2, 18)
+            self.captions[figure], self.values[figure] = caption, value
 
     def show_figures(self, figures: tuple[Figure, ...]) -> None:
-        """Show ``figures`` (the labels are made once, then only their texts change)."""
-        rows = -(-len(figures) // FIGURE_COLUMNS)
-        for number, figure in enumerate(figures):
-            value = self.values.get(figure.name)
-            if value is None:
-                caption = named_label(figure.caption, "figureCaption", f"{figure.caption}:")
-                value = named_label(figure.caption, "figureValue")
-                value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                row, column = number % rows, number // rows * 3
-                self._grid.addWidget(caption, row, column)
-                self._grid.addWidget(value, row, column + 1)
-                self._grid.setColumnMinimumWidth(column + 2, 18)
-                self.values[figure.name] = value
+        """Show ``figures``, each in its caption's and value's label."""
+        for figure in figures:
+            caption, value = self.captions[figure.name], self.values[figure.name]
+            caption.setAccessibleName(figure.caption)
+            show_value(caption, f"{figure.caption}:")
+            value.setAccessibleName(figure.caption)
             show_value(value, figure.value)
             value.setProperty("zero", figure.value == "0")
             value.style().unpolish(value)
