@@ -74,16 +74,20 @@ def raw_key(key: bytes) -> str:
 #: default SHA-512: as strong for a 32-byte HMAC key, and faster where the processor has
 #: SHA instructions. Not stored in the file, so it is set on every connection.
 HMAC = "HMAC_SHA256"
+#: The same for the files a connection makes (VACUUM INTO's backups, an attached export):
+#: they take SQLCipher's defaults, not the connection's own settings.
+DEFAULT_HMAC = f"PRAGMA cipher_default_hmac_algorithm = {HMAC}"
 
 
 def opening_statements(key: bytes) -> tuple[str, ...]:
     """What a connection runs first to read the database encrypted with ``key``: no
     SQLCipher log lines on standard error (a wrong key is the console's own message), the
-    key, then the settings the file was made with."""
+    key, then the settings the file was made with (and that the files it makes take)."""
     return (
         "PRAGMA cipher_log_level = NONE",
         f'PRAGMA key = "{raw_key(key)}"',
         f"PRAGMA cipher_hmac_algorithm = {HMAC}",
+        DEFAULT_HMAC,
     )
 
 
@@ -95,6 +99,7 @@ def cipher_dbapi() -> ModuleType:
 
 
 __all__ = [
+    "DEFAULT_HMAC",
     "HMAC",
     "KEY_BYTES",
     "SQLITE_HEADER",

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, create_engine
 
 from console.models.database import Database, DatabaseUnavailable
 from console.models.encryption import (
-    HMAC,
+    DEFAULT_HMAC,
     FileState,
     cipher_dbapi,
     file_state,
@@ -130,7 +130,7 @@ def encrypt_copy(database: Database, target: Path, key: bytes) -> None:
                     "the console everywhere else, then encrypt it."
                 )
             # Settings for an attached file are the connection's defaults when it attaches.
-            plain.execute(f"PRAGMA cipher_default_hmac_algorithm = {HMAC}")
+            plain.execute(DEFAULT_HMAC)
             plain.execute("ATTACH DATABASE ? AS encrypted KEY ?", (str(target), raw_key(key)))
             plain.execute("SELECT sqlcipher_export('encrypted')")
             plain.execute("DETACH DATABASE encrypted")
