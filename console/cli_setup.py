@@ -17,8 +17,6 @@ import os
 import sys
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
 from console.cli_workstation import (
     Adder,
     CommandRefused,
@@ -29,11 +27,13 @@ from console.cli_workstation import (
     workstation_for,
 )
 from console.models.database import resolve_database_url
+from console.models.private_files import with_companions
 from console.models.states import StaffRole
 from console.services.audit.key import never_used
 from console.services.backups import back_up, restore
 from console.services.database_key import (
     create_clinic_database,
+    database_file,
     encrypt_database,
     open_clinic_database,
 )
@@ -68,7 +68,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     except BaseException:
         database.dispose()
         if new_file is not None:  # made by this command: leave nothing half set up
-            for path in (new_file, *(Path(f"{new_file}{end}") for end in ("-wal", "-shm"))):
+            for path in with_companions(new_file):
                 path.unlink(missing_ok=True)
         raise
     database.dispose()
@@ -134,12 +134,9 @@ def cmd_encrypt(args: argparse.Namespace) -> int:
 
 def _new_sqlite_file(url: str) -> Path | None:
     """The SQLite file ``url`` names when it does not exist yet (this command makes it)."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or not parsed.database:
-        return None
-    path = Path(parsed.database)
     try:
-        return None if path.exists() else path
+        path = database_file(url)
+        return None if path is None or path.exists() else path
     except OSError:  # e.g. a name too long for the file system: opening it says so
         return None
 

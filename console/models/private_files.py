@@ -53,10 +53,15 @@ def open_private(path: Path, *, encoding: str = "utf-8", newline: str | None = N
         raise
 
 
+def with_companions(database: Path) -> list[Path]:
+    """The database file and the files SQLite may keep beside it."""
+    return [database, *(Path(f"{database}{end}") for end in SQLITE_COMPANIONS)]
+
+
 def exposed_files(database: Path) -> list[Path]:
     """The database file and its companions that others than the owner may read or write."""
     found = []
-    for path in (database, *(Path(f"{database}{end}") for end in SQLITE_COMPANIONS)):
+    for path in with_companions(database):
         try:
             mode = path.stat().st_mode
         except OSError:
@@ -96,4 +101,5 @@ __all__ = [
     "make_private",
     "open_private",
     "private_folder",
+    "with_companions",
 ]

@@ -13,7 +13,6 @@ PostgreSQL has its own tools for this (``pg_dump``, ``pg_restore``: see the READ
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from dataclasses import dataclass
@@ -22,12 +21,13 @@ from pathlib import Path
 from sqlalchemy import Connection
 
 from console.models.database import open_database, resolve_database_url
-from console.models.private_files import create_private_file
+from console.models.private_files import create_private_file, with_companions
 from console.models.schema import StaffUser
 from console.models.sqlite_copy import check_copy, copy_in, copy_out, database_file, read_only
 from console.services.audit.key import read_head
 from console.services.audit.verifier import verify_chain
 from console.services.errors import DomainError
+from console.services.imports.files import file_sha256
 from console.services.permissions import Actor, Permission
 from console.services.workstation import Workstation, writing
 
@@ -73,7 +73,7 @@ def restore(workstation: Workstation, actor: Actor, backup: Path) -> BackupDone:
     actor.require(Permission.BACK_UP_AND_RESTORE)
     live = database_file(workstation.database)
     scratch = live.with_name(f".{live.name}.restore-{os.getpid()}")
-    for leftover in _with_companions(scratch):
+    for leftover in with_companions(scratch):
         leftover.unlink(missing_ok=True)
     _check(workstation, backup)
     try:
@@ -94,7 +94,7 @@ def restore(workstation: Workstation, actor: Actor, backup: Path) -> BackupDone:
         done = _done(backup, events)
         copy_in(scratch, workstation.database)
     finally:
-        for path in _with_companions(scratch):
+        for path in with_companions(scratch):
             path.unlink(missing_ok=True)
     _record_restore(workstation, actor, done)
     return done
@@ -138,15 +138,7 @@ def _record_restore(workstation: Workstation, actor: Actor, done: BackupDone) ->
 
 
 def _done(path: Path, events: int) -> BackupDone:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        while block := file.read(1 << 20):
-            digest.update(block)
-    return BackupDone(path, path.stat().st_size, digest.hexdigest(), events)
-
-
-def _with_companions(path: Path) -> list[Path]:
-    return [path, *(Path(f"{path}{end}") for end in ("-wal", "-shm", "-journal"))]
+    return BackupDone(path, path.stat().st_size, file_sha256(path), events)
 
 
 __all__ = ["BackupDone", "BackupRefused", "back_up", "restore"]
